@@ -1,0 +1,124 @@
+"""PUT on an action: validate the request and merge it into the stored action (pure, no I/O).
+
+Merge rules are OpenWhisk's: `exec` and `parameters` are replaced when given, each field of
+`limits` is merged on its own, annotations are merged key by key (after `delAnnotations`),
+`version` is the given one or the old patch + 1.
+"""
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stratus import limits as L
+from stratus.errors import BadRequest, TooLarge
+from stratus.models import Action, Exec, KeyValue, Limits
+
+KINDS = {"python:3.11": "python:3.11", "python:3": "python:3.11", "python:default": "python:3.11"}
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+
+
+class ExecPut(BaseModel):
+    kind: str
+    code: str | None = None
+    binary: bool | None = None
+    main: str | None = None
+
+
+class ActionPut(BaseModel):
+    """The body of PUT .../actions/{name}; namespace and name in it are ignored."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    exec: ExecPut | None = None
+    parameters: list[KeyValue] | None = None
+    limits: dict[str, int] | None = None
+    annotations: list[KeyValue] | None = None
+    publish: bool | None = None
+    version: str | None = None
+    del_annotations: list[str] | None = Field(default=None, alias="delAnnotations")
+
+
+def apply_put(existing: Action | None, put: ActionPut, *, namespace: str, name: str, now_ms: int) -> Action:
+    check_sizes(put)
+    if existing is None and put.exec is None:
+        raise BadRequest("The action's exec is undefined: give {'kind': 'python:3.11', 'code': '...'}.")
+    exec_ = _exec(put.exec) if put.exec else existing.exec  # type: ignore[union-attr]
+    limits = _limits(existing.limits if existing else Limits(), put.limits or {})
+    annotations = _annotations(existing, put, exec_.kind)
+    return Action(
+        namespace=namespace,
+        name=name,
+        version=put.version or (_bump(existing.version) if existing else "0.0.1"),
+        publish=put.publish if put.publish is not None else bool(existing and existing.publish),
+        exec=exec_,
+        parameters=put.parameters if put.parameters is not None else (existing.parameters if existing else []),
+        limits=limits,
+        annotations=annotations,
+        updated=max(now_ms, existing.updated + 1) if existing else now_ms,
+    )
+
+
+def check_sizes(put: ActionPut) -> None:
+    if put.exec and put.exec.code and len(put.exec.code) > L.EXEC_MAX_BYTES:
+        raise TooLarge("exec", len(put.exec.code), L.EXEC_MAX_BYTES)
+    for field, items in (("parameters", put.parameters), ("annotations", put.annotations)):
+        size = len(json.dumps([i.model_dump() for i in items])) if items else 0
+        if size > L.PARAMETERS_MAX_BYTES:
+            raise TooLarge(field, size, L.PARAMETERS_MAX_BYTES)
+
+
+def is_binary(code: str) -> bool:
+    """OpenWhisk's rule: non-empty, length a multiple of 4, only base64 characters."""
+    trimmed = code.strip()
+    return bool(trimmed) and len(trimmed) % 4 == 0 and bool(_BASE64.match(trimmed))
+
+
+def _exec(put: ExecPut) -> Exec:
+    kind = KINDS.get(put.kind)
+    if kind is None:
+        raise BadRequest(f"The kind '{put.kind}' is not supported; valid kinds: {', '.join(sorted(KINDS))}.")
+    if not put.code:
+        raise BadRequest("The action's exec has no code.")
+    binary = is_binary(put.code)
+    if binary:
+        try:
+            base64.b64decode(put.code, validate=True)
+        except binascii.Error as exc:
+            raise BadRequest("The action's code looks like base64 but does not decode.") from exc
+    return Exec(kind=kind, code=put.code, binary=binary, main=put.main)
+
+
+def _limits(old: Limits, given: dict[str, Any]) -> Limits:
+    known = {b.field: b for b in L.ACTION_BOUNDS}
+    for field, value in given.items():
+        bound = known.get(field)
+        if bound is None:
+            raise BadRequest(f"Unknown limit '{field}'; known limits: {', '.join(known)}.")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BadRequest(f"The {field} limit must be an integer.")
+        if problem := bound.check(value):
+            raise BadRequest(problem)
+    return old.model_copy(update=given)
+
+
+def _annotations(existing: Action | None, put: ActionPut, kind: str) -> list[KeyValue]:
+    merged = {a.key: a for a in (existing.annotations if existing else [])}
+    for key in put.del_annotations or []:
+        merged.pop(key, None)
+    for annotation in put.annotations or []:
+        merged[annotation.key] = annotation
+    merged["exec"] = KeyValue(key="exec", value=kind)
+    if existing is None:
+        merged.setdefault("provide-api-key", KeyValue(key="provide-api-key", value=False))
+    return list(merged.values())
+
+
+def _bump(version: str) -> str:
+    parts = version.split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{parts[0]}.{parts[1]}.{int(parts[2]) + 1}"
+    return version

@@ -1,0 +1,54 @@
+"""Settings of every service, read from STRATUS_* environment variables; nowhere else reads os.environ."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RUNTIME_IMAGE = "stratus/runtime-python:3.11"
+
+
+class ConnectionSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)
+
+    redis_url: str
+    mongo_url: str
+    mongo_db: str = "stratus"
+    entities_url: str  # mysql+aiomysql://user:pass@host/db or sqlite+aiosqlite:///path
+
+
+class GatewaySettings(ConnectionSettings):
+    gateway_id: str
+    host: str = "127.0.0.1"
+    port: int = 3233
+    blocking_wait_s: float = 60.0
+    auth_cache_s: float = 5.0
+    action_cache_s: float = 2.0
+
+
+class ControllerSettings(ConnectionSettings):
+    controller_id: str
+    heartbeat_ttl_s: float = 10.0
+    max_in_flight: int = 256
+
+
+class InvokerSettings(ConnectionSettings):
+    invoker_id: str
+    user_memory_mb: int = 2048
+    idle_ttl_s: float = 600.0
+    runtime_image: str = DEFAULT_RUNTIME_IMAGE
+    network: str = "stratus-functions"
+    heartbeat_interval_s: float = 1.0
+    api_host: str = ""  # what functions see as __OW_API_HOST
+
+
+class StandaloneSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)
+
+    data_dir: str = ""  # default: the user's data dir
+    host: str = "127.0.0.1"
+    port: int = 3233
+    redis_url: str = ""  # empty: start an embedded redis-server on loopback
+    mongo_url: str = ""  # empty: start the embedded MongoDB-wire server on loopback
+    entities_url: str = ""  # empty: SQLite in the data dir
+    runtime_image: str = DEFAULT_RUNTIME_IMAGE
+    base_image: str = "python:3.11-slim"
+    user_memory_mb: int = 2048
+    idle_ttl_s: float = 600.0

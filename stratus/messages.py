@@ -1,0 +1,93 @@
+"""Every Redis stream name and every message that travels on them: the one place for both.
+
+Each stream entry carries one field, `body`, holding the message as JSON. Readers ignore unknown
+fields, so adding an optional field is safe; any other change bumps `version`.
+"""
+
+from collections.abc import Mapping
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from stratus.errors import BadMessage
+from stratus.ids import ActivationId, ControllerId, GatewayId, InvokerId
+from stratus.models import Action, Activation
+
+INVOCATIONS = "stratus:invocations"  # gateway -> controllers (group CONTROLLERS)
+DEAD_LETTER = "stratus:dead-letter"
+INVOKERS_KEY = "stratus:invokers"  # hash: invoker id -> latest Heartbeat JSON
+CONTROLLERS_GROUP = "controllers"
+INVOKERS_GROUP = "invoker"
+
+
+def invoker_stream(invoker_id: InvokerId) -> str:
+    """controller -> one invoker (group INVOKERS_GROUP)."""
+    return f"stratus:invoker:{invoker_id}"
+
+
+def reply_stream(gateway_id: GatewayId) -> str:
+    """invoker -> the gateway holding a blocking caller."""
+    return f"stratus:replies:{gateway_id}"
+
+
+def completion_stream(controller_id: ControllerId) -> str:
+    """invoker -> the controller that dispatched, to release capacity."""
+    return f"stratus:completions:{controller_id}"
+
+
+class StreamMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)  # extra fields ignored: tolerant reader
+
+    def to_fields(self) -> dict[str, str]:
+        return {"body": self.model_dump_json()}
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[bytes, bytes]) -> Self:
+        try:
+            return cls.model_validate_json(fields[b"body"])
+        except (KeyError, ValidationError) as exc:
+            raise BadMessage(f"not a valid {cls.__name__}") from exc
+
+
+class Invocation(StreamMessage):
+    """gateway -> controllers: one accepted activation."""
+
+    version: Literal[1] = 1
+    activation_id: ActivationId
+    namespace: str  # the invoking namespace: the container is never shared beyond it
+    subject: str
+    action: Action  # without code: the invoker loads the code when it starts a container
+    params: dict[str, Any]  # merged run parameters (init parameters excluded)
+    accepted_ms: int  # when the gateway accepted it: waitTime counts from here
+    reply_to: str | None = None  # the gateway's reply stream, for blocking callers
+
+
+class Dispatch(StreamMessage):
+    """controller -> one invoker."""
+
+    version: Literal[1] = 1
+    invocation: Invocation
+    invoker_id: InvokerId
+    controller_id: ControllerId
+
+
+class Completion(StreamMessage):
+    """invoker -> gateway (blocking callers) and -> controller (release capacity)."""
+
+    version: Literal[1] = 1
+    activation_id: ActivationId
+    invoker_id: InvokerId
+    memory_mb: int
+    activation: Activation | None = None  # only towards the gateway: the controller needs no record
+
+
+class Heartbeat(StreamMessage):
+    """invoker -> INVOKERS_KEY, every second."""
+
+    version: Literal[1] = 1
+    invoker_id: InvokerId
+    sent_ms: int
+    user_memory_mb: int
+    busy_memory_mb: int
+    containers: int
+    state: Literal["up", "draining"] = "up"

@@ -1,0 +1,168 @@
+"""Entities and activation records, shaped as OpenWhisk's REST API shows them."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from stratus import limits as L
+from stratus.ids import ActivationId
+
+Status = Literal["success", "application error", "action developer error", "whisk internal error"]
+STATUS_CODES: dict[Status, int] = {
+    "success": 0,
+    "application error": 1,
+    "action developer error": 2,
+    "whisk internal error": 3,
+}
+
+
+class KeyValue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    value: Any = None
+    init: bool | None = None  # an init parameter goes to /init's env, not to /run
+
+
+class Exec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    code: str | None = None
+    binary: bool = False
+    main: str | None = None
+
+    @property
+    def entry_point(self) -> str:
+        return self.main or "main"
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    timeout: int = L.TIMEOUT.default  # ms
+    memory: int = L.MEMORY.default  # MB
+    logs: int = L.LOGS.default  # MB
+    concurrency: int = L.CONCURRENCY.default
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str  # "ns" or "ns/package"
+    name: str
+    version: str = "0.0.1"
+    publish: bool = False
+    exec: Exec
+    parameters: list[KeyValue] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
+    annotations: list[KeyValue] = Field(default_factory=list)
+    updated: int = 0  # epoch ms of the last write
+
+    @property
+    def fqn(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def revision(self) -> str:
+        """Changes on every write: containers are never reused across revisions."""
+        return f"{self.version}@{self.updated}"
+
+    def annotation(self, key: str, default: Any = None) -> Any:
+        return next((a.value for a in self.annotations if a.key == key), default)
+
+    def without_code(self) -> "Action":
+        return self.model_copy(update={"exec": self.exec.model_copy(update={"code": None})})
+
+    def summary(self) -> dict[str, Any]:
+        """The row of an action list: no code, no kind except through the `exec` annotation."""
+        return {
+            "namespace": self.namespace,
+            "name": self.name,
+            "version": self.version,
+            "publish": self.publish,
+            "annotations": [a.model_dump(exclude_none=True) for a in self.annotations],
+            "limits": self.limits.model_dump(),
+            "exec": {"binary": self.exec.binary},
+            "updated": self.updated,
+        }
+
+    def to_api(self, *, code: bool = True) -> dict[str, Any]:
+        body = self.model_dump(exclude_none=True)
+        if not code:
+            body["exec"].pop("code", None)
+        return body
+
+
+class ActivationResponse(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: Status
+    result: Any = None
+    size: int | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def success(self) -> bool:
+        return self.status == "success"
+
+    @computed_field(alias="statusCode")  # type: ignore[prop-decorator]
+    @property
+    def status_code(self) -> int:
+        return STATUS_CODES[self.status]
+
+
+class Activation(BaseModel):
+    """One activation record; every accepted activation ends with exactly one."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    activation_id: ActivationId = Field(alias="activationId")
+    namespace: str  # the invoking namespace
+    name: str
+    version: str
+    subject: str
+    start: int  # epoch ms; for cold starts the start of /init
+    end: int
+    duration: int  # ms
+    response: ActivationResponse
+    logs: list[str] = Field(default_factory=list)
+    annotations: list[KeyValue] = Field(default_factory=list)
+    publish: bool = False
+
+    def annotation(self, key: str, default: Any = None) -> Any:
+        return next((a.value for a in self.annotations if a.key == key), default)
+
+    def to_api(self) -> dict[str, Any]:
+        """The record as the REST API shows it: `response.statusCode` is a storage detail."""
+        body = self.model_dump(by_alias=True, exclude_none=True)
+        body["response"].pop("statusCode", None)
+        body["annotations"] = [a.model_dump(exclude_none=True) for a in self.annotations]
+        return body
+
+    def summary(self) -> dict[str, Any]:
+        """The row of an activation list (top-level statusCode, no result or logs)."""
+        return {
+            "namespace": self.namespace,
+            "name": self.name,
+            "version": self.version,
+            "publish": self.publish,
+            "subject": self.subject,
+            "annotations": [a.model_dump(exclude_none=True) for a in self.annotations],
+            "activationId": self.activation_id,
+            "start": self.start,
+            "end": self.end,
+            "duration": self.duration,
+            "statusCode": self.response.status_code,
+        }
+
+
+class Namespace(BaseModel):
+    """A tenant and its key. The secret is never stored, only its hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    uuid: str
+    key_hash: str
+    subject: str

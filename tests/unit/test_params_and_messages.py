@@ -1,0 +1,64 @@
+import pytest
+
+from stratus.errors import BadMessage, BadRequest
+from stratus.ids import new_activation_id, new_auth_key
+from stratus.keys import hash_secret, secret_matches
+from stratus.messages import Invocation
+from stratus.models import Action, Exec, KeyValue
+from stratus.names import check_name
+from stratus.params import init_env, run_params
+
+
+def action(parameters: list[KeyValue], annotations: list[KeyValue] | None = None) -> Action:
+    return Action(namespace="ns", name="a", exec=Exec(kind="python:3.11", code="x"), parameters=parameters,
+                  annotations=annotations or [])
+
+
+def test_body_overrides_action_parameters_and_init_parameters_stay_out() -> None:
+    a = action([KeyValue(key="x", value=1), KeyValue(key="y", value=2), KeyValue(key="S", value="s", init=True)])
+    assert run_params(a, {"y": 3}) == {"x": 1, "y": 3}
+    assert init_env(a) == {"S": "s"}
+
+
+def test_final_freezes_parameters_that_have_a_value() -> None:
+    a = action([KeyValue(key="x", value=1), KeyValue(key="open", value=None)], [KeyValue(key="final", value=True)])
+    assert run_params(a, {"open": 5}) == {"x": 1, "open": 5}
+    with pytest.raises(BadRequest, match="x"):
+        run_params(a, {"x": 2})
+
+
+def test_init_env_values_are_stringified() -> None:
+    a = action([KeyValue(key=k, value=v, init=True) for k, v in {"n": None, "i": 3, "o": {"a": [1]}}.items()])
+    assert init_env(a) == {"n": "", "i": "3", "o": '{"a":[1]}'}
+
+
+def test_invocation_round_trips_and_tolerates_unknown_fields() -> None:
+    inv = Invocation(activation_id=new_activation_id(), namespace="ns", subject="ns",
+                     action=action([]).without_code(), params={"a": 1}, accepted_ms=1)
+    fields = {k.encode(): v.encode() for k, v in inv.to_fields().items()}
+    assert Invocation.from_fields(fields) == inv
+    extended = inv.model_dump_json()[:-1] + ', "added_later": 1}'
+    assert Invocation.from_fields({b"body": extended.encode()}) == inv
+    with pytest.raises(BadMessage):
+        Invocation.from_fields({b"body": b"{}"})
+    with pytest.raises(BadMessage):
+        Invocation.from_fields({})
+
+
+def test_keys_are_openwhisk_shaped_and_only_their_hash_matches() -> None:
+    uuid, secret = new_auth_key()
+    assert len(uuid) == 36 and len(secret) == 64 and secret.isalnum()
+    assert secret_matches(secret, hash_secret(secret))
+    assert not secret_matches(secret + "x", hash_secret(secret))
+    assert len(new_activation_id()) == 32
+
+
+@pytest.mark.parametrize("name", ["hello", "a.b-c@d&e f", "_x", "9"])
+def test_legal_names(name: str) -> None:
+    assert check_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "-x", "a/b", "trailing ", "x" * 257, "é"])
+def test_illegal_names(name: str) -> None:
+    with pytest.raises(BadRequest):
+        check_name(name)

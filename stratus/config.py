@@ -27,6 +27,7 @@ class ControllerSettings(ConnectionSettings):
     controller_id: str
     heartbeat_ttl_s: float = 10.0
     max_in_flight: int = 256
+    no_invoker_grace_s: float = 30.0  # how long an activation waits for a healthy invoker before it fails
 
 
 class InvokerSettings(ConnectionSettings):
@@ -47,6 +48,7 @@ class StandaloneSettings(BaseSettings):
     port: int = 3233
     redis_url: str = ""  # empty: start an embedded redis-server on loopback
     mongo_url: str = ""  # empty: start the embedded MongoDB-wire server on loopback
+    mongo_db: str = "stratus"
     entities_url: str = ""  # empty: SQLite in the data dir
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     base_image: str = "python:3.11-slim"

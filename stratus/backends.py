@@ -1,0 +1,30 @@
+"""Opening the clients every service shares: the entity store, the activation store and the bus."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from stratus.bus import MessageBus, RedisStreamBus
+from stratus.stores.activations import ActivationStore, open_activation_store
+from stratus.stores.entities import EntityStore, SqlEntityStore
+
+
+@dataclass(frozen=True)
+class CoreBackends:
+    entities: EntityStore
+    activations: ActivationStore
+    bus: MessageBus
+
+
+@asynccontextmanager
+async def open_core(redis_url: str, mongo_url: str, mongo_db: str, entities_url: str) -> AsyncIterator[CoreBackends]:
+    entities = SqlEntityStore(entities_url)
+    await entities.start()
+    mongo, activations = await open_activation_store(mongo_url, mongo_db)
+    bus = RedisStreamBus.from_url(redis_url)
+    try:
+        yield CoreBackends(entities, activations, bus)
+    finally:
+        await bus.close()
+        await mongo.close()
+        await entities.close()

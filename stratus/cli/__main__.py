@@ -1,0 +1,3 @@
+from stratus.cli.main import app
+
+app(prog_name="stratus")

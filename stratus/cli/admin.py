@@ -1,0 +1,71 @@
+"""`stratus admin`: namespaces and their keys, straight in the entity store."""
+
+import asyncio
+
+import typer
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from rich.console import Console
+from rich.table import Table
+
+from stratus.errors import StratusError
+from stratus.namespaces import create_namespace
+from stratus.stores.entities import SqlEntityStore
+
+app = typer.Typer(help="Operator commands: namespaces and keys.", no_args_is_help=True)
+namespace_app = typer.Typer(help="Namespaces and their keys.", no_args_is_help=True)
+app.add_typer(namespace_app, name="namespace")
+console = Console()
+
+
+class AdminSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)
+
+    entities_url: str
+
+
+def _store(entities_url: str | None) -> SqlEntityStore:
+    url = entities_url or AdminSettings().entities_url  # type: ignore[call-arg]
+    return SqlEntityStore(url)
+
+
+@namespace_app.command("create")
+def namespace_create(
+    name: str,
+    subject: str = typer.Option(None, help="The owning subject (default: the namespace name)."),
+    entities_url: str = typer.Option(None, help="Entity store URL (default: STRATUS_ENTITIES_URL)."),
+) -> None:
+    """Create a namespace and print its key (uuid:key) once; only its hash is stored."""
+
+    async def main() -> str:
+        store = _store(entities_url)
+        await store.start()
+        try:
+            return await create_namespace(store, name, subject)
+        finally:
+            await store.close()
+
+    try:
+        print(asyncio.run(main()))
+    except StratusError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@namespace_app.command("list")
+def namespace_list(
+    entities_url: str = typer.Option(None, help="Entity store URL (default: STRATUS_ENTITIES_URL)."),
+) -> None:
+    """List namespaces with their key uuids."""
+
+    async def main() -> list[tuple[str, str, str]]:
+        store = _store(entities_url)
+        await store.start()
+        try:
+            return [(n.name, n.subject, n.uuid) for n in await store.list_namespaces()]
+        finally:
+            await store.close()
+
+    table = Table("namespace", "subject", "key uuid")
+    for row in asyncio.run(main()):
+        table.add_row(*row)
+    console.print(table)

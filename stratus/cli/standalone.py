@@ -1,0 +1,57 @@
+"""`stratus standalone`: the whole platform in one process on embedded defaults."""
+
+import asyncio
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from stratus.config import StandaloneSettings
+from stratus.lifecycle import install_stop_signals, setup_logging
+from stratus.standalone import Ready, run_standalone
+
+console = Console(stderr=True)
+
+
+def standalone(
+    port: int = typer.Option(None, help="API port (default 3233, or STRATUS_PORT)."),
+    data_dir: str = typer.Option(None, help="Where state lives (default ~/.local/share/stratus/standalone)."),
+    log_level: str = typer.Option("WARNING", help="Python log level of the platform's own logs."),
+) -> None:
+    """Run gateway, controller and one invoker in one process; builds the runtime image if missing."""
+    setup_logging(log_level)
+    overrides = {k: v for k, v in {"port": port, "data_dir": data_dir}.items() if v is not None}
+    settings = StandaloneSettings(**overrides)  # type: ignore[arg-type]
+    _ensure_image(settings)
+
+    def ready(info: Ready) -> None:
+        console.print(Panel.fit(
+            f"API      [bold]{info.api_url}[/bold]\n"
+            f"Key      [bold]{info.guest_key}[/bold]  (namespace guest)\n"
+            f"Data     {info.data_dir}\n\n"
+            f"Try:  curl -u '{info.guest_key}' {info.api_url}/api/v1/namespaces",
+            title="Stratus is up", border_style="green",
+        ))
+        print(f"STRATUS_API_URL={info.api_url}", flush=True)
+        print(f"STRATUS_KEY={info.guest_key}", flush=True)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        install_stop_signals(stop)
+        await run_standalone(settings, stop, ready)
+
+    asyncio.run(main())
+
+
+def _ensure_image(settings: StandaloneSettings) -> None:
+    import docker
+
+    from stratus.images import ensure_runtime_image
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        console.print(f"[red]Cannot reach the Docker engine:[/red] {exc}\nStart Docker, or check DOCKER_HOST.")
+        raise typer.Exit(1) from exc
+    ensure_runtime_image(client, base_image=settings.base_image, tag=settings.runtime_image)

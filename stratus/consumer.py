@@ -1,0 +1,87 @@
+"""The loop every stream consumer shares: read, hand each entry to a task, drain on stop.
+
+Entries this consumer received before a restart (still pending) are handled first; with
+`claim_idle_ms`, entries left pending that long by any consumer of the group are taken over.
+A handler must never raise and acknowledges its entry itself, after its work is recorded.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from stratus.bus import Delivery, MessageBus
+from stratus.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    stream: str
+    group: str
+    consumer: str
+    concurrency: int = 64
+    block_ms: int = 1000
+    claim_idle_ms: int | None = None
+
+
+async def run_consumer(bus: MessageBus, spec: ConsumerSpec, handle: Handler, stop: asyncio.Event) -> None:
+    await bus.ensure_group(spec.stream, spec.group)
+    slots = asyncio.Semaphore(spec.concurrency)
+    tasks: set[asyncio.Task[None]] = set()
+    active: set[str] = set()  # entry ids being handled: a claim must not hand them out twice
+
+    async def one(delivery: Delivery) -> None:
+        try:
+            await handle(delivery)
+        finally:
+            active.discard(delivery.entry_id)
+            slots.release()
+
+    async def dispatch(deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            if delivery.entry_id in active:
+                continue
+            active.add(delivery.entry_id)
+            await slots.acquire()
+            task = asyncio.create_task(one(delivery), name=f"{spec.stream}:{delivery.entry_id}")
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    await dispatch(await bus.pending(spec.stream, spec.group, spec.consumer, count=10_000))
+    loop = asyncio.get_running_loop()
+    next_claim = loop.time()
+    while not stop.is_set():
+        try:
+            if spec.claim_idle_ms is not None and loop.time() >= next_claim:
+                next_claim = loop.time() + spec.claim_idle_ms / 2000
+                await dispatch(await _claim(bus, spec))
+            await dispatch(await _read(bus, spec, stop))
+        except StoreUnavailable as exc:
+            log.warning("consumer of %s: %s; retrying", spec.stream, exc)
+            await asyncio.sleep(0.5)
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _read(bus: MessageBus, spec: ConsumerSpec, stop: asyncio.Event) -> list[Delivery]:
+    read = asyncio.ensure_future(
+        bus.consume(spec.stream, spec.group, spec.consumer, count=spec.concurrency, block_ms=spec.block_ms)
+    )
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    # Even when stopping, let an in-progress read finish: its entries were delivered to us and would
+    # otherwise sit pending until a restart or a claim.
+    return await read
+
+
+async def _claim(bus: MessageBus, spec: ConsumerSpec) -> list[Delivery]:
+    assert spec.claim_idle_ms is not None
+    claimed = await bus.claim_stale(spec.stream, spec.group, spec.consumer, min_idle_ms=spec.claim_idle_ms, count=100)
+    if claimed:
+        log.warning("took over %d entries left pending on %s", len(claimed), spec.stream)
+    return claimed

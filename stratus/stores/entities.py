@@ -1,0 +1,193 @@
+"""Entities (namespaces and their keys, actions) on SQLAlchemy Core: MySQL through aiomysql in
+production and tests, SQLite through aiosqlite for the embedded default. The only SQL in Stratus.
+"""
+
+import logging
+import time
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from stratus.errors import Conflict, NotFound, StoreUnavailable
+from stratus.models import Action, Namespace
+
+log = logging.getLogger(__name__)
+
+
+class EntityStore(Protocol):
+    async def start(self) -> None:
+        """Create the schema if missing. Idempotent, also when several processes start at once."""
+
+    async def close(self) -> None: ...
+
+    async def create_namespace(self, namespace: Namespace) -> None:
+        """Raises Conflict when the name or the key uuid exists."""
+
+    async def get_namespace(self, name: str) -> Namespace | None: ...
+
+    async def namespace_by_uuid(self, uuid: str) -> Namespace | None: ...
+
+    async def list_namespaces(self) -> list[Namespace]: ...
+
+    async def create_action(self, action: Action) -> None:
+        """Raises Conflict when an action of that name exists."""
+
+    async def replace_action(self, action: Action, *, expected_updated: int) -> None:
+        """Optimistic concurrency: raises Conflict when the stored `updated` is not `expected_updated`
+        (someone wrote in between), NotFound when the action vanished."""
+
+    async def get_action(self, namespace: str, name: str) -> Action | None: ...
+
+    async def list_actions(self, namespace: str, *, limit: int, skip: int) -> list[Action]:
+        """Newest first by `updated`; includes the actions of the namespace's packages (`ns/pkg`)."""
+
+    async def count_actions(self, namespace: str) -> int: ...
+
+    async def delete_action(self, namespace: str, name: str) -> Action | None:
+        """Returns what was deleted, or None when there was nothing."""
+
+
+def _long_text() -> sa.types.TypeEngine[str]:
+    return sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+
+metadata = sa.MetaData()
+namespaces = sa.Table(
+    "namespaces",
+    metadata,
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("uuid", sa.String(64), nullable=False, unique=True),
+    sa.Column("key_hash", sa.String(128), nullable=False),
+    sa.Column("subject", sa.String(256), nullable=False),
+    sa.Column("created", sa.BigInteger, nullable=False),
+)
+actions = sa.Table(
+    "actions",
+    metadata,
+    sa.Column("namespace", sa.String(256), primary_key=True),
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("root", sa.String(256), nullable=False),  # the namespace without a package: list by it
+    sa.Column("updated", sa.BigInteger, nullable=False),
+    sa.Column("doc", _long_text(), nullable=False),  # the Action as JSON
+    sa.Index("ix_actions_root_updated", "root", "updated"),
+)
+
+
+def _namespace(row: sa.Row[Any]) -> Namespace:
+    return Namespace(name=row.name, uuid=row.uuid, key_hash=row.key_hash, subject=row.subject)
+
+
+def _action_row(action: Action) -> dict[str, Any]:
+    return {
+        "namespace": action.namespace,
+        "name": action.name,
+        "root": action.namespace.split("/", 1)[0],
+        "updated": action.updated,
+        "doc": action.model_dump_json(),
+    }
+
+
+class SqlEntityStore:
+    def __init__(self, url: str) -> None:
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("mysql"):
+            options |= {"pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
+        self._engine: AsyncEngine = create_async_engine(url, **options)
+        self._sqlite = url.startswith("sqlite")
+
+    async def start(self) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                if self._sqlite:
+                    await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                await conn.run_sync(metadata.create_all, checkfirst=True)
+        except OperationalError as exc:
+            if "already exists" not in str(exc):  # another process created it in between
+                raise StoreUnavailable(f"could not create the entity schema: {exc}") from exc
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreUnavailable(f"could not reach the entity store: {exc}") from exc
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def _rows(self, statement: sa.Executable) -> list[sa.Row[Any]]:
+        try:
+            async with self._engine.connect() as conn:
+                return list((await conn.execute(statement)).fetchall())
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreUnavailable(f"entity store read failed: {exc}") from exc
+
+    async def _write(self, statement: sa.Executable) -> int:
+        try:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(statement)
+                return int(getattr(result, "rowcount", 0) or 0)
+        except IntegrityError as exc:
+            raise Conflict("The resource already exists.") from exc
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise StoreUnavailable(f"entity store write failed: {exc}") from exc
+
+    async def create_namespace(self, namespace: Namespace) -> None:
+        values = namespace.model_dump() | {"created": int(time.time() * 1000)}
+        await self._write(namespaces.insert().values(**values))
+
+    async def get_namespace(self, name: str) -> Namespace | None:
+        rows = await self._rows(namespaces.select().where(namespaces.c.name == name))
+        return _namespace(rows[0]) if rows else None
+
+    async def namespace_by_uuid(self, uuid: str) -> Namespace | None:
+        rows = await self._rows(namespaces.select().where(namespaces.c.uuid == uuid))
+        return _namespace(rows[0]) if rows else None
+
+    async def list_namespaces(self) -> list[Namespace]:
+        return [_namespace(r) for r in await self._rows(namespaces.select().order_by(namespaces.c.name))]
+
+    async def create_action(self, action: Action) -> None:
+        try:
+            await self._write(actions.insert().values(**_action_row(action)))
+        except Conflict as exc:
+            raise Conflict("The resource already exists; use overwrite=true to update it.") from exc
+
+    async def replace_action(self, action: Action, *, expected_updated: int) -> None:
+        key = (actions.c.namespace == action.namespace) & (actions.c.name == action.name)
+        changed = await self._write(
+            actions.update().where(key & (actions.c.updated == expected_updated)).values(**_action_row(action))
+        )
+        if changed == 0:
+            if await self.get_action(action.namespace, action.name) is None:
+                raise NotFound("action", action.fqn)
+            raise Conflict("A concurrent modification of the resource was detected; retry the update.")
+
+    async def get_action(self, namespace: str, name: str) -> Action | None:
+        query = sa.select(actions.c.doc).where((actions.c.namespace == namespace) & (actions.c.name == name))
+        rows = await self._rows(query)
+        return Action.model_validate_json(rows[0].doc) if rows else None
+
+    async def list_actions(self, namespace: str, *, limit: int, skip: int) -> list[Action]:
+        query = (
+            sa.select(actions.c.doc)
+            .where(actions.c.root == namespace)
+            .order_by(actions.c.updated.desc(), actions.c.name)
+            .limit(limit)
+            .offset(skip)
+        )
+        return [Action.model_validate_json(r.doc) for r in await self._rows(query)]
+
+    async def count_actions(self, namespace: str) -> int:
+        rows = await self._rows(sa.select(sa.func.count()).select_from(actions).where(actions.c.root == namespace))
+        return int(rows[0][0])
+
+    async def delete_action(self, namespace: str, name: str) -> Action | None:
+        found = await self.get_action(namespace, name)
+        if found is None:
+            return None
+        key = (actions.c.namespace == namespace) & (actions.c.name == name)
+        if await self._write(actions.delete().where(key)) == 0:
+            return None  # deleted by someone else in between
+        return found
+
+
+

@@ -1,0 +1,33 @@
+"""Test data builders: unique by default, any field overridable."""
+
+from typing import Any
+from uuid import uuid4
+
+from stratus.ids import new_activation_id
+from stratus.models import Action, Activation, ActivationResponse, Exec
+
+
+def make_action(**overrides: Any) -> Action:
+    fields: dict[str, Any] = {
+        "namespace": "ns",
+        "name": f"action-{uuid4().hex[:8]}",
+        "exec": Exec(kind="python:3.11", code="def main(args):\n    return args\n"),
+        "updated": 1_700_000_000_000,
+    }
+    return Action(**(fields | overrides))
+
+
+def make_activation(**overrides: Any) -> Activation:
+    fields: dict[str, Any] = {
+        "activation_id": new_activation_id(),
+        "namespace": "ns",
+        "name": "hello",
+        "version": "0.0.1",
+        "subject": "ns",
+        "start": 1_700_000_000_000,
+        "end": 1_700_000_000_005,
+        "duration": 5,
+        "response": ActivationResponse(status="success", result={"ok": True}, size=11),
+        "logs": ["2026-11-23T00:00:00.000000Z stdout: hi"],
+    }
+    return Activation(**(fields | overrides))

@@ -1,0 +1,96 @@
+"""RedisStreamBus against a real redis-server."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import pytest
+
+from stratus.bus import RedisStreamBus
+from stratus.consumer import ConsumerSpec, run_consumer
+from stratus.ids import InvokerId
+from stratus.messages import DEAD_LETTER, Heartbeat
+
+
+@pytest.fixture
+async def bus(redis_url: str) -> AsyncIterator[RedisStreamBus]:
+    found = RedisStreamBus.from_url(redis_url)
+    yield found
+    await found.close()
+
+
+@pytest.fixture
+def stream() -> str:
+    return f"test:{uuid4().hex}"
+
+
+async def test_consumed_entry_stays_pending_until_acked(bus: RedisStreamBus, stream: str) -> None:
+    await bus.ensure_group(stream, "g")
+    await bus.ensure_group(stream, "g")  # idempotent
+    await bus.publish(stream, {"body": "1"})
+    [delivery] = await bus.consume(stream, "g", "c1", count=10, block_ms=100)
+    assert delivery.fields == {b"body": b"1"}
+    assert await bus.consume(stream, "g", "c1", count=10, block_ms=50) == []
+    [again] = await bus.pending(stream, "g", "c1", count=10)
+    assert again.entry_id == delivery.entry_id
+    await bus.ack(delivery)
+    assert await bus.pending(stream, "g", "c1", count=10) == []
+
+
+async def test_stale_entries_of_a_dead_consumer_are_claimed(bus: RedisStreamBus, stream: str) -> None:
+    await bus.ensure_group(stream, "g")
+    await bus.publish(stream, {"body": "x"})
+    [lost] = await bus.consume(stream, "g", "dead", count=1, block_ms=100)
+    assert await bus.claim_stale(stream, "g", "alive", min_idle_ms=60_000, count=10) == []
+    await asyncio.sleep(0.05)
+    [claimed] = await bus.claim_stale(stream, "g", "alive", min_idle_ms=10, count=10)
+    assert claimed.entry_id == lost.entry_id
+    assert [d.entry_id for d in await bus.pending(stream, "g", "alive", count=10)] == [lost.entry_id]
+
+
+async def test_dead_letter_moves_and_acks(bus: RedisStreamBus, stream: str) -> None:
+    await bus.ensure_group(stream, "g")
+    await bus.publish(stream, {"body": "garbage"})
+    [delivery] = await bus.consume(stream, "g", "c", count=1, block_ms=100)
+    await bus.dead_letter(delivery)
+    assert await bus.pending(stream, "g", "c", count=10) == []
+    newest = await bus.read(DEAD_LETTER, "0", count=100_000, block_ms=0)
+    assert any(fields.get(b"source") == stream.encode() for _, fields in newest)
+
+
+async def test_read_after_last_id_sees_only_newer_entries(bus: RedisStreamBus, stream: str) -> None:
+    first = await bus.publish(stream, {"body": "1"})
+    await bus.publish(stream, {"body": "2"})
+    entries = await bus.read(stream, first, count=10, block_ms=10)
+    assert [f[b"body"] for _, f in entries] == [b"2"]
+
+
+async def test_heartbeats_round_trip(bus: RedisStreamBus) -> None:
+    beat = Heartbeat(invoker_id=InvokerId(f"i-{uuid4().hex}"), sent_ms=1, user_memory_mb=1, busy_memory_mb=0,
+                     containers=0)
+    await bus.put_heartbeat(beat)
+    assert beat in await bus.heartbeats()
+    await bus.remove_heartbeat(beat.invoker_id)
+    assert beat not in await bus.heartbeats()
+
+
+async def test_consumer_loop_handles_pending_first_then_new_and_drains(bus: RedisStreamBus, stream: str) -> None:
+    await bus.ensure_group(stream, "g")
+    await bus.publish(stream, {"body": "before-restart"})
+    await bus.consume(stream, "g", "me", count=1, block_ms=100)  # delivered, never acked: a crash
+    await bus.publish(stream, {"body": "new"})
+    seen: list[bytes] = []
+    stop = asyncio.Event()
+
+    async def handle(delivery: object) -> None:
+        from stratus.bus import Delivery
+
+        assert isinstance(delivery, Delivery)
+        seen.append(delivery.fields[b"body"])
+        await bus.ack(delivery)
+        if len(seen) == 2:
+            stop.set()
+
+    await asyncio.wait_for(run_consumer(bus, ConsumerSpec(stream, "g", "me", block_ms=100), handle, stop), 10)
+    assert seen == [b"before-restart", b"new"]
+    assert await bus.pending(stream, "g", "me", count=10) == []

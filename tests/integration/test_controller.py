@@ -1,0 +1,96 @@
+"""The controller against real Redis and the real activation store."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import pytest
+
+from controller.service import Controller
+from stratus.bus import RedisStreamBus
+from stratus.config import ControllerSettings
+from stratus.ids import InvokerId, new_activation_id
+from stratus.messages import INVOCATIONS, Completion, Dispatch, Heartbeat, Invocation, invoker_stream, reply_stream
+from stratus.stores.activations import ActivationStore
+from tests.factories import make_action
+
+
+@pytest.fixture
+async def bus(redis_url: str) -> AsyncIterator[RedisStreamBus]:
+    db15 = redis_url.rsplit("/", 1)[0] + "/15"  # the controller uses the shared stream names: own a database
+    found = RedisStreamBus.from_url(db15)
+    await found._redis.flushdb()
+    yield found
+    await found._redis.flushdb()
+    await found.close()
+
+
+def settings(**overrides: object) -> ControllerSettings:
+    base = {"controller_id": f"c-{uuid4().hex[:6]}", "redis_url": "unused", "mongo_url": "unused",
+            "entities_url": "unused", "no_invoker_grace_s": 0.5}
+    return ControllerSettings(**(base | overrides))  # type: ignore[arg-type]
+
+
+def invocation(reply_to: str | None = None) -> Invocation:
+    return Invocation(activation_id=new_activation_id(), namespace="ns", subject="ns",
+                      action=make_action().without_code(), params={}, accepted_ms=int(time.time() * 1000),
+                      reply_to=reply_to)
+
+
+async def beat(bus: RedisStreamBus, invoker_id: str) -> None:
+    await bus.put_heartbeat(Heartbeat(invoker_id=InvokerId(invoker_id), sent_ms=int(time.time() * 1000),
+                                      user_memory_mb=2048, busy_memory_mb=0, containers=0))
+
+
+async def test_invocation_is_dispatched_to_a_healthy_invoker(bus: RedisStreamBus,
+                                                             activations: ActivationStore) -> None:
+    await beat(bus, "i-1")
+    controller = Controller(settings(), bus, activations)
+    stop = asyncio.Event()
+    running = asyncio.create_task(controller.run(stop))
+    sent = invocation()
+    await bus.publish(INVOCATIONS, sent.to_fields())
+    entries = await bus.read(invoker_stream(InvokerId("i-1")), "0", count=10, block_ms=5000)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    [(_, fields)] = entries
+    dispatch = Dispatch.from_fields(fields)
+    assert dispatch.invocation == sent and dispatch.controller_id == controller.controller_id
+    assert sent.activation_id in controller.registry.in_flight
+    assert await bus.pending(INVOCATIONS, "controllers", controller.controller_id, count=10) == []
+
+
+async def test_without_any_invoker_the_activation_fails_with_a_record_and_a_reply(
+    bus: RedisStreamBus, activations: ActivationStore
+) -> None:
+    controller = Controller(settings(), bus, activations)
+    stop = asyncio.Event()
+    running = asyncio.create_task(controller.run(stop))
+    replies = reply_stream("gw-test")  # type: ignore[arg-type]
+    sent = invocation(reply_to=replies)
+    await bus.publish(INVOCATIONS, sent.to_fields())
+    entries = await bus.read(replies, "0", count=10, block_ms=5000)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    [(_, fields)] = entries
+    completion = Completion.from_fields(fields)
+    assert completion.activation is not None
+    assert completion.activation.response.status == "whisk internal error"
+    stored = await activations.get("ns", sent.activation_id)
+    assert stored is not None and stored.response.status == "whisk internal error"
+
+
+async def test_undecodable_invocation_is_dead_lettered(bus: RedisStreamBus, activations: ActivationStore) -> None:
+    controller = Controller(settings(), bus, activations)
+    stop = asyncio.Event()
+    running = asyncio.create_task(controller.run(stop))
+    await bus.publish(INVOCATIONS, {"body": "not json"})
+    for _ in range(50):
+        if await bus.read("stratus:dead-letter", "0", count=10, block_ms=0):
+            break
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    assert await bus.read("stratus:dead-letter", "0", count=10, block_ms=0)
+    assert await bus.pending(INVOCATIONS, "controllers", controller.controller_id, count=10) == []

@@ -1,6 +1,7 @@
 """`stratus standalone`: the whole platform in one process on embedded defaults."""
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -8,7 +9,9 @@ from rich.panel import Panel
 
 from stratus.config import StandaloneSettings
 from stratus.lifecycle import install_stop_signals, setup_logging
-from stratus.standalone import Ready, run_standalone
+
+if TYPE_CHECKING:
+    from stratus.standalone import Ready
 
 console = Console(stderr=True)
 
@@ -19,12 +22,14 @@ def standalone(
     log_level: str = typer.Option("WARNING", help="Python log level of the platform's own logs."),
 ) -> None:
     """Run gateway, controller and one invoker in one process; builds the runtime image if missing."""
+    from stratus.standalone import run_standalone  # imports every service: only when needed
+
     setup_logging(log_level)
     overrides = {k: v for k, v in {"port": port, "data_dir": data_dir}.items() if v is not None}
     settings = StandaloneSettings(**overrides)  # type: ignore[arg-type]
     _ensure_image(settings)
 
-    def ready(info: Ready) -> None:
+    def ready(info: "Ready") -> None:
         console.print(Panel.fit(
             f"API      [bold]{info.api_url}[/bold]\n"
             f"Key      [bold]{info.guest_key}[/bold]  (namespace guest)\n"

@@ -1,0 +1,87 @@
+"""The runtime image: built once, rebuilt only when its inputs change (a hash kept in a label)."""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, BuildError, ImageNotFound
+
+from stratus.images.base import ImageBuildError, ensure_base_image
+from stratus.images.progress import Progress, quiet
+from stratus.images.wheels import ensure_wheels
+
+log = logging.getLogger(__name__)
+
+HASH_LABEL = "org.stratus.build-hash"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    image_id: str
+    tag: str
+    built: bool  # False: the image was up to date
+
+
+def runtime_context() -> Path:
+    """runtime-image/ beside the `stratus` package (an editable install or a source checkout)."""
+    context = Path(__file__).resolve().parents[2] / "runtime-image"
+    if not (context / "Dockerfile").exists():
+        raise ImageBuildError(f"{context}/Dockerfile not found: build images from a source checkout "
+                              "installed with `pip install -e .`.")
+    return context
+
+
+def input_hash(context: Path, base_id: str) -> str:
+    digest = hashlib.sha256(base_id.encode())
+    files = [context / "Dockerfile", context / "requirements.txt", *sorted((context / "actionproxy").glob("*.py"))]
+    for path in files:
+        digest.update(path.relative_to(context).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_runtime_image(
+    client: docker.DockerClient, *, base_image: str, tag: str, force: bool = False, say: Progress = quiet
+) -> BuildResult:
+    context = runtime_context()
+    base = ensure_base_image(client, base_image, say)
+    wanted = input_hash(context, client.images.get(base).id)
+    current = _current(client, tag)
+    if current is not None and current.labels.get(HASH_LABEL) == wanted and not force:
+        say(f"{tag} is up to date")
+        return BuildResult(current.id, tag, built=False)
+    ensure_wheels(context / "requirements.txt", context / "wheels", say)
+    say(f"building {tag} FROM {base}")
+    image_id = _build(client, context, tag, {"BASE_IMAGE": base}, {HASH_LABEL: wanted}, say)
+    say(f"built {tag} ({image_id[7:19]})")
+    return BuildResult(image_id, tag, built=True)
+
+
+def _current(client: docker.DockerClient, tag: str) -> "docker.models.images.Image | None":
+    try:
+        return client.images.get(tag)
+    except ImageNotFound:
+        return None
+
+
+def _build(
+    client: docker.DockerClient, context: Path, tag: str, buildargs: dict[str, str], labels: dict[str, str],
+    say: Progress,
+) -> str:
+    try:
+        stream = client.api.build(path=str(context), tag=tag, buildargs=buildargs, labels=labels, rm=True,
+                                  forcerm=True, decode=True)
+        for chunk in stream:
+            if "error" in chunk:
+                raise ImageBuildError(f"building {tag} failed: {chunk['error'].strip()}")
+            line = str(chunk.get("stream", "")).strip()
+            if line.startswith("Step "):
+                say("  " + line)
+    except (APIError, BuildError) as exc:
+        raise ImageBuildError(f"building {tag} failed: {exc}") from exc
+    image_id: str = client.images.get(tag).id
+    return image_id
+
+

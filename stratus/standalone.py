@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,14 @@ from stratus.stores.entities import EntityStore
 log = logging.getLogger(__name__)
 
 GUEST = "guest"
+
+
+class EmbeddedServer(uvicorn.Server):
+    """Signals belong to the whole process (the stop event drains every service), not to uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,7 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
             **conn,
         )
         invoker = await stack.enter_async_context(open_invoker(invoker_settings, core))
-        server = uvicorn.Server(
+        server = EmbeddedServer(
             uvicorn.Config(
                 create_app(lambda: _gateway_backends(gateway, core)),
                 host=settings.host,

@@ -1,0 +1,43 @@
+"""create_app(): routers, error handlers and the backends' lifespan."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from gateway.deps import Backends
+from gateway.errors import TransactionIdMiddleware, install_error_handlers
+from gateway.routes import actions, activations, info, namespaces
+
+OpenBackends = Callable[[], AbstractAsyncContextManager[Backends]]
+
+
+def create_app(open_backends: OpenBackends) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_backends() as backends:
+            app.state.backends = backends
+            backends.replies.start()
+            try:
+                yield
+            finally:
+                await backends.replies.stop()
+
+    app = FastAPI(
+        title="Stratus",
+        description="An OpenWhisk-compatible Function-as-a-Service API. Authenticate with HTTP Basic `uuid:key`.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "DELETE", "POST", "PUT", "HEAD"],
+        allow_headers=["Authorization", "Origin", "X-Requested-With", "Content-Type", "Accept", "User-Agent"],
+    )
+    app.add_middleware(TransactionIdMiddleware)
+    for module in (info, namespaces, actions, activations):
+        app.include_router(module.router)
+    return app

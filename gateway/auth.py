@@ -1,0 +1,49 @@
+"""HTTP Basic `uuid:key` -> the namespace it belongs to."""
+
+import base64
+import binascii
+import time
+
+from stratus.errors import Unauthorized
+from stratus.keys import secret_matches
+from stratus.models import Namespace
+from stratus.stores.entities import EntityStore
+
+
+def parse_basic(header: str | None) -> tuple[str, str]:
+    if not header or not header.lower().startswith("basic "):
+        raise Unauthorized("The resource requires authentication, which was not supplied with the request.")
+    try:
+        uuid, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise Unauthorized("The supplied authentication is invalid.") from exc
+    if not uuid or not secret:
+        raise Unauthorized("The supplied authentication is invalid.")
+    return uuid, secret
+
+
+class Authenticator:
+    """Looks keys up by uuid, caching the stored hash for a few seconds (revocation takes that long)."""
+
+    def __init__(self, entities: EntityStore, cache_s: float) -> None:
+        self._entities = entities
+        self._cache_s = cache_s
+        self._cache: dict[str, tuple[float, Namespace | None]] = {}
+
+    async def authenticate(self, header: str | None) -> Namespace:
+        uuid, secret = parse_basic(header)
+        namespace = await self._lookup(uuid)
+        if namespace is None or not secret_matches(secret, namespace.key_hash):
+            raise Unauthorized("The supplied authentication is invalid.")
+        return namespace
+
+    async def _lookup(self, uuid: str) -> Namespace | None:
+        now = time.monotonic()
+        cached = self._cache.get(uuid)
+        if cached and now - cached[0] < self._cache_s:
+            return cached[1]
+        namespace = await self._entities.namespace_by_uuid(uuid)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[uuid] = (now, namespace)
+        return namespace

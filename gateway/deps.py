@@ -1,0 +1,63 @@
+"""What routes get injected: the backends, and the caller's namespace."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from gateway.auth import Authenticator
+from gateway.replies import ReplyWaiter
+from stratus.backends import CoreBackends
+from stratus.bus import MessageBus
+from stratus.config import GatewaySettings
+from stratus.errors import Forbidden
+from stratus.messages import reply_stream
+from stratus.models import Namespace
+from stratus.stores.activations import ActivationStore
+from stratus.stores.entities import EntityStore
+
+
+@dataclass
+class Backends:
+    settings: GatewaySettings
+    entities: EntityStore
+    activations: ActivationStore
+    bus: MessageBus
+    replies: ReplyWaiter
+    auth: Authenticator
+
+
+def backends(request: Request) -> Backends:
+    found: Backends = request.app.state.backends
+    return found
+
+
+BackendsDep = Annotated[Backends, Depends(backends)]
+
+
+async def caller(request: Request, found: BackendsDep) -> Namespace:
+    return await found.auth.authenticate(request.headers.get("authorization"))
+
+
+Caller = Annotated[Namespace, Depends(caller)]
+
+
+async def own_namespace(ns: str, who: Caller) -> Namespace:
+    """The `{ns}` path segment must be `_` or the caller's own namespace."""
+    if ns not in ("_", who.name):
+        raise Forbidden(f"The supplied authentication is not authorized to access '{ns}'.")
+    return who
+
+
+OwnNamespace = Annotated[Namespace, Depends(own_namespace)]
+
+
+def backends_from_core(settings: GatewaySettings, core: CoreBackends) -> Backends:
+    return Backends(
+        settings=settings,
+        entities=core.entities,
+        activations=core.activations,
+        bus=core.bus,
+        replies=ReplyWaiter(core.bus, reply_stream(settings.gateway_id)),  # type: ignore[arg-type]
+        auth=Authenticator(core.entities, settings.auth_cache_s),
+    )

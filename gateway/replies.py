@@ -1,0 +1,76 @@
+"""Waits on this gateway's reply stream for the completions that blocking callers wait for."""
+
+import asyncio
+import contextlib
+import logging
+
+from stratus.bus import MessageBus
+from stratus.errors import BadMessage, StoreUnavailable
+from stratus.ids import ActivationId
+from stratus.messages import Completion
+from stratus.models import Activation
+
+log = logging.getLogger(__name__)
+
+REPLY_STREAM_TTL_S = 3600  # a gateway that vanished leaves no stream behind for long
+
+
+class ReplyWaiter:
+    def __init__(self, bus: MessageBus, stream: str) -> None:
+        self._bus = bus
+        self.stream = stream
+        self._waiting: dict[ActivationId, asyncio.Future[Activation]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def expect(self, activation_id: ActivationId) -> "asyncio.Future[Activation]":
+        """Register before publishing, so a fast completion is never missed."""
+        future: asyncio.Future[Activation] = asyncio.get_running_loop().create_future()
+        self._waiting[activation_id] = future
+        return future
+
+    def forget(self, activation_id: ActivationId) -> None:
+        self._waiting.pop(activation_id, None)
+
+    async def wait(self, future: "asyncio.Future[Activation]", activation_id: ActivationId, timeout_s: float) -> (
+        Activation | None
+    ):
+        """The record, or None when the wait ran out (the activation goes on)."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        except TimeoutError:
+            return None
+        finally:
+            self.forget(activation_id)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="reply-listener")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _listen(self) -> None:
+        last_id = "$"
+        await self._bus.expire(self.stream, REPLY_STREAM_TTL_S)
+        while True:
+            try:
+                entries = await self._bus.read(self.stream, last_id, count=256, block_ms=5000)
+            except StoreUnavailable:
+                log.warning("reply stream %s unreadable; retrying", self.stream)
+                await asyncio.sleep(0.5)
+                continue
+            for entry_id, fields in entries:
+                last_id = entry_id
+                self._deliver(fields)
+
+    def _deliver(self, fields: "dict[bytes, bytes] | object") -> None:
+        try:
+            completion = Completion.from_fields(fields)  # type: ignore[arg-type]
+        except BadMessage:
+            log.warning("ignoring an undecodable reply on %s", self.stream)
+            return
+        future = self._waiting.get(completion.activation_id)
+        if future is not None and not future.done() and completion.activation is not None:
+            future.set_result(completion.activation)

@@ -1,0 +1,96 @@
+"""Actions: create or update (PUT), get, list, delete, invoke (POST)."""
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from gateway import invoke as invoking
+from gateway.body import json_object
+from gateway.deps import BackendsDep, OwnNamespace
+from gateway.paging import list_window
+from stratus import limits as L
+from stratus.action_updates import ActionPut, apply_put
+from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.models import Action
+from stratus.names import check_name
+from stratus.stores.entities import EntityStore
+
+router = APIRouter(prefix="/api/v1/namespaces/{ns}/actions", tags=["actions"])
+PUT_MAX_BYTES = 50 * L.MB
+
+
+async def _existing(entities: EntityStore, namespace: str, name: str) -> Action:
+    action = await entities.get_action(namespace, check_name(name))
+    if action is None:
+        raise NotFound("action", f"{namespace}/{name}")
+    return action
+
+
+@router.get("")
+async def list_actions(
+    who: OwnNamespace, b: BackendsDep, limit: int | None = None, skip: int | None = None, count: bool = False
+) -> Any:
+    if count:
+        return {"actions": await b.entities.count_actions(who.name)}
+    limit, skip = list_window(limit, skip)
+    return [a.summary() for a in await b.entities.list_actions(who.name, limit=limit, skip=skip)]
+
+
+@router.get("/{name}")
+async def get_action(name: str, who: OwnNamespace, b: BackendsDep, code: bool = True) -> dict[str, Any]:
+    return (await _existing(b.entities, who.name, name)).to_api(code=code)
+
+
+@router.put("/{name}")
+async def put_action(
+    name: str, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
+) -> dict[str, Any]:
+    check_name(name)
+    try:
+        put = ActionPut.model_validate(await json_object(request, max_bytes=PUT_MAX_BYTES, what="action"))
+    except ValidationError as exc:
+        raise BadRequest(f"The request content was malformed: {_first_problem(exc)}") from exc
+    existing = await b.entities.get_action(who.name, name)
+    if existing is not None and not overwrite:
+        raise Conflict("The resource already exists; use overwrite=true to update it.")
+    action = apply_put(existing, put, namespace=who.name, name=name, now_ms=int(time.time() * 1000))
+    if existing is None:
+        await b.entities.create_action(action)
+    else:
+        await b.entities.replace_action(action, expected_updated=existing.updated)
+    return action.to_api()
+
+
+@router.delete("/{name}")
+async def delete_action(name: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+    deleted = await b.entities.delete_action(who.name, check_name(name))
+    if deleted is None:
+        raise NotFound("action", f"{who.name}/{name}")
+    return deleted.to_api()
+
+
+@router.post("/{name}")
+async def invoke_action(
+    name: str,
+    request: Request,
+    who: OwnNamespace,
+    b: BackendsDep,
+    blocking: bool = False,
+    result: bool = False,
+    timeout: Annotated[int | None, Query(description="blocking wait in ms, 1..60000")] = None,  # noqa: ASYNC109
+) -> JSONResponse:
+    """Invoke: 202 with the activation id, or (blocking) the record when it arrives in time."""
+    if timeout is not None and not 0 < timeout <= L.BLOCKING_WAIT_MAX_MS:
+        raise BadRequest(f"The timeout must be a number of milliseconds from 1 to {L.BLOCKING_WAIT_MAX_MS}.")
+    body = await json_object(request, max_bytes=L.PAYLOAD_MAX_BYTES)
+    action = await _existing(b.entities, who.name, name)
+    wait_s = timeout / 1000 if timeout else b.settings.blocking_wait_s
+    return await invoking.invoke(b, who, action, body, blocking=blocking, result_only=result, wait_s=wait_s)
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"

@@ -1,0 +1,20 @@
+"""`python -m invoker`: runs activations in containers on this node."""
+
+import asyncio
+
+from invoker.wiring import open_invoker
+from stratus.backends import open_core
+from stratus.config import InvokerSettings
+from stratus.lifecycle import run_until_signal, setup_logging
+
+
+async def serve(stop: asyncio.Event) -> None:
+    settings = InvokerSettings()  # type: ignore[call-arg]
+    async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
+        async with open_invoker(settings, core) as invoker:
+            await invoker.run(stop)
+
+
+if __name__ == "__main__":
+    setup_logging()
+    run_until_signal(serve)

@@ -1,0 +1,159 @@
+"""Containers for functions: the ContainerDriver role, then DockerDriver (the only `docker` import).
+
+The Docker SDK is blocking, so every call runs in a worker thread. Transient engine errors are
+retried a few times; what still fails is raised as ContainerError.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import docker
+import requests
+from docker.errors import APIError, DockerException, NotFound
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from stratus.errors import StratusError
+
+log = logging.getLogger(__name__)
+
+PROXY_PORT = 8080
+T = TypeVar("T")
+
+
+class ContainerError(StratusError):
+    """The engine could not do what was asked."""
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    image: str
+    name: str
+    network: str
+    memory_mb: int
+    cpu_shares: int
+    labels: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    pids_limit: int = 64
+    tmp_mb: int = 64
+    log_max_mb: int = 10
+
+
+@dataclass(frozen=True)
+class ContainerHandle:
+    container_id: str
+    name: str
+    address: str  # http://<ip>:8080 on the function network
+
+
+class ContainerDriver(Protocol):
+    async def ensure_network(self, name: str) -> None:
+        """A bridge network on which containers cannot reach each other. Idempotent."""
+
+    async def start(self, spec: ContainerSpec) -> ContainerHandle:
+        """Create and start a hardened container; raises ContainerError."""
+
+    async def remove(self, container_id: str) -> None:
+        """Force-remove; a container already gone is not an error."""
+
+    async def list_labelled(self, label: str) -> list[str]:
+        """Ids of containers (running or not) carrying `label` (`key=value`)."""
+
+    async def oom_killed(self, container_id: str) -> bool:
+        """Whether the kernel killed the container's process for exceeding its memory limit."""
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, requests.ConnectionError):
+        return True
+    return isinstance(exc, APIError) and exc.status_code is not None and exc.status_code >= 500 and (
+        "Conflict" not in str(exc)
+    )
+
+
+class DockerDriver:
+    def __init__(self, client: docker.DockerClient) -> None:
+        self._client = client
+
+    async def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        @retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(3),
+               wait=wait_exponential(multiplier=0.1, max=1), reraise=True)
+        def attempt() -> T:
+            return fn(*args, **kwargs)
+
+        try:
+            return await asyncio.to_thread(attempt)
+        except (DockerException, requests.RequestException) as exc:
+            raise ContainerError(f"{what} failed: {exc}") from exc
+
+    async def ensure_network(self, name: str) -> None:
+        def ensure() -> None:
+            if not self._client.networks.list(names=[name]):
+                self._client.networks.create(
+                    name, driver="bridge", labels={"org.stratus.managed": "true"},
+                    options={"com.docker.network.bridge.enable_icc": "false"},
+                )
+
+        await self._call(f"creating network {name}", ensure)
+
+    async def start(self, spec: ContainerSpec) -> ContainerHandle:
+        container = await self._call(f"starting container {spec.name}", self._run, spec)
+        try:
+            ip = container.attrs["NetworkSettings"]["Networks"][spec.network]["IPAddress"]
+        except (KeyError, TypeError) as exc:
+            await self.remove(container.id)
+            raise ContainerError(f"container {spec.name} has no address on {spec.network}") from exc
+        return ContainerHandle(container.id, spec.name, f"http://{ip}:{PROXY_PORT}")
+
+    def _run(self, spec: ContainerSpec) -> Any:
+        container = self._client.containers.run(
+            spec.image,
+            detach=True,
+            name=spec.name,
+            labels=spec.labels,
+            environment=spec.env,
+            network=spec.network,
+            mem_limit=f"{spec.memory_mb}m",
+            memswap_limit=f"{spec.memory_mb}m",  # no swap: the limit is the limit
+            cpu_shares=spec.cpu_shares,
+            pids_limit=spec.pids_limit,
+            read_only=True,
+            tmpfs={"/tmp": f"size={spec.tmp_mb}m,mode=1777"},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            user="65534:65534",
+            ulimits=[docker.types.Ulimit(name="nofile", soft=1024, hard=1024)],
+            log_config=docker.types.LogConfig(type="json-file", config={"max-size": f"{spec.log_max_mb}m"}),
+        )
+        container.reload()
+        return container
+
+    async def remove(self, container_id: str) -> None:
+        def remove() -> None:
+            try:
+                self._client.api.remove_container(container_id, force=True)
+            except NotFound:
+                pass
+
+        await self._call(f"removing container {container_id[:12]}", remove)
+
+    async def list_labelled(self, label: str) -> list[str]:
+        def listed() -> list[str]:
+            return [c["Id"] for c in self._client.api.containers(all=True, filters={"label": label})]
+
+        return await self._call("listing containers", listed)
+
+    async def oom_killed(self, container_id: str) -> bool:
+        def inspect() -> bool:
+            try:
+                state = self._client.api.inspect_container(container_id)["State"]
+            except NotFound:
+                return False
+            return bool(state.get("OOMKilled"))
+
+        return await self._call(f"inspecting container {container_id[:12]}", inspect)
+
+    def close(self) -> None:
+        self._client.close()

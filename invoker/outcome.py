@@ -1,0 +1,93 @@
+"""From what the proxy answered (or failed to) to an ActivationResponse: OpenWhisk's table, pure.
+
+| situation                                   | status                 | container |
+|---------------------------------------------|------------------------|-----------|
+| /run 200, dict without `error`, or a list   | success                | kept      |
+| /run 200, dict with `error`                 | application error      | kept      |
+| /run result larger than the limit           | application error      | kept      |
+| /run non-200, or not JSON                   | action developer error | destroyed |
+| /init failed, timed out, or the process died| action developer error | destroyed |
+| time limit, memory limit                    | action developer error | destroyed |
+| the container could not be provisioned      | whisk internal error   | —         |
+"""
+
+from typing import Any
+
+from invoker.proxy_client import ProxyAnswer
+from stratus import limits as L
+from stratus.logs_format import log_line
+from stratus.models import ActivationResponse
+
+TRUNCATION_PREFIX_CHARS = 1024
+
+
+def _error(status: Any, message: Any, size: int | None = None) -> ActivationResponse:
+    return ActivationResponse(status=status, result={"error": message}, size=size)
+
+
+def from_run(answer: ProxyAnswer) -> ActivationResponse:
+    size = len(answer.raw)
+    if answer.status == 200 and isinstance(answer.body, dict | list):
+        if size > L.RESULT_MAX_BYTES:
+            return _error("application error", (
+                f"The action produced a response that exceeded the allowed length: {size} > {L.RESULT_MAX_BYTES} "
+                f"bytes. The truncated response was: {answer.raw[:TRUNCATION_PREFIX_CHARS]}"
+            ), size)
+        if isinstance(answer.body, dict) and "error" in answer.body:
+            return _error("application error", answer.body["error"], size)
+        return ActivationResponse(status="success", result=answer.body, size=size)
+    if isinstance(answer.body, dict) and "error" in answer.body:
+        return _error("action developer error", answer.body["error"], size)
+    return _error("action developer error", (
+        f"The action did not produce a valid JSON object or array (HTTP {answer.status}): {answer.raw[:4096]}"
+    ), size)
+
+
+def from_init(answer: ProxyAnswer) -> ActivationResponse:
+    if isinstance(answer.body, dict) and "error" in answer.body:
+        return _error("action developer error", answer.body["error"])
+    return _error("action developer error", f"The action failed to initialize: {answer.raw[:4096]}")
+
+
+def timed_out(limit_ms: int, *, during_init: bool) -> ActivationResponse:
+    where = " during initialization" if during_init else ""
+    return _error("action developer error", f"The action exceeded its time limit of {limit_ms} milliseconds{where}.")
+
+
+def died(*, during_init: bool, oom: bool, memory_mb: int) -> ActivationResponse:
+    if oom:
+        return _error("action developer error",
+                      f"The action exhausted its memory limit of {memory_mb} MB and was aborted.")
+    if during_init:
+        return _error("action developer error", "The action exited unexpectedly during initialization.")
+    return _error("action developer error", "The action exited unexpectedly without producing a valid response.")
+
+
+def not_provisioned(reason: str) -> ActivationResponse:
+    return _error("whisk internal error", f"Resources to run the action could not be provisioned: {reason}")
+
+
+def action_missing() -> ActivationResponse:
+    return _error("application error", "The action could not be found; it may have been deleted.")
+
+
+def keeps_container(response: ActivationResponse) -> bool:
+    return response.status in ("success", "application error")
+
+
+def truncate_logs(lines: list[str], limit_mb: int) -> list[str]:
+    """Keep whole lines up to the action's log limit, then say where the logs were cut."""
+    if limit_mb <= 0:
+        return []
+    budget = limit_mb * L.MB
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        used += len(line.encode()) + 1
+        if used > budget:
+            kept.append(log_line("stderr", f"Logs were truncated because they exceeded the limit of {budget} bytes."))
+            break
+        kept.append(line)
+    return kept
+
+

@@ -1,0 +1,134 @@
+"""The invoker: reads its Dispatches, runs each in the container pool, records it, replies, acks."""
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from invoker.driver import ContainerDriver
+from invoker.pool import ContainerPool
+from invoker.runner import Runner
+from stratus.bus import Delivery, MessageBus
+from stratus.config import InvokerSettings
+from stratus.consumer import ConsumerSpec, run_consumer
+from stratus.errors import BadMessage, StoreUnavailable
+from stratus.ids import InvokerId
+from stratus.messages import INVOKERS_GROUP, Completion, Dispatch, Heartbeat, completion_stream, invoker_stream
+from stratus.stores.activations import ActivationStore
+
+log = logging.getLogger(__name__)
+
+STREAM_MAXLEN = 100_000
+REAP_INTERVAL_S = 5.0
+MANAGED_LABEL = "org.stratus.invoker"
+
+
+class Invoker:
+    def __init__(
+        self,
+        settings: InvokerSettings,
+        bus: MessageBus,
+        activations: ActivationStore,
+        driver: ContainerDriver,
+        pool: ContainerPool,
+        runner: Runner,
+    ) -> None:
+        self.invoker_id = InvokerId(settings.invoker_id)
+        self._settings = settings
+        self._bus = bus
+        self._activations = activations
+        self._driver = driver
+        self._pool = pool
+        self._runner = runner
+        self._draining = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self._remove_leftovers()
+        await self._driver.ensure_network(self._settings.network)
+        spec = ConsumerSpec(invoker_stream(self.invoker_id), INVOKERS_GROUP, self.invoker_id, concurrency=256)
+        background = [
+            asyncio.create_task(self._heartbeats(stop), name="invoker-heartbeat"),
+            asyncio.create_task(self._reaper(stop), name="invoker-reaper"),
+        ]
+        try:
+            await run_consumer(self._bus, spec, self.handle, stop)
+        finally:
+            self._draining = True
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await self._shutdown()
+
+    async def handle(self, delivery: Delivery) -> None:
+        """Never raises: sibling tasks must survive. Ack last: a crash before it means redelivery."""
+        try:
+            dispatch = Dispatch.from_fields(delivery.fields)
+            invocation = dispatch.invocation
+            activation = await self._runner.run(invocation)  # user and engine failures come back as data
+            await self._activations.put(activation)  # idempotent: a redelivered Dispatch writes twice
+            done = Completion(
+                activation_id=activation.activation_id,
+                invoker_id=self.invoker_id,
+                memory_mb=invocation.action.limits.memory,
+            )
+            if invocation.reply_to:
+                reply = done.model_copy(update={"activation": activation})
+                await self._bus.publish(invocation.reply_to, reply.to_fields(), maxlen=STREAM_MAXLEN)
+            await self._bus.publish(completion_stream(dispatch.controller_id), done.to_fields(), maxlen=STREAM_MAXLEN)
+            await self._bus.ack(delivery)
+            log.info("activation %s recorded: %s", activation.activation_id, activation.response.status)
+        except BadMessage:
+            await self._bus.dead_letter(delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("dispatch entry %s failed; left pending for redelivery", delivery.entry_id)
+
+    def heartbeat(self) -> Heartbeat:
+        return Heartbeat(
+            invoker_id=self.invoker_id,
+            sent_ms=int(time.time() * 1000),
+            user_memory_mb=self._settings.user_memory_mb,
+            busy_memory_mb=self._pool.busy_memory_mb,
+            containers=self._pool.container_count,
+            state="draining" if self._draining else "up",
+        )
+
+    async def _heartbeats(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._bus.put_heartbeat(self.heartbeat())
+            except StoreUnavailable as exc:
+                log.warning("heartbeat not sent: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._settings.heartbeat_interval_s)
+
+    async def _reaper(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), REAP_INTERVAL_S)
+            for container in await self._pool.reap_idle(time.monotonic(), self._settings.idle_ttl_s):
+                if container.handle is not None:
+                    await self._remove(container.handle.container_id)
+
+    async def _remove_leftovers(self) -> None:
+        leftovers = await self._driver.list_labelled(f"{MANAGED_LABEL}={self.invoker_id}")
+        for container_id in leftovers:
+            await self._remove(container_id)
+        if leftovers:
+            log.info("removed %d containers left by an earlier run of invoker %s", len(leftovers), self.invoker_id)
+
+    async def _shutdown(self) -> None:
+        with contextlib.suppress(StoreUnavailable):
+            await self._bus.remove_heartbeat(self.invoker_id)
+        for container in self._pool.drain():
+            if container.handle is not None:
+                await self._remove(container.handle.container_id)
+
+    async def _remove(self, container_id: str) -> None:
+        try:
+            await self._driver.remove(container_id)
+        except Exception:
+            log.exception("could not remove container %s", container_id)

@@ -1,0 +1,27 @@
+"""Building an Invoker from settings and the shared backends (used by __main__ and standalone)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import docker
+
+from invoker.driver import DockerDriver
+from invoker.pool import ContainerPool
+from invoker.proxy_client import ProxyClient
+from invoker.runner import Runner
+from invoker.service import Invoker
+from stratus.backends import CoreBackends
+from stratus.config import InvokerSettings
+
+
+@asynccontextmanager
+async def open_invoker(settings: InvokerSettings, core: CoreBackends) -> AsyncIterator[Invoker]:
+    driver = DockerDriver(docker.from_env())
+    proxy = ProxyClient()
+    pool = ContainerPool(settings.user_memory_mb)
+    runner = Runner(driver, pool, proxy, core.entities.get_action, settings)
+    try:
+        yield Invoker(settings, core.bus, core.activations, driver, pool, runner)
+    finally:
+        await proxy.aclose()
+        driver.close()

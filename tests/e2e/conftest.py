@@ -1,0 +1,56 @@
+"""A real platform for e2e tests: `stratus standalone` as a subprocess, on the suite's real services."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from tests.conftest import require_service
+from tests.standalone_process import start_standalone, stop
+
+
+@dataclass(frozen=True)
+class Platform:
+    url: str
+    key: str
+    data_dir: Path
+    entities_url: str
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        uuid, _, secret = (key or self.key).partition(":")
+        return httpx.Client(base_url=self.url, auth=(uuid, secret), timeout=90, trust_env=False)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """One platform for the e2e session, on real Redis, MariaDB and the MongoDB wire server."""
+    redis_url = require_service("STRATUS_REDIS_URL")
+    mongo_url = require_service("STRATUS_MONGO_URL")
+    mysql_url = require_service("STRATUS_MYSQL_URL")
+    e2e_redis = redis_url.rsplit("/", 1)[0] + "/1"
+    redis.Redis.from_url(e2e_redis).flushdb()
+    database = f"e2e_{uuid4().hex[:12]}"
+    admin = create_engine(mysql_url.replace("+aiomysql", "+pymysql"))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE {database}"))
+    data_dir = tmp_path_factory.mktemp("standalone")
+    entities_url = mysql_url.rstrip("/") + "/" + database
+    process, key, port = start_standalone(data_dir, {
+        "STRATUS_REDIS_URL": e2e_redis,
+        "STRATUS_MONGO_URL": mongo_url,
+        "STRATUS_ENTITIES_URL": entities_url,
+        "STRATUS_MONGO_DB": database,
+        "STRATUS_IDLE_TTL_S": "120",
+    })
+    try:
+        yield Platform(f"http://127.0.0.1:{port}", key, data_dir, entities_url)
+    finally:
+        stop(process)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE {database}"))
+        admin.dispose()

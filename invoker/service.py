@@ -67,17 +67,17 @@ class Invoker:
             dispatch = Dispatch.from_fields(delivery.fields)
             invocation = dispatch.invocation
             activation = await self._runner.run(invocation)  # user and engine failures come back as data
-            await self._activations.put(activation)  # idempotent: a redelivered Dispatch writes twice
             done = Completion(
                 activation_id=activation.activation_id,
                 invoker_id=self.invoker_id,
                 memory_mb=invocation.action.limits.memory,
             )
-            if invocation.reply_to:
+            if invocation.reply_to:  # the caller first, as OpenWhisk does; the record follows at once
                 reply = done.model_copy(update={"activation": activation})
                 await self._bus.publish(invocation.reply_to, reply.to_fields(), maxlen=STREAM_MAXLEN)
+            await self._activations.put(activation)  # idempotent: a redelivered Dispatch writes twice
             await self._bus.publish(completion_stream(dispatch.controller_id), done.to_fields(), maxlen=STREAM_MAXLEN)
-            await self._bus.ack(delivery)
+            await self._bus.ack(delivery)  # last: a crash before this means redelivery
             log.info("activation %s recorded: %s", activation.activation_id, activation.response.status)
         except BadMessage:
             await self._bus.dead_letter(delivery)

@@ -66,8 +66,15 @@ def container_address(name: str) -> str:
 
 
 def direct_run(direct: httpx.Client) -> float:
-    body = {"value": {}, "activation_id": "0" * 32, "namespace": "guest", "action_name": "/guest/x",
-            "action_version": "0.0.1", "transaction_id": "bench", "deadline": str(int(time.time() * 1000) + 60_000)}
+    body = {
+        "value": {},
+        "activation_id": "0" * 32,
+        "namespace": "guest",
+        "action_name": "/guest/x",
+        "action_version": "0.0.1",
+        "transaction_id": "bench",
+        "deadline": str(int(time.time() * 1000) + 60_000),
+    }
     started = time.perf_counter()
     direct.post("/run", json=body, headers={"X-Stratus-Envelope": "1"}).raise_for_status()
     return (time.perf_counter() - started) * 1000
@@ -77,12 +84,14 @@ def annotation(record: dict[str, Any], key: str) -> Any:
     return next((a["value"] for a in record["annotations"] if a["key"] == key), None)
 
 
-def bench_warm(client: httpx.Client, n: int) -> tuple[list[float], list[float]]:
+def bench_warm(client: httpx.Client, n: int) -> tuple[list[float], list[float], list[float], list[float]]:
     put_noop(client, "bench-warm")
     for _ in range(50):  # warm-up: the first call is cold
         invoke(client, "bench-warm")
     platform_ms: list[float] = []
     direct_ms: list[float] = []
+    wait_ms: list[float] = []  # accepted by the gateway -> /run starts: the scheduling path
+    run_ms: list[float] = []  # the record's duration: /run as the invoker saw it
     with httpx.Client(base_url=container_address("bench-warm"), trust_env=False) as direct:
         for _ in range(20):
             direct_run(direct)
@@ -90,8 +99,10 @@ def bench_warm(client: httpx.Client, n: int) -> tuple[list[float], list[float]]:
             elapsed, record = invoke(client, "bench-warm")
             if annotation(record, "initTime") is None:  # only warm samples
                 platform_ms.append(elapsed)
+                wait_ms.append(float(annotation(record, "waitTime")))
+                run_ms.append(float(record["duration"]))
             direct_ms.append(direct_run(direct))
-    return platform_ms, direct_ms
+    return platform_ms, direct_ms, wait_ms, run_ms
 
 
 def bench_cold(client: httpx.Client, n: int) -> tuple[list[float], list[float], list[float]]:
@@ -121,15 +132,18 @@ def main() -> None:
         process, key, port = start_standalone(Path(tmp), env)
         uuid, _, secret = key.partition(":")
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=(uuid, secret), trust_env=False,
-                              timeout=120) as client:
-                platform_ms, direct_ms = bench_warm(client, args.warm)
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", auth=(uuid, secret), trust_env=False, timeout=120
+            ) as client:
+                platform_ms, direct_ms, warm_wait_ms, warm_run_ms = bench_warm(client, args.warm)
                 cold_ms, init_ms, wait_ms = bench_cold(client, args.cold)
         finally:
             stop(process)
     engine = docker.from_env()
-    print(f"\nStratus invoke benchmark  {time.strftime('%Y-%m-%d %H:%M:%S')}  python {platform.python_version()}  "
-          f"kernel {platform.release()}  docker {engine.version()['Version']}  cpus {os.cpu_count()}")
+    print(
+        f"\nStratus invoke benchmark  {time.strftime('%Y-%m-%d %H:%M:%S')}  python {platform.python_version()}  "
+        f"kernel {platform.release()}  docker {engine.version()['Version']}  cpus {os.cpu_count()}"
+    )
     engine.close()
     print(f"{'latency (ms)':<44}{'p50':>10}{'p90':>10}{'p99':>10}{'max':>10}")
     warm, direct = percentiles(platform_ms), percentiles(direct_ms)
@@ -137,6 +151,8 @@ def main() -> None:
     print(row(f"direct /run, same container (n={len(direct_ms)})", direct))
     print(row("added by the platform (difference)", {k: warm[k] - direct[k] for k in warm}))
     print(f"{'ratio platform / direct':<44}" + "".join(f"{warm[k] / direct[k]:>10.1f}" for k in warm))
+    print(row("  warm waitTime (accepted -> /run starts)", percentiles(warm_wait_ms)))
+    print(row("  warm duration (/run seen by the invoker)", percentiles(warm_run_ms)))
     if cold_ms:
         print(row(f"cold blocking invoke via API (n={len(cold_ms)})", percentiles(cold_ms)))
         print(row("  of which waitTime (container create+start)", percentiles(wait_ms)))

@@ -9,7 +9,7 @@ from stratus.lifecycle import run_until_signal, setup_logging
 
 
 async def serve(stop: asyncio.Event) -> None:
-    settings = ControllerSettings()  # type: ignore[call-arg]
+    settings = ControllerSettings()
     async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
         await Controller(settings, core.bus, core.activations).run(stop)
 

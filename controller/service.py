@@ -45,7 +45,10 @@ class Controller:
     async def run(self, stop: asyncio.Event) -> None:
         await self.refresh()
         spec = ConsumerSpec(
-            INVOCATIONS, CONTROLLERS_GROUP, self.controller_id, concurrency=self._settings.max_in_flight,
+            INVOCATIONS,
+            CONTROLLERS_GROUP,
+            self.controller_id,
+            concurrency=self._settings.max_in_flight,
             claim_idle_ms=30_000,
         )
         background = [

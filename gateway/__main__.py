@@ -14,7 +14,7 @@ from stratus.lifecycle import setup_logging
 
 def main() -> None:
     setup_logging()
-    settings = GatewaySettings()  # type: ignore[call-arg]
+    settings = GatewaySettings()
 
     @asynccontextmanager
     async def open_backends() -> AsyncIterator[Backends]:

@@ -6,6 +6,7 @@
 import logging
 import secrets
 import string
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,7 +38,9 @@ def transaction_id(request: Request) -> str:
     return tid if isinstance(tid, str) else "".join(secrets.choice(_ALNUM) for _ in range(32))
 
 
-def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse({"error": message, "code": transaction_id(request)}, status_code=status, headers=headers)
 
 

@@ -20,7 +20,13 @@ INVOCATIONS_MAXLEN = 1_000_000  # a backlog bound, far above any real queue
 
 
 async def invoke(
-    backends: Backends, who: Namespace, action: Action, body: dict[str, Any], *, blocking: bool, result_only: bool,
+    backends: Backends,
+    who: Namespace,
+    action: Action,
+    body: dict[str, Any],
+    *,
+    blocking: bool,
+    result_only: bool,
     wait_s: float,
 ) -> JSONResponse:
     invocation = Invocation(
@@ -33,7 +39,7 @@ async def invoke(
         reply_to=backends.replies.stream if blocking else None,
     )
     activation_id = invocation.activation_id
-    headers = {ACTIVATION_HEADER: activation_id}
+    headers: dict[str, str] = {ACTIVATION_HEADER: activation_id}
     if not blocking:
         await backends.bus.publish(INVOCATIONS, invocation.to_fields(), maxlen=INVOCATIONS_MAXLEN)
         log.info("activation %s accepted for %s", activation_id, action.fqn)

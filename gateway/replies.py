@@ -31,9 +31,9 @@ class ReplyWaiter:
     def forget(self, activation_id: ActivationId) -> None:
         self._waiting.pop(activation_id, None)
 
-    async def wait(self, future: "asyncio.Future[Activation]", activation_id: ActivationId, timeout_s: float) -> (
-        Activation | None
-    ):
+    async def wait(
+        self, future: "asyncio.Future[Activation]", activation_id: ActivationId, timeout_s: float
+    ) -> Activation | None:
         """The record, or None when the wait ran out (the activation goes on)."""
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout_s)

@@ -9,7 +9,7 @@ from stratus.lifecycle import run_until_signal, setup_logging
 
 
 async def serve(stop: asyncio.Event) -> None:
-    settings = InvokerSettings()  # type: ignore[call-arg]
+    settings = InvokerSettings()
     async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
         async with open_invoker(settings, core) as invoker:
             await invoker.run(stop)

@@ -68,8 +68,11 @@ class ContainerDriver(Protocol):
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, requests.ConnectionError):
         return True
-    return isinstance(exc, APIError) and exc.status_code is not None and exc.status_code >= 500 and (
-        "Conflict" not in str(exc)
+    return (
+        isinstance(exc, APIError)
+        and exc.status_code is not None
+        and exc.status_code >= 500
+        and ("Conflict" not in str(exc))
     )
 
 
@@ -78,8 +81,12 @@ class DockerDriver:
         self._client = client
 
     async def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        @retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(3),
-               wait=wait_exponential(multiplier=0.1, max=1), reraise=True)
+        @retry(
+            retry=retry_if_exception(_transient),
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=0.1, max=1),
+            reraise=True,
+        )
         def attempt() -> T:
             return fn(*args, **kwargs)
 
@@ -92,7 +99,9 @@ class DockerDriver:
         def ensure() -> None:
             if not self._client.networks.list(names=[name]):
                 self._client.networks.create(
-                    name, driver="bridge", labels={"org.stratus.managed": "true"},
+                    name,
+                    driver="bridge",
+                    labels={"org.stratus.managed": "true"},
                     options={"com.docker.network.bridge.enable_icc": "false"},
                 )
 

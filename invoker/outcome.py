@@ -29,18 +29,24 @@ def from_run(answer: ProxyAnswer) -> ActivationResponse:
     size = len(answer.raw)
     if answer.status == 200 and isinstance(answer.body, dict | list):
         if size > L.RESULT_MAX_BYTES:
-            return _error("application error", (
-                f"The action produced a response that exceeded the allowed length: {size} > {L.RESULT_MAX_BYTES} "
-                f"bytes. The truncated response was: {answer.raw[:TRUNCATION_PREFIX_CHARS]}"
-            ), size)
+            return _error(
+                "application error",
+                (
+                    f"The action produced a response that exceeded the allowed length: {size} > {L.RESULT_MAX_BYTES} "
+                    f"bytes. The truncated response was: {answer.raw[:TRUNCATION_PREFIX_CHARS]}"
+                ),
+                size,
+            )
         if isinstance(answer.body, dict) and "error" in answer.body:
             return _error("application error", answer.body["error"], size)
         return ActivationResponse(status="success", result=answer.body, size=size)
     if isinstance(answer.body, dict) and "error" in answer.body:
         return _error("action developer error", answer.body["error"], size)
-    return _error("action developer error", (
-        f"The action did not produce a valid JSON object or array (HTTP {answer.status}): {answer.raw[:4096]}"
-    ), size)
+    return _error(
+        "action developer error",
+        (f"The action did not produce a valid JSON object or array (HTTP {answer.status}): {answer.raw[:4096]}"),
+        size,
+    )
 
 
 def from_init(answer: ProxyAnswer) -> ActivationResponse:
@@ -56,8 +62,9 @@ def timed_out(limit_ms: int, *, during_init: bool) -> ActivationResponse:
 
 def died(*, during_init: bool, oom: bool, memory_mb: int) -> ActivationResponse:
     if oom:
-        return _error("action developer error",
-                      f"The action exhausted its memory limit of {memory_mb} MB and was aborted.")
+        return _error(
+            "action developer error", f"The action exhausted its memory limit of {memory_mb} MB and was aborted."
+        )
     if during_init:
         return _error("action developer error", "The action exited unexpectedly during initialization.")
     return _error("action developer error", "The action exited unexpectedly without producing a valid response.")
@@ -89,5 +96,3 @@ def truncate_logs(lines: list[str], limit_mb: int) -> list[str]:
             break
         kept.append(line)
     return kept
-
-

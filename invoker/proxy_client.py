@@ -34,7 +34,9 @@ class ProxyAnswer:
 class ProxyClient:
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = httpx.AsyncClient(
-            transport=transport, timeout=None, trust_env=False,
+            transport=transport,
+            timeout=None,
+            trust_env=False,
             limits=httpx.Limits(max_connections=2000, max_keepalive_connections=500),
         )
 

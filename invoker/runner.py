@@ -49,7 +49,11 @@ class Timing:
 
 class Runner:
     def __init__(
-        self, driver: ContainerDriver, pool: ContainerPool, proxy: ProxyClient, load_action: LoadAction,
+        self,
+        driver: ContainerDriver,
+        pool: ContainerPool,
+        proxy: ProxyClient,
+        load_action: LoadAction,
         settings: InvokerSettings,
     ) -> None:
         self._driver = driver
@@ -66,7 +70,8 @@ class Runner:
         deadline = time.monotonic() + action.limits.timeout / 1000 + QUEUE_WAIT_S
         try:
             container, start, victims = await self._pool.acquire(
-                key, action.limits.memory, action.limits.concurrency, deadline)
+                key, action.limits.memory, action.limits.concurrency, deadline
+            )
         except PoolTimeout as exc:
             return self._record(invocation, timing, outcome.not_provisioned(str(exc)))
         await self._remove_all(victims)
@@ -150,9 +155,17 @@ class Runner:
         if timing.init_ms is not None:
             annotations.append(KeyValue(key="initTime", value=timing.init_ms))
         return Activation(
-            activation_id=invocation.activation_id, namespace=invocation.namespace, name=action.name,
-            version=action.version, subject=invocation.subject, start=start, end=end, duration=end - start,
-            response=response, logs=logs, annotations=annotations,
+            activation_id=invocation.activation_id,
+            namespace=invocation.namespace,
+            name=action.name,
+            version=action.version,
+            subject=invocation.subject,
+            start=start,
+            end=end,
+            duration=end - start,
+            response=response,
+            logs=logs,
+            annotations=annotations,
         )
 
     def _spec(self, invocation: Invocation) -> ContainerSpec:
@@ -180,7 +193,8 @@ class Runner:
             "main": action.exec.entry_point,
             "binary": action.exec.binary,
             "code": action.exec.code,
-            "env": init_env(action) | {
+            "env": init_env(action)
+            | {
                 "__OW_NAMESPACE": invocation.namespace,
                 "__OW_ACTION_NAME": f"/{action.fqn}",
                 "__OW_ACTION_VERSION": action.version,

@@ -7,7 +7,7 @@ an entry whose consumer died stays pending and is reclaimed with XAUTOCLAIM.
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
@@ -75,10 +75,10 @@ class RedisStreamBus:
 
     async def publish(self, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None) -> str:
         try:
-            entry_id = await self._redis.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)
+            entry_id: Any = await self._redis.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
         except RedisError as exc:
             raise StoreUnavailable(f"could not publish to {stream}: {exc}") from exc
-        return entry_id.decode()
+        return str(entry_id.decode())
 
     async def ensure_group(self, stream: str, group: str) -> None:
         try:
@@ -99,7 +99,7 @@ class RedisStreamBus:
         self, stream: str, group: str, consumer: str, start: str, count: int, block_ms: int | None
     ) -> list[Delivery]:
         try:
-            reply = await self._redis.xreadgroup(group, consumer, {stream: start}, count=count, block=block_ms)
+            reply: Any = await self._redis.xreadgroup(group, consumer, {stream: start}, count=count, block=block_ms)
         except RedisError as exc:
             raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
         return [
@@ -113,7 +113,7 @@ class RedisStreamBus:
         self, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int
     ) -> list[Delivery]:
         try:
-            reply = await self._redis.xautoclaim(stream, group, consumer, min_idle_ms, start_id="0-0", count=count)
+            reply: Any = await self._redis.xautoclaim(stream, group, consumer, min_idle_ms, start_id="0-0", count=count)
         except RedisError as exc:
             raise StoreUnavailable(f"could not claim from {stream}: {exc}") from exc
         return [Delivery(stream, group, entry_id.decode(), fields) for entry_id, fields in reply[1] if fields]
@@ -132,7 +132,7 @@ class RedisStreamBus:
 
     async def read(self, stream: str, last_id: str, *, count: int, block_ms: int) -> list[tuple[str, Fields]]:
         try:
-            reply = await self._redis.xread({stream: last_id}, count=count, block=block_ms)
+            reply: Any = await self._redis.xread({stream: last_id}, count=count, block=block_ms)
         except RedisError as exc:
             raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
         return [(entry_id.decode(), fields) for _, entries in reply or [] for entry_id, fields in entries]

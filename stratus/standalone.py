@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -81,7 +82,7 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
     suffix = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
     async with AsyncExitStack() as stack:
         redis_url, mongo_url, entities_url = await stack.enter_async_context(_urls(settings, data_dir))
-        conn = {
+        conn: dict[str, Any] = {
             "redis_url": redis_url,
             "mongo_url": mongo_url,
             "mongo_db": settings.mongo_db,

@@ -22,7 +22,10 @@ def start_standalone(
     log = (data_dir / "standalone.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "stratus.cli", "standalone", "--log-level", "INFO"],
-        stdout=subprocess.PIPE, stderr=log, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        env=env,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + timeout_s

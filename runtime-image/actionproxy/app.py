@@ -125,7 +125,7 @@ def create_app() -> Starlette:
         body = await _json_body(request)
         log = ActivationLog()
         if body is None or not isinstance(body.get("value"), dict):
-            return _answer(proxy, request, (400, {"error": "/init expects {\"value\": {...}}."}), log)
+            return _answer(proxy, request, (400, {"error": '/init expects {"value": {...}}.'}), log)
         return _answer(proxy, request, proxy.init(body["value"], log), log)
 
     async def run(request: Request) -> Response:
@@ -139,10 +139,12 @@ def create_app() -> Starlette:
     async def ping(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    app = Starlette(routes=[
-        Route("/init", init, methods=["POST"]),
-        Route("/run", run, methods=["POST"]),
-        Route("/ping", ping, methods=["GET"]),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/init", init, methods=["POST"]),
+            Route("/run", run, methods=["POST"]),
+            Route("/ping", ping, methods=["GET"]),
+        ]
+    )
     app.state.close = proxy.streams.close
     return app

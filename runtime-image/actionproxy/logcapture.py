@@ -61,7 +61,7 @@ current: contextvars.ContextVar[ActivationLog | None] = contextvars.ContextVar("
 
 class RoutingStream(io.TextIOBase):
     def __init__(self, name: str, fallback: TextIO) -> None:
-        self.name = name
+        self.stream_name = name
         self.fallback = fallback
 
     def writable(self) -> bool:
@@ -71,7 +71,7 @@ class RoutingStream(io.TextIOBase):
         log = current.get()
         if log is None:
             return self.fallback.write(text)
-        log.write(self.name, text)
+        log.write(self.stream_name, text)
         return len(text)
 
     def flush(self) -> None:
@@ -91,8 +91,8 @@ class StreamRouter:
         if not (isinstance(out, RoutingStream) and isinstance(err, RoutingStream)):
             if self._original is None:
                 self._original = (out, err)
-            sys.stdout = RoutingStream("stdout", out)  # type: ignore[assignment]
-            sys.stderr = RoutingStream("stderr", err)  # type: ignore[assignment]
+            sys.stdout = RoutingStream("stdout", out)
+            sys.stderr = RoutingStream("stderr", err)
         assert isinstance(sys.stdout, RoutingStream) and isinstance(sys.stderr, RoutingStream)
         return sys.stdout.fallback, sys.stderr.fallback
 
@@ -106,8 +106,8 @@ def emit_with_sentinels(lines: list[str], stdout: TextIO, stderr: TextIO) -> Non
     """OpenWhisk's framing on the container's own streams, for readers of `docker logs`."""
     for line in lines:
         _, _, rest = line.partition(" ")
-        stream, _, text = rest.partition(": ")
-        (stderr if stream == "stderr" else stdout).write(text + "\n")
-    for stream in (stdout, stderr):
-        stream.write(SENTINEL + "\n")
-        stream.flush()
+        name, _, text = rest.partition(": ")
+        (stderr if name == "stderr" else stdout).write(text + "\n")
+    for target in (stdout, stderr):
+        target.write(SENTINEL + "\n")
+        target.flush()

@@ -24,7 +24,7 @@ class AdminSettings(BaseSettings):
 
 
 def _store(entities_url: str | None) -> SqlEntityStore:
-    url = entities_url or AdminSettings().entities_url  # type: ignore[call-arg]
+    url = entities_url or AdminSettings().entities_url
     return SqlEntityStore(url)
 
 

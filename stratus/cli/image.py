@@ -14,8 +14,11 @@ console = Console(stderr=True)
 
 @app.command("build")
 def build(
-    base_image: str = typer.Option("python:3.11-slim", envvar="STRATUS_BASE_IMAGE",
-                                   help="BASE_IMAGE; when it cannot be pulled, a local Debian base is built."),
+    base_image: str = typer.Option(
+        "python:3.11-slim",
+        envvar="STRATUS_BASE_IMAGE",
+        help="BASE_IMAGE; when it cannot be pulled, a local Debian base is built.",
+    ),
     tag: str = typer.Option(DEFAULT_RUNTIME_IMAGE, help="Tag of the runtime image."),
     force: bool = typer.Option(False, help="Rebuild even when nothing changed."),
 ) -> None:

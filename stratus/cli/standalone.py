@@ -30,13 +30,16 @@ def standalone(
     _ensure_image(settings)
 
     def ready(info: "Ready") -> None:
-        console.print(Panel.fit(
-            f"API      [bold]{info.api_url}[/bold]\n"
-            f"Key      [bold]{info.guest_key}[/bold]  (namespace guest)\n"
-            f"Data     {info.data_dir}\n\n"
-            f"Try:  curl -u '{info.guest_key}' {info.api_url}/api/v1/namespaces",
-            title="Stratus is up", border_style="green",
-        ))
+        console.print(
+            Panel.fit(
+                f"API      [bold]{info.api_url}[/bold]\n"
+                f"Key      [bold]{info.guest_key}[/bold]  (namespace guest)\n"
+                f"Data     {info.data_dir}\n\n"
+                f"Try:  curl -u '{info.guest_key}' {info.api_url}/api/v1/namespaces",
+                title="Stratus is up",
+                border_style="green",
+            )
+        )
         print(f"STRATUS_API_URL={info.api_url}", flush=True)
         print(f"STRATUS_KEY={info.guest_key}", flush=True)
 

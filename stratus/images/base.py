@@ -70,8 +70,10 @@ def build_local_base(client: docker.DockerClient, say: Progress, *, mirror: str)
     if shutil.which("debootstrap") is None:
         raise ImageBuildError("debootstrap is missing: run `apt-get install debootstrap`, or pass --base-image.")
     if os.geteuid() != 0:
-        raise ImageBuildError("Building the local Debian base needs root (debootstrap); run as root once, "
-                              "or pass --base-image with an image that is present.")
+        raise ImageBuildError(
+            "Building the local Debian base needs root (debootstrap); run as root once, "
+            "or pass --base-image with an image that is present."
+        )
     with tempfile.TemporaryDirectory(prefix="stratus-base-") as tmp:
         rootfs = Path(tmp) / "rootfs"
         say(f"debootstrap {SUITE} from {mirror} (a minute or two)")
@@ -84,9 +86,14 @@ def build_local_base(client: docker.DockerClient, say: Progress, *, mirror: str)
         say(f"docker import as {LOCAL_BASE}")
         repository, tag = LOCAL_BASE.split(":")
         client.api.import_image_from_file(
-            str(tarball), repository=repository, tag=tag,
-            changes=["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                     "ENV LANG=C.UTF-8", 'CMD ["python3"]'],
+            str(tarball),
+            repository=repository,
+            tag=tag,
+            changes=[
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "ENV LANG=C.UTF-8",
+                'CMD ["python3"]',
+            ],
         )
     if not has_image(client, LOCAL_BASE):
         raise ImageBuildError(f"docker import did not produce {LOCAL_BASE}")
@@ -99,8 +106,9 @@ def _debootstrap(rootfs: Path, mirror: str, say: Progress) -> None:
     tail: list[str] = []
     for line in process.stdout:
         tail = (tail + [line.rstrip()])[-20:]
-        if line.startswith("I: ") and not line.startswith(("I: Retrieving", "I: Validating", "I: Extracting",
-                                                           "I: Unpacking", "I: Configuring")):
+        if line.startswith("I: ") and not line.startswith(
+            ("I: Retrieving", "I: Validating", "I: Extracting", "I: Unpacking", "I: Configuring")
+        ):
             say("  " + line[3:].strip())
     if process.wait() != 0:
         raise ImageBuildError("debootstrap failed; its last lines:\n" + "\n".join(tail))

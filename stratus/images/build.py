@@ -7,6 +7,7 @@ from pathlib import Path
 
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
+from docker.models.images import Image
 
 from stratus.images.base import ImageBuildError, ensure_base_image
 from stratus.images.progress import Progress, quiet
@@ -28,8 +29,9 @@ def runtime_context() -> Path:
     """runtime-image/ beside the `stratus` package (an editable install or a source checkout)."""
     context = Path(__file__).resolve().parents[2] / "runtime-image"
     if not (context / "Dockerfile").exists():
-        raise ImageBuildError(f"{context}/Dockerfile not found: build images from a source checkout "
-                              "installed with `pip install -e .`.")
+        raise ImageBuildError(
+            f"{context}/Dockerfile not found: build images from a source checkout installed with `pip install -e .`."
+        )
     return context
 
 
@@ -47,11 +49,11 @@ def ensure_runtime_image(
 ) -> BuildResult:
     context = runtime_context()
     base = ensure_base_image(client, base_image, say)
-    wanted = input_hash(context, client.images.get(base).id)
+    wanted = input_hash(context, str(client.images.get(base).id))
     current = _current(client, tag)
     if current is not None and current.labels.get(HASH_LABEL) == wanted and not force:
         say(f"{tag} is up to date")
-        return BuildResult(current.id, tag, built=False)
+        return BuildResult(str(current.id), tag, built=False)
     ensure_wheels(context / "requirements.txt", context / "wheels", say)
     say(f"building {tag} FROM {base}")
     image_id = _build(client, context, tag, {"BASE_IMAGE": base}, {HASH_LABEL: wanted}, say)
@@ -59,7 +61,7 @@ def ensure_runtime_image(
     return BuildResult(image_id, tag, built=True)
 
 
-def _current(client: docker.DockerClient, tag: str) -> "docker.models.images.Image | None":
+def _current(client: docker.DockerClient, tag: str) -> Image | None:
     try:
         return client.images.get(tag)
     except ImageNotFound:
@@ -67,12 +69,17 @@ def _current(client: docker.DockerClient, tag: str) -> "docker.models.images.Ima
 
 
 def _build(
-    client: docker.DockerClient, context: Path, tag: str, buildargs: dict[str, str], labels: dict[str, str],
+    client: docker.DockerClient,
+    context: Path,
+    tag: str,
+    buildargs: dict[str, str],
+    labels: dict[str, str],
     say: Progress,
 ) -> str:
     try:
-        stream = client.api.build(path=str(context), tag=tag, buildargs=buildargs, labels=labels, rm=True,
-                                  forcerm=True, decode=True)
+        stream = client.api.build(
+            path=str(context), tag=tag, buildargs=buildargs, labels=labels, rm=True, forcerm=True, decode=True
+        )
         for chunk in stream:
             if "error" in chunk:
                 raise ImageBuildError(f"building {tag} failed: {chunk['error'].strip()}")
@@ -81,7 +88,4 @@ def _build(
                 say("  " + line)
     except (APIError, BuildError) as exc:
         raise ImageBuildError(f"building {tag} failed: {exc}") from exc
-    image_id: str = client.images.get(tag).id
-    return image_id
-
-
+    return str(client.images.get(tag).id)

@@ -9,8 +9,17 @@ from pathlib import Path
 from stratus.images.base import ImageBuildError
 from stratus.images.progress import Progress
 
-PLATFORM_ARGS = ["--only-binary=:all:", "--implementation", "cp", "--python-version", "3.11",
-                 "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_17_x86_64"]
+PLATFORM_ARGS = [
+    "--only-binary=:all:",
+    "--implementation",
+    "cp",
+    "--python-version",
+    "3.11",
+    "--platform",
+    "manylinux2014_x86_64",
+    "--platform",
+    "manylinux_2_17_x86_64",
+]
 
 
 def ensure_wheels(requirements: Path, dest: Path, say: Progress) -> None:
@@ -21,8 +30,19 @@ def ensure_wheels(requirements: Path, dest: Path, say: Progress) -> None:
         return
     dest.mkdir(parents=True, exist_ok=True)
     say(f"downloading wheels for {requirements.name} on the host")
-    argv = [sys.executable, "-m", "pip", "download", "--quiet", "--no-cache-dir", "--dest", str(dest),
-            *PLATFORM_ARGS, "-r", str(requirements)]
+    argv = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-cache-dir",
+        "--dest",
+        str(dest),
+        *PLATFORM_ARGS,
+        "-r",
+        str(requirements),
+    ]
     done = subprocess.run(argv, capture_output=True, text=True)
     if done.returncode != 0:
         raise ImageBuildError(f"pip download failed (is PyPI or a mirror reachable?):\n{done.stderr[-2000:]}")

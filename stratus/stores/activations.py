@@ -25,8 +25,14 @@ class ActivationStore(Protocol):
         """Scoped: another namespace's activation is None."""
 
     async def list_recent(
-        self, namespace: str, *, name: str | None = None, since: int | None = None, upto: int | None = None,
-        limit: int, skip: int = 0,
+        self,
+        namespace: str,
+        *,
+        name: str | None = None,
+        since: int | None = None,
+        upto: int | None = None,
+        limit: int,
+        skip: int = 0,
     ) -> list[Activation]:
         """Newest first by `start`; `since` / `upto` are inclusive epoch-ms bounds on `start`."""
 
@@ -71,8 +77,14 @@ class MongoActivationStore:
         return Activation.model_validate(doc) if doc else None
 
     async def list_recent(
-        self, namespace: str, *, name: str | None = None, since: int | None = None, upto: int | None = None,
-        limit: int, skip: int = 0,
+        self,
+        namespace: str,
+        *,
+        name: str | None = None,
+        since: int | None = None,
+        upto: int | None = None,
+        limit: int,
+        skip: int = 0,
     ) -> list[Activation]:
         cursor = (
             self._collection.find(_filter(namespace, name, since, upto))

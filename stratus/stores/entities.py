@@ -188,6 +188,3 @@ class SqlEntityStore:
         if await self._write(actions.delete().where(key)) == 0:
             return None  # deleted by someone else in between
         return found
-
-
-

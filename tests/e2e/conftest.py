@@ -40,13 +40,16 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         conn.execute(text(f"CREATE DATABASE {database}"))
     data_dir = tmp_path_factory.mktemp("standalone")
     entities_url = mysql_url.rstrip("/") + "/" + database
-    process, key, port = start_standalone(data_dir, {
-        "STRATUS_REDIS_URL": e2e_redis,
-        "STRATUS_MONGO_URL": mongo_url,
-        "STRATUS_ENTITIES_URL": entities_url,
-        "STRATUS_MONGO_DB": database,
-        "STRATUS_IDLE_TTL_S": "120",
-    })
+    process, key, port = start_standalone(
+        data_dir,
+        {
+            "STRATUS_REDIS_URL": e2e_redis,
+            "STRATUS_MONGO_URL": mongo_url,
+            "STRATUS_ENTITIES_URL": entities_url,
+            "STRATUS_MONGO_DB": database,
+            "STRATUS_IDLE_TTL_S": "120",
+        },
+    )
     try:
         yield Platform(f"http://127.0.0.1:{port}", key, data_dir, entities_url)
     finally:

@@ -14,13 +14,13 @@ from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.docker
 
-HELLO = '''
+HELLO = """
 def main(args):
     name = args.get("name", "stranger")
     print(f"hello {name}")
     print("to stderr", file=__import__("sys").stderr)
     return {"greeting": f"Hello {name}!"}
-'''
+"""
 
 
 def put_action(client: httpx.Client, name: str, code: str, **extra: Any) -> httpx.Response:
@@ -159,9 +159,20 @@ def test_wrong_key_is_401_in_openwhisk_shape(platform: Platform) -> None:
 def test_another_namespace_cannot_see_or_run_my_action(platform: Platform) -> None:
     other_name = unique("tenant")
     created = subprocess.run(
-        [sys.executable, "-m", "stratus.cli", "admin", "namespace", "create", other_name,
-         "--entities-url", platform.entities_url],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "stratus.cli",
+            "admin",
+            "namespace",
+            "create",
+            other_name,
+            "--entities-url",
+            platform.entities_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     other_key = created.stdout.strip().splitlines()[-1]
     with platform.client() as mine, platform.client(other_key) as theirs:
@@ -185,8 +196,11 @@ def test_entity_errors(platform: Platform) -> None:
         updated = client.put(f"/api/v1/namespaces/_/actions/{name}?overwrite=true", json={"limits": {"memory": 128}})
         assert updated.status_code == 200 and updated.json()["version"] == "0.0.2"
         assert updated.json()["limits"]["memory"] == 128
-        bad_json = client.put(f"/api/v1/namespaces/_/actions/{unique('x')}", content=b"{not json",
-                              headers={"content-type": "application/json"})
+        bad_json = client.put(
+            f"/api/v1/namespaces/_/actions/{unique('x')}",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        )
         assert bad_json.status_code == 400 and set(bad_json.json()) == {"error", "code"}
         assert put_action(client, unique("x"), HELLO, limits={"memory": 4096}).status_code == 400
         assert client.get(f"/api/v1/namespaces/_/actions/{unique('missing')}").status_code == 404

@@ -66,8 +66,9 @@ async def test_read_after_last_id_sees_only_newer_entries(bus: RedisStreamBus, s
 
 
 async def test_heartbeats_round_trip(bus: RedisStreamBus) -> None:
-    beat = Heartbeat(invoker_id=InvokerId(f"i-{uuid4().hex}"), sent_ms=1, user_memory_mb=1, busy_memory_mb=0,
-                     containers=0)
+    beat = Heartbeat(
+        invoker_id=InvokerId(f"i-{uuid4().hex}"), sent_ms=1, user_memory_mb=1, busy_memory_mb=0, containers=0
+    )
     await bus.put_heartbeat(beat)
     assert beat in await bus.heartbeats()
     await bus.remove_heartbeat(beat.invoker_id)

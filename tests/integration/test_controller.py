@@ -27,24 +27,41 @@ async def bus(redis_url: str) -> AsyncIterator[RedisStreamBus]:
 
 
 def settings(**overrides: object) -> ControllerSettings:
-    base = {"controller_id": f"c-{uuid4().hex[:6]}", "redis_url": "unused", "mongo_url": "unused",
-            "entities_url": "unused", "no_invoker_grace_s": 0.5}
+    base = {
+        "controller_id": f"c-{uuid4().hex[:6]}",
+        "redis_url": "unused",
+        "mongo_url": "unused",
+        "entities_url": "unused",
+        "no_invoker_grace_s": 0.5,
+    }
     return ControllerSettings(**(base | overrides))  # type: ignore[arg-type]
 
 
 def invocation(reply_to: str | None = None) -> Invocation:
-    return Invocation(activation_id=new_activation_id(), namespace="ns", subject="ns",
-                      action=make_action().without_code(), params={}, accepted_ms=int(time.time() * 1000),
-                      reply_to=reply_to)
+    return Invocation(
+        activation_id=new_activation_id(),
+        namespace="ns",
+        subject="ns",
+        action=make_action().without_code(),
+        params={},
+        accepted_ms=int(time.time() * 1000),
+        reply_to=reply_to,
+    )
 
 
 async def beat(bus: RedisStreamBus, invoker_id: str) -> None:
-    await bus.put_heartbeat(Heartbeat(invoker_id=InvokerId(invoker_id), sent_ms=int(time.time() * 1000),
-                                      user_memory_mb=2048, busy_memory_mb=0, containers=0))
+    await bus.put_heartbeat(
+        Heartbeat(
+            invoker_id=InvokerId(invoker_id),
+            sent_ms=int(time.time() * 1000),
+            user_memory_mb=2048,
+            busy_memory_mb=0,
+            containers=0,
+        )
+    )
 
 
-async def test_invocation_is_dispatched_to_a_healthy_invoker(bus: RedisStreamBus,
-                                                             activations: ActivationStore) -> None:
+async def test_invocation_is_dispatched_to_a_healthy_invoker(bus: RedisStreamBus, activations: ActivationStore) -> None:
     await beat(bus, "i-1")
     controller = Controller(settings(), bus, activations)
     stop = asyncio.Event()

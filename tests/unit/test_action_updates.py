@@ -43,12 +43,16 @@ def test_update_merges_limits_and_annotations_and_bumps_version() -> None:
     first = apply_put(
         None,
         put(exec=CODE, limits={"memory": 128}, annotations=[{"key": "a", "value": 1}, {"key": "b", "value": 2}]),
-        namespace="ns", name="a", now_ms=10,
+        namespace="ns",
+        name="a",
+        now_ms=10,
     )
     second = apply_put(
         first,
         put(limits={"timeout": 1000}, annotations=[{"key": "a", "value": 9}], delAnnotations=["b"]),
-        namespace="ns", name="a", now_ms=10,
+        namespace="ns",
+        name="a",
+        now_ms=10,
     )
     assert second.limits.memory == 128 and second.limits.timeout == 1000
     assert second.annotation("a") == 9 and second.annotation("b") is None
@@ -57,8 +61,18 @@ def test_update_merges_limits_and_annotations_and_bumps_version() -> None:
     assert second.updated > first.updated  # a new revision even within the same millisecond
 
 
-@pytest.mark.parametrize("limits", [{"memory": 64}, {"memory": 1024}, {"timeout": 50}, {"timeout": 300_001},
-                                    {"logs": 11}, {"concurrency": 0}, {"bogus": 1}])
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"memory": 64},
+        {"memory": 1024},
+        {"timeout": 50},
+        {"timeout": 300_001},
+        {"logs": 11},
+        {"concurrency": 0},
+        {"bogus": 1},
+    ],
+)
 def test_out_of_range_limits_are_rejected(limits: dict[str, int]) -> None:
     with pytest.raises(BadRequest):
         apply_put(None, put(exec=CODE, limits=limits), namespace="ns", name="a", now_ms=1)
@@ -73,5 +87,10 @@ def test_base64_code_is_binary() -> None:
 
 def test_oversized_code_is_413() -> None:
     with pytest.raises(TooLarge):
-        apply_put(None, put(exec={"kind": "python:3.11", "code": "#" * (EXEC_MAX_BYTES + 1)}),
-                  namespace="ns", name="a", now_ms=1)
+        apply_put(
+            None,
+            put(exec={"kind": "python:3.11", "code": "#" * (EXEC_MAX_BYTES + 1)}),
+            namespace="ns",
+            name="a",
+            now_ms=1,
+        )

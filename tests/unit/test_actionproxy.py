@@ -32,8 +32,13 @@ async def init(client: httpx.AsyncClient, code: str, **value: Any) -> httpx.Resp
 
 
 async def run(client: httpx.AsyncClient, params: dict[str, Any], **context: Any) -> httpx.Response:
-    body = {"value": params, "activation_id": "a" * 32, "namespace": "ns", "action_name": "/ns/t",
-            "deadline": "99999999999999"} | context
+    body = {
+        "value": params,
+        "activation_id": "a" * 32,
+        "namespace": "ns",
+        "action_name": "/ns/t",
+        "deadline": "99999999999999",
+    } | context
     return await client.post("/run", json=body, headers=ENVELOPE)
 
 
@@ -58,8 +63,12 @@ def zipped(files: dict[str, str]) -> str:
 
 
 async def test_zip_with_a_helper_module(proxy: httpx.AsyncClient) -> None:
-    code = zipped({"__main__.py": "from helper import twice\ndef main(a):\n    return {'v': twice(a['v'])}\n",
-                   "helper.py": "def twice(x):\n    return 2 * x\n"})
+    code = zipped(
+        {
+            "__main__.py": "from helper import twice\ndef main(a):\n    return {'v': twice(a['v'])}\n",
+            "helper.py": "def twice(x):\n    return 2 * x\n",
+        }
+    )
     assert (await init(proxy, code, binary=True)).status_code == 200
     assert (await run(proxy, {"v": 21})).json()["result"] == {"v": 42}
 
@@ -79,12 +88,15 @@ async def test_init_without_code_is_403(proxy: httpx.AsyncClient) -> None:
     assert (await init(proxy, "")).status_code == 403
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("def main(args)\n    return {}\n", "SyntaxError"),
-    ("import no_such_module_here\ndef main(a):\n    return {}\n", "ModuleNotFoundError"),
-    ("def other(a):\n    return {}\n", "entry point 'main'"),
-    ("raise RuntimeError('at import')\n", "at import"),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("def main(args)\n    return {}\n", "SyntaxError"),
+        ("import no_such_module_here\ndef main(a):\n    return {}\n", "ModuleNotFoundError"),
+        ("def other(a):\n    return {}\n", "entry point 'main'"),
+        ("raise RuntimeError('at import')\n", "at import"),
+    ],
+)
 async def test_bad_code_fails_init_with_502(proxy: httpx.AsyncClient, code: str, expected: str) -> None:
     answer = await init(proxy, code)
     assert answer.status_code == 502
@@ -127,8 +139,11 @@ async def test_context_and_init_env_reach_the_function(proxy: httpx.AsyncClient)
 
 
 async def test_logs_have_timestamps_and_stream_names(proxy: httpx.AsyncClient) -> None:
-    await init(proxy, "import sys\ndef main(a):\n    print('out')\n    print('err', file=sys.stderr)\n"
-                      "    sys.stdout.write('partial')\n    return {}\n")
+    await init(
+        proxy,
+        "import sys\ndef main(a):\n    print('out')\n    print('err', file=sys.stderr)\n"
+        "    sys.stdout.write('partial')\n    return {}\n",
+    )
     logs = (await run(proxy, {})).json()["logs"]
     assert [line.split(" ", 1)[1] for line in logs] == ["stdout: out", "stderr: err", "stdout: partial"]
     assert all(line[:4].isdigit() and line.split(" ", 1)[0].endswith("Z") for line in logs)

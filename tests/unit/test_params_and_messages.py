@@ -10,8 +10,13 @@ from stratus.params import init_env, run_params
 
 
 def action(parameters: list[KeyValue], annotations: list[KeyValue] | None = None) -> Action:
-    return Action(namespace="ns", name="a", exec=Exec(kind="python:3.11", code="x"), parameters=parameters,
-                  annotations=annotations or [])
+    return Action(
+        namespace="ns",
+        name="a",
+        exec=Exec(kind="python:3.11", code="x"),
+        parameters=parameters,
+        annotations=annotations or [],
+    )
 
 
 def test_body_overrides_action_parameters_and_init_parameters_stay_out() -> None:
@@ -33,8 +38,14 @@ def test_init_env_values_are_stringified() -> None:
 
 
 def test_invocation_round_trips_and_tolerates_unknown_fields() -> None:
-    inv = Invocation(activation_id=new_activation_id(), namespace="ns", subject="ns",
-                     action=action([]).without_code(), params={"a": 1}, accepted_ms=1)
+    inv = Invocation(
+        activation_id=new_activation_id(),
+        namespace="ns",
+        subject="ns",
+        action=action([]).without_code(),
+        params={"a": 1},
+        accepted_ms=1,
+    )
     fields = {k.encode(): v.encode() for k, v in inv.to_fields().items()}
     assert Invocation.from_fields(fields) == inv
     extended = inv.model_dump_json()[:-1] + ', "added_later": 1}'

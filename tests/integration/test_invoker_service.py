@@ -1,0 +1,81 @@
+"""The invoker service on real Redis, the activation store, and real containers."""
+
+import asyncio
+import time
+from uuid import uuid4
+
+import docker
+import pytest
+
+from invoker.service import MANAGED_LABEL
+from invoker.wiring import open_invoker
+from stratus.backends import CoreBackends
+from stratus.bus import RedisStreamBus
+from stratus.config import DEFAULT_RUNTIME_IMAGE, InvokerSettings
+from stratus.ids import ControllerId, InvokerId, new_activation_id
+from stratus.images import ensure_runtime_image
+from stratus.messages import Completion, Dispatch, Invocation, completion_stream, invoker_stream, reply_stream
+from stratus.stores.activations import MongoActivationStore
+from stratus.stores.entities import SqlEntityStore
+from tests.factories import make_action
+
+pytestmark = pytest.mark.docker
+
+
+async def test_invoker_lifecycle(
+    redis_url: str, activations: MongoActivationStore, sqlite_entities: SqlEntityStore
+) -> None:
+    engine = docker.from_env()
+    ensure_runtime_image(engine, base_image="python:3.11-slim", tag=DEFAULT_RUNTIME_IMAGE)
+    invoker_id = InvokerId(f"svc-{uuid4().hex[:8]}")
+    leftover = engine.containers.create(DEFAULT_RUNTIME_IMAGE, labels={MANAGED_LABEL: invoker_id})
+    bus = RedisStreamBus.from_url(redis_url)
+    action = make_action(
+        exec=make_action().exec.model_copy(update={"code": "def main(a):\n    return {'v': a['v']}\n"})
+    )
+    await sqlite_entities.create_action(action)
+    settings = InvokerSettings(
+        invoker_id=invoker_id, redis_url=redis_url, mongo_url="-", entities_url="-", network="stratus-test-functions"
+    )
+    core = CoreBackends(sqlite_entities, activations, bus)
+    stop = asyncio.Event()
+    try:
+        async with open_invoker(settings, core) as invoker:
+            running = asyncio.create_task(invoker.run(stop))
+            await asyncio.sleep(1.5)
+            assert engine.containers.list(all=True, filters={"id": leftover.id}) == []  # removed at start
+            beats = {b.invoker_id: b for b in await bus.heartbeats()}
+            assert beats[invoker_id].state == "up"
+
+            replies, controller = reply_stream(f"gw-{uuid4().hex[:6]}"), ControllerId(f"c-{uuid4().hex[:6]}")  # type: ignore[arg-type]
+            invocation = Invocation(
+                activation_id=new_activation_id(),
+                namespace="ns",
+                subject="ns",
+                action=action.without_code(),
+                params={"v": 7},
+                accepted_ms=int(time.time() * 1000),
+                reply_to=replies,
+            )
+            dispatch = Dispatch(invocation=invocation, invoker_id=invoker_id, controller_id=controller)
+            await bus.publish(invoker_stream(invoker_id), dispatch.to_fields())
+            [(_, reply)] = await bus.read(replies, "0", count=1, block_ms=30_000)
+            completion = Completion.from_fields(reply)
+            assert completion.activation is not None and completion.activation.response.result == {"v": 7}
+            [(_, freed)] = await bus.read(completion_stream(controller), "0", count=1, block_ms=5_000)
+            assert Completion.from_fields(freed).activation is None  # the controller gets no record
+            for _ in range(50):
+                if await activations.get("ns", invocation.activation_id):
+                    break
+                await asyncio.sleep(0.1)
+            assert (await activations.get("ns", invocation.activation_id)) == completion.activation
+            assert engine.containers.list(filters={"label": f"{MANAGED_LABEL}={invoker_id}"})
+            stop.set()
+            await asyncio.wait_for(running, 30)
+        assert engine.containers.list(all=True, filters={"label": f"{MANAGED_LABEL}={invoker_id}"}) == []
+        assert invoker_id not in {b.invoker_id for b in await bus.heartbeats()}
+    finally:
+        for container in engine.containers.list(all=True, filters={"label": f"{MANAGED_LABEL}={invoker_id}"}):
+            container.remove(force=True)
+        await bus.close()
+        engine.close()

@@ -71,12 +71,12 @@ class Controller:
             invoker_id = await self._place(invocation)
             if invoker_id is None:
                 await self._fail(invocation, "No invoker is available to run the action; try again later.")
-            else:
-                dispatch = Dispatch(invocation=invocation, invoker_id=invoker_id, controller_id=self.controller_id)
-                self.registry.dispatched(invocation.activation_id, invoker_id, invocation.action.limits.memory)
-                await self._bus.publish(invoker_stream(invoker_id), dispatch.to_fields(), maxlen=STREAM_MAXLEN)
-                log.info("activation %s -> invoker %s", invocation.activation_id, invoker_id)
-            await self._bus.ack(delivery)
+                await self._bus.ack(delivery)
+                return
+            dispatch = Dispatch(invocation=invocation, invoker_id=invoker_id, controller_id=self.controller_id)
+            self.registry.dispatched(invocation.activation_id, invoker_id, invocation.action.limits.memory)
+            await self._bus.forward(delivery, invoker_stream(invoker_id), dispatch.to_fields(), maxlen=STREAM_MAXLEN)
+            log.info("activation %s -> invoker %s", invocation.activation_id, invoker_id)
         except BadMessage:
             await self._bus.dead_letter(delivery)
         except asyncio.CancelledError:

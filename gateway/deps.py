@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from gateway.action_cache import ActionCache
 from gateway.auth import Authenticator
 from gateway.replies import ReplyWaiter
 from stratus.backends import CoreBackends
@@ -25,9 +26,10 @@ class Backends:
     bus: MessageBus
     replies: ReplyWaiter
     auth: Authenticator
+    actions: ActionCache
 
 
-def backends(request: Request) -> Backends:
+async def backends(request: Request) -> Backends:  # async: a sync dependency would cost a thread hop
     found: Backends = request.app.state.backends
     return found
 
@@ -60,4 +62,5 @@ def backends_from_core(settings: GatewaySettings, core: CoreBackends) -> Backend
         bus=core.bus,
         replies=ReplyWaiter(core.bus, reply_stream(settings.gateway_id)),  # type: ignore[arg-type]
         auth=Authenticator(core.entities, settings.auth_cache_s),
+        actions=ActionCache(core.entities, settings.action_cache_s),
     )

@@ -1,4 +1,10 @@
-"""HTTP to the action proxy in a container: /init (retried while the server starts) and /run."""
+"""HTTP to the action proxy in a container: /init (retried while the server starts) and /run.
+
+aiohttp, not httpx, on this hop: measured here at 0.29 ms against 0.90 ms per call
+(reference/performance.md), and this hop is on every warm invocation. Each container gets its own
+connection pool, closed when the container goes, so a keep-alive connection never outlives its
+container and meets a new container that was given the same IP address.
+"""
 
 import asyncio
 import json
@@ -7,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 
 log = logging.getLogger(__name__)
 
-ENVELOPE = {"X-Stratus-Envelope": "1"}
+ENVELOPE = {"X-Stratus-Envelope": "1", "Content-Type": "application/json"}
 CONNECT_RETRY_S = 0.02
 
 
@@ -32,42 +38,54 @@ class ProxyAnswer:
 
 
 class ProxyClient:
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=None,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=2000, max_keepalive_connections=500),
-        )
+    def __init__(self) -> None:
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
+
+    def _session(self, address: str) -> aiohttp.ClientSession:
+        session = self._sessions.get(address)
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(limit=0, force_close=False, enable_cleanup_closed=True)
+            session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False)
+            self._sessions[address] = session
+        return session
 
     async def init(self, address: str, value: dict[str, Any], timeout_s: float) -> ProxyAnswer:
         """POST /init, retrying connection errors (the server may still be starting) until the timeout."""
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                return await self._post(f"{address}/init", {"value": value}, deadline - time.monotonic())
+                return await self._post(address, "/init", {"value": value}, deadline - time.monotonic())
             except ProxyGone:
                 if time.monotonic() + CONNECT_RETRY_S >= deadline:
                     raise
                 await asyncio.sleep(CONNECT_RETRY_S)
 
     async def run(self, address: str, payload: dict[str, Any], timeout_s: float) -> ProxyAnswer:
-        return await self._post(f"{address}/run", payload, timeout_s)
+        return await self._post(address, "/run", payload, timeout_s)
 
-    async def _post(self, url: str, payload: dict[str, Any], timeout_s: float) -> ProxyAnswer:
+    async def forget(self, address: str) -> None:
+        """The container at `address` is gone: close its connections."""
+        session = self._sessions.pop(address, None)
+        if session is not None:
+            await session.close()
+
+    async def _post(self, address: str, path: str, payload: dict[str, Any], timeout_s: float) -> ProxyAnswer:
         if timeout_s <= 0:
             raise ProxyTimeout()
+        body = json.dumps(payload, separators=(",", ":")).encode()
         try:
             async with asyncio.timeout(timeout_s):
-                response = await self._http.post(url, json=payload, headers=ENVELOPE)
+                async with self._session(address).post(address + path, data=body, headers=ENVELOPE) as response:
+                    return parse(response.status, await response.text())
         except TimeoutError as exc:
             raise ProxyTimeout() from exc
-        except httpx.TransportError as exc:
-            raise ProxyGone(str(exc)) from exc
-        return parse(response.status_code, response.text)
+        except aiohttp.ClientError as exc:
+            raise ProxyGone(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        sessions, self._sessions = self._sessions, {}
+        for session in sessions.values():
+            await session.close()
 
 
 def parse(status: int, text: str) -> ProxyAnswer:

@@ -74,7 +74,7 @@ class Runner:
             )
         except PoolTimeout as exc:
             return self._record(invocation, timing, outcome.not_provisioned(str(exc)))
-        await self._remove_all(victims)
+        await self.remove(victims)
         response: ActivationResponse | None = None
         if start == "cold":
             response = await self._cold_start(container, invocation, timing)
@@ -83,7 +83,7 @@ class Runner:
         keep = outcome.keeps_container(response) and container.ready
         await self._pool.release(container, destroy=not keep)
         if not keep and container.handle is not None:
-            await self._remove_all([container])
+            await self.remove([container])
         return self._record(invocation, timing, response)
 
     async def _cold_start(
@@ -221,9 +221,11 @@ class Runner:
         except ContainerError:
             return False
 
-    async def _remove_all(self, containers: list[PooledContainer]) -> None:
+    async def remove(self, containers: list[PooledContainer]) -> None:
+        """Remove containers taken out of the pool, and close the connections to them."""
         for container in containers:
             if container.handle is not None:
+                await self._proxy.forget(container.handle.address)
                 try:
                     await self._driver.remove(container.handle.container_id)
                 except ContainerError as exc:

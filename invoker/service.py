@@ -76,8 +76,10 @@ class Invoker:
                 reply = done.model_copy(update={"activation": activation})
                 await self._bus.publish(invocation.reply_to, reply.to_fields(), maxlen=STREAM_MAXLEN)
             await self._activations.put(activation)  # idempotent: a redelivered Dispatch writes twice
-            await self._bus.publish(completion_stream(dispatch.controller_id), done.to_fields(), maxlen=STREAM_MAXLEN)
-            await self._bus.ack(delivery)  # last: a crash before this means redelivery
+            # last, with the ack: a crash before this means redelivery
+            await self._bus.forward(
+                delivery, completion_stream(dispatch.controller_id), done.to_fields(), maxlen=STREAM_MAXLEN
+            )
             log.info("activation %s recorded: %s", activation.activation_id, activation.response.status)
         except BadMessage:
             await self._bus.dead_letter(delivery)
@@ -109,9 +111,7 @@ class Invoker:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), REAP_INTERVAL_S)
-            for container in await self._pool.reap_idle(time.monotonic(), self._settings.idle_ttl_s):
-                if container.handle is not None:
-                    await self._remove(container.handle.container_id)
+            await self._runner.remove(await self._pool.reap_idle(time.monotonic(), self._settings.idle_ttl_s))
 
     async def _remove_leftovers(self) -> None:
         leftovers = await self._driver.list_labelled(f"{MANAGED_LABEL}={self.invoker_id}")
@@ -123,9 +123,7 @@ class Invoker:
     async def _shutdown(self) -> None:
         with contextlib.suppress(StoreUnavailable):
             await self._bus.remove_heartbeat(self.invoker_id)
-        for container in self._pool.drain():
-            if container.handle is not None:
-                await self._remove(container.handle.container_id)
+        await self._runner.remove(self._pool.drain())
 
     async def _remove(self, container_id: str) -> None:
         try:

@@ -48,6 +48,11 @@ class MessageBus(Protocol):
 
     async def ack(self, delivery: Delivery) -> None: ...
 
+    async def forward(
+        self, delivery: Delivery, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None
+    ) -> None:
+        """Publish to `stream` and acknowledge `delivery` atomically: both happen or neither."""
+
     async def dead_letter(self, delivery: Delivery) -> None:
         """Move an undecodable entry aside and acknowledge it."""
 
@@ -123,6 +128,17 @@ class RedisStreamBus:
             await self._redis.xack(delivery.stream, delivery.group, delivery.entry_id)
         except RedisError as exc:
             raise StoreUnavailable(f"could not ack {delivery.entry_id}: {exc}") from exc
+
+    async def forward(
+        self, delivery: Delivery, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None
+    ) -> None:
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+                pipe.xack(delivery.stream, delivery.group, delivery.entry_id)
+                await pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not forward {delivery.entry_id} to {stream}: {exc}") from exc
 
     async def dead_letter(self, delivery: Delivery) -> None:
         log.warning("dead-lettering entry %s of %s", delivery.entry_id, delivery.stream)

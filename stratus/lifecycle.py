@@ -4,7 +4,10 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import uvloop
 
 log = logging.getLogger(__name__)
 
@@ -33,4 +36,10 @@ def run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         install_stop_signals(stop)
         await main(stop)
 
-    asyncio.run(runner())
+    run_loop(runner())
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run on uvloop: the services' hot paths are many small socket operations."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)

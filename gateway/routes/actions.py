@@ -61,12 +61,14 @@ async def put_action(
         await b.entities.create_action(action)
     else:
         await b.entities.replace_action(action, expected_updated=existing.updated)
+    b.actions.invalidate(who.name, name)
     return action.to_api()
 
 
 @router.delete("/{name}")
 async def delete_action(name: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     deleted = await b.entities.delete_action(who.name, check_name(name))
+    b.actions.invalidate(who.name, name)
     if deleted is None:
         raise NotFound("action", f"{who.name}/{name}")
     return deleted.to_api()
@@ -86,7 +88,9 @@ async def invoke_action(
     if timeout is not None and not 0 < timeout <= L.BLOCKING_WAIT_MAX_MS:
         raise BadRequest(f"The timeout must be a number of milliseconds from 1 to {L.BLOCKING_WAIT_MAX_MS}.")
     body = await json_object(request, max_bytes=L.PAYLOAD_MAX_BYTES)
-    action = await _existing(b.entities, who.name, name)
+    action = await b.actions.get(who.name, check_name(name))
+    if action is None:
+        raise NotFound("action", f"{who.name}/{name}")
     wait_s = timeout / 1000 if timeout else b.settings.blocking_wait_s
     return await invoking.invoke(b, who, action, body, blocking=blocking, result_only=result, wait_s=wait_s)
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from stratus.config import StandaloneSettings
-from stratus.lifecycle import install_stop_signals, setup_logging
+from stratus.lifecycle import install_stop_signals, run_loop, setup_logging
 
 if TYPE_CHECKING:
     from stratus.standalone import Ready
@@ -48,7 +48,7 @@ def standalone(
         install_stop_signals(stop)
         await run_standalone(settings, stop, ready)
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 def _ensure_image(settings: StandaloneSettings) -> None:

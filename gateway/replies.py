@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 
-from stratus.bus import MessageBus
+from stratus.bus import MAX_BLOCK_MS, MessageBus
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import ActivationId
 from stratus.messages import Completion
@@ -56,7 +56,7 @@ class ReplyWaiter:
         await self._bus.expire(self.stream, REPLY_STREAM_TTL_S)
         while True:
             try:
-                entries = await self._bus.read(self.stream, last_id, count=256, block_ms=5000)
+                entries = await self._bus.read(self.stream, last_id, count=256, block_ms=MAX_BLOCK_MS)
             except StoreUnavailable:
                 log.warning("reply stream %s unreadable; retrying", self.stream)
                 await asyncio.sleep(0.5)

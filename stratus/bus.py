@@ -18,6 +18,8 @@ from stratus.messages import DEAD_LETTER, INVOKERS_KEY, Heartbeat
 log = logging.getLogger(__name__)
 
 Fields = Mapping[bytes, bytes]
+SOCKET_TIMEOUT_S = 10.0
+MAX_BLOCK_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,16 @@ class RedisStreamBus:
 
     @classmethod
     def from_url(cls, url: str) -> "RedisStreamBus":
-        return cls(aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30))
+        # Blocking reads must block for less than the socket timeout (MAX_BLOCK_MS < SOCKET_TIMEOUT_S).
+        return cls(
+            aioredis.Redis.from_url(
+                url,
+                decode_responses=False,
+                health_check_interval=30,
+                socket_timeout=SOCKET_TIMEOUT_S,
+                socket_connect_timeout=5,
+            )
+        )
 
     async def publish(self, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None) -> str:
         try:

@@ -64,7 +64,10 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], name: str, log_path:
 def _process(argv: list[str], name: str, port: int, data_dir: Path, timeout_s: float) -> Iterator[None]:
     log_path = data_dir / f"{name}.log"
     with log_path.open("ab") as log_file:
-        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=data_dir)
+        # A session of its own: Ctrl-C in the terminal must not stop it before the services drained.
+        process = subprocess.Popen(
+            argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=data_dir, start_new_session=True
+        )
     try:
         _wait_port(port, process, name, log_path, timeout_s)
         yield

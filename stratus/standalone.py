@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from gateway.deps import Backends, backends_from_core
 from invoker.wiring import open_invoker
 from stratus.backends import CoreBackends, open_core
 from stratus.config import ControllerSettings, GatewaySettings, InvokerSettings, StandaloneSettings
-from stratus.embedded import embedded_mongo, embedded_redis
+from stratus.embedded import EmbeddedServiceError, embedded_mongo, embedded_redis
 from stratus.namespaces import create_namespace
 from stratus.stores.entities import EntityStore
 
@@ -49,6 +50,16 @@ class Ready:
 
 def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "stratus" / "standalone"
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise EmbeddedServiceError(
+                f"{host}:{port} is in use (is Stratus already running?); stop it or pass --port."
+            ) from exc
 
 
 async def guest_key(entities: EntityStore, data_dir: Path) -> str:
@@ -77,6 +88,7 @@ async def _urls(settings: StandaloneSettings, data_dir: Path) -> AsyncIterator[t
 
 
 async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_ready: Callable[[Ready], None]) -> None:
+    ensure_port_free(settings.host, settings.port)
     data_dir = Path(settings.data_dir) if settings.data_dir else default_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     suffix = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]

@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.panel import Panel
 
 from stratus.config import StandaloneSettings
+from stratus.errors import StratusError
 from stratus.lifecycle import install_stop_signals, run_loop, setup_logging
 
 if TYPE_CHECKING:
@@ -30,15 +30,15 @@ def standalone(
     _ensure_image(settings)
 
     def ready(info: "Ready") -> None:
+        console.print("[bold green]Stratus is up[/bold green]")
+        for label, value in (
+            ("API", info.api_url),
+            ("Key", f"{info.guest_key}  (namespace guest)"),
+            ("Data", str(info.data_dir)),
+        ):
+            console.print(f"  {label:<5}{value}", soft_wrap=True, highlight=False)
         console.print(
-            Panel.fit(
-                f"API      [bold]{info.api_url}[/bold]\n"
-                f"Key      [bold]{info.guest_key}[/bold]  (namespace guest)\n"
-                f"Data     {info.data_dir}\n\n"
-                f"Try:  curl -u '{info.guest_key}' {info.api_url}/api/v1/namespaces",
-                title="Stratus is up",
-                border_style="green",
-            )
+            f"  Try:  curl -u '{info.guest_key}' {info.api_url}/api/v1/namespaces", soft_wrap=True, highlight=False
         )
         print(f"STRATUS_API_URL={info.api_url}", flush=True)
         print(f"STRATUS_KEY={info.guest_key}", flush=True)
@@ -48,7 +48,11 @@ def standalone(
         install_stop_signals(stop)
         await run_standalone(settings, stop, ready)
 
-    run_loop(main())
+    try:
+        run_loop(main())
+    except StratusError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
 
 
 def _ensure_image(settings: StandaloneSettings) -> None:
@@ -62,4 +66,9 @@ def _ensure_image(settings: StandaloneSettings) -> None:
     except docker.errors.DockerException as exc:
         console.print(f"[red]Cannot reach the Docker engine:[/red] {exc}\nStart Docker, or check DOCKER_HOST.")
         raise typer.Exit(1) from exc
-    ensure_runtime_image(client, base_image=settings.base_image, tag=settings.runtime_image)
+    try:
+        with console.status("checking the runtime image…"):
+            ensure_runtime_image(client, base_image=settings.base_image, tag=settings.runtime_image, say=console.print)
+    except StratusError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc

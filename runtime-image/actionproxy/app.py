@@ -1,150 +1,113 @@
-"""The Starlette app: POST /init once, POST /run per activation, GET /ping.
+"""The Starlette app: POST /init once, POST /run per activation, GET /ping for readiness.
 
-Stratus extension: with the request header `X-Stratus-Envelope: 1`, the body of /init and /run is
-`{"result": <the usual body>, "logs": [<this activation's lines>]}` (same status code) and nothing is
-written to the container's streams. Without it, answers are exactly OpenWhisk's and each
-activation's lines go to the container's stdout/stderr, followed by the log sentinels.
+Two response modes, chosen per request:
+- OpenWhisk (default): the body is exactly the result or `{"error": ...}`. The activation's output goes to
+  the container's own stdout/stderr after the call, then the sentinel line on both streams after every
+  /run and every failed /init (a successful /init writes no sentinel: its output belongs to the first run).
+- Stratus envelope (header `X-Stratus-Envelope: 1`, on /init and /run): the body is
+  `{"result": <that same body>, "logs": ["<timestamp> stdout: <text>", ...]}` with the same status code,
+  and nothing is written to the container's streams.
 """
 
-import asyncio
-import contextvars
-import functools
-import inspect
 import json
-import os
-import traceback
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+import logging
+from typing import Any, TextIO
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from actionproxy.loader import InitError, load
-from actionproxy.logcapture import ActivationLog, StreamRouter, current, emit_with_sentinels
+from actionproxy.logcapture import ActivationLog, StreamCapture, write_out
+from actionproxy.runner import MAX_THREADS, ActionRunner, Answer, error, to_json
+
+log = logging.getLogger(__name__)
 
 ENVELOPE_HEADER = "x-stratus-envelope"
-MAX_THREADS = 128
-Answer = tuple[int, Any]
+JSON_TYPE = "application/json"
 
 
-class Proxy:
-    """The one action this container runs; initialised once."""
-
-    def __init__(self) -> None:
-        self.function: Callable[..., Any] | None = None
-        self.is_async = False
-        self.init_started = False
-        self.streams = StreamRouter()
-        # Sync functions run here, so the proxy stays responsive; sized for intra-container concurrency.
-        self.threads = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="action")
-
-    def init(self, value: dict[str, Any], log: ActivationLog) -> Answer:
-        if self.init_started:
-            return 403, {"error": "This action is already initialized; it cannot be initialized twice."}
-        code = value.get("code")
-        if not isinstance(code, str) or not code.strip():
-            return 403, {"error": "There is no code to run: /init needs a non-empty 'code'."}
-        self.init_started = True
-        for key, item in (value.get("env") or {}).items():
-            os.environ[str(key)] = item if isinstance(item, str) else json.dumps(item)
-        token = current.set(log)
-        try:
-            function = load(code, binary=bool(value.get("binary")), entry_point=value.get("main") or "main")
-        except InitError as exc:
-            log.write("stderr", f"{exc}\n")
-            return 502, {"error": f"The action failed to initialize: {exc}"}
-        except BaseException as exc:  # user code ran at import time: anything can happen
-            log.write("stderr", traceback.format_exc())
-            return 502, {"error": f"The action failed to initialize: {type(exc).__name__}: {exc}"}
-        finally:
-            current.reset(token)
-        self.function = function
-        self.is_async = inspect.iscoroutinefunction(function)
-        return 200, {"ok": True}
-
-    async def run(self, body: dict[str, Any], log: ActivationLog) -> Answer:
-        if self.function is None:
-            return 500, {"error": "No action is initialized: call /init first."}
-        params = body.get("value", {})
-        for key, item in body.items():
-            if key != "value":
-                os.environ[f"__OW_{key.upper()}"] = item if isinstance(item, str) else json.dumps(item)
-        token = current.set(log)
-        try:
-            if self.is_async:
-                result = await self.function(params)
-            else:
-                context = contextvars.copy_context()  # carries the current activation's log into the thread
-                call = functools.partial(context.run, self.function, params)
-                result = await asyncio.get_running_loop().run_in_executor(self.threads, call)
-        except Exception as exc:
-            log.write("stderr", traceback.format_exc())
-            return 200, {"error": f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__}
-        finally:
-            current.reset(token)
-        return _checked(result)
-
-
-def _checked(result: Any) -> Answer:
-    if not isinstance(result, dict | list):
-        kind = type(result).__name__
-        return 502, {"error": f"The action did not return a dictionary or array (it returned {kind})."}
+async def read_object(request: Request) -> dict[str, Any] | None:
+    """The body as a JSON object ({} when empty), or None when it is not one."""
+    raw = await request.body()
     try:
-        json.dumps(result)
-    except (TypeError, ValueError) as exc:
-        return 502, {"error": f"The action's result cannot be serialized as JSON: {exc}"}
-    return 200, result
-
-
-async def _json_body(request: Request) -> dict[str, Any] | None:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
         return None
     return body if isinstance(body, dict) else None
 
 
-def _answer(proxy: Proxy, request: Request, answer: Answer, log: ActivationLog) -> Response:
-    status, body = answer
-    lines = log.close()
-    if request.headers.get(ENVELOPE_HEADER) == "1":
-        return JSONResponse({"result": body, "logs": lines}, status_code=status)
-    emit_with_sentinels(lines, *proxy.streams.ensure())
-    return JSONResponse(body, status_code=status)
+def envelope(answer: Answer, lines: list[str]) -> bytes:
+    return b'{"result":' + answer.body + b',"logs":' + to_json(lines) + b"}"
 
 
-def create_app() -> Starlette:
-    """A fresh proxy. Routes sys.stdout/sys.stderr per activation until `app.state.close()`."""
-    proxy = Proxy()
+class Proxy:
+    """Ties the runner to HTTP: one ActivationLog per request, rendered in the mode the request asked for."""
 
-    async def init(request: Request) -> Response:
-        proxy.streams.ensure()
-        body = await _json_body(request)
-        log = ActivationLog()
-        if body is None or not isinstance(body.get("value"), dict):
-            return _answer(proxy, request, (400, {"error": '/init expects {"value": {...}}.'}), log)
-        return _answer(proxy, request, proxy.init(body["value"], log), log)
+    def __init__(self, real_streams: tuple[TextIO, TextIO] | None, max_threads: int) -> None:
+        self.runner = ActionRunner(max_threads)
+        self.capture = StreamCapture()
+        self._real_streams = real_streams
 
-    async def run(request: Request) -> Response:
-        proxy.streams.ensure()
-        body = await _json_body(request)
-        log = ActivationLog()
+    async def init(self, request: Request) -> Response:
+        streams = self._start()
+        activation = ActivationLog()
+        body = await read_object(request)
         if body is None:
-            return _answer(proxy, request, (400, {"error": "/run expects a JSON object."}), log)
-        return _answer(proxy, request, await proxy.run(body, log), log)
+            answer = error(400, '/init expects a JSON object: {"value": {"code": ..., ...}}.')
+        else:
+            value = body.get("value")
+            answer = self.runner.init(value if isinstance(value, dict) else {}, activation)
+        return self._respond(request, answer, activation, streams, sentinels=answer.status != 200)
 
-    async def ping(request: Request) -> Response:
-        return JSONResponse({"ok": True})
+    async def run(self, request: Request) -> Response:
+        streams = self._start()
+        activation = ActivationLog()
+        body = await read_object(request)
+        if body is None:
+            answer = error(400, '/run expects a JSON object: {"value": {...}, "activation_id": ..., ...}.')
+        else:
+            answer = await self.runner.run(body, activation)
+        return self._respond(request, answer, activation, streams, sentinels=True)
 
+    def close(self) -> None:
+        """Put sys.stdout/sys.stderr back and stop the worker threads (tests build many apps)."""
+        self.capture.uninstall()
+        self.runner.close()
+
+    def _start(self) -> tuple[TextIO, TextIO]:
+        fallbacks = self.capture.install()  # each request: cheap, and survives anyone swapping the streams
+        return self._real_streams or fallbacks
+
+    @staticmethod
+    def _respond(
+        request: Request, answer: Answer, activation: ActivationLog, streams: tuple[TextIO, TextIO], *, sentinels: bool
+    ) -> Response:
+        lines = activation.close()
+        if request.headers.get(ENVELOPE_HEADER) == "1":
+            return Response(envelope(answer, lines), answer.status, media_type=JSON_TYPE)
+        write_out(activation, *streams, sentinels=sentinels)
+        return Response(answer.body, answer.status, media_type=JSON_TYPE)
+
+
+async def ping(request: Request) -> Response:
+    return Response(b'{"ok":true}', media_type=JSON_TYPE)
+
+
+def create_app(*, real_streams: tuple[TextIO, TextIO] | None = None, max_threads: int = MAX_THREADS) -> Starlette:
+    """A fresh proxy with no action. It routes sys.stdout/sys.stderr from its first request until
+    `app.state.close()`. `real_streams` (stdout, stderr) receive OpenWhisk-mode output; by default, the
+    streams that were sys.stdout/sys.stderr when it started routing."""
+    proxy = Proxy(real_streams, max_threads)
     app = Starlette(
         routes=[
-            Route("/init", init, methods=["POST"]),
-            Route("/run", run, methods=["POST"]),
+            Route("/init", proxy.init, methods=["POST"]),
+            Route("/run", proxy.run, methods=["POST"]),
             Route("/ping", ping, methods=["GET"]),
         ]
     )
-    app.state.close = proxy.streams.close
+    app.state.close = proxy.close
     return app
+
+
+app = create_app()  # for uvicorn; routes nothing until its first request

@@ -30,9 +30,13 @@ def reply_stream(gateway_id: GatewayId) -> str:
     return f"stratus:replies:{gateway_id}"
 
 
+COMPLETIONS = "stratus:completions"  # invokers -> controllers (group CONTROLLERS): release capacity
+
+
 def completion_stream(controller_id: ControllerId) -> str:
-    """invoker -> the controller that dispatched, to release capacity."""
-    return f"stratus:completions:{controller_id}"
+    """invoker -> controllers, to release capacity. One stream for all (consumed in CONTROLLERS_GROUP):
+    the books are in Redis, so any controller releases, also for one that died after dispatching."""
+    return COMPLETIONS
 
 
 class StreamMessage(BaseModel):
@@ -91,3 +95,6 @@ class Heartbeat(StreamMessage):
     busy_memory_mb: int
     containers: int
     state: Literal["up", "draining"] = "up"
+    failing: str | None = None  # why it cannot run activations now (e.g. containers do not start): unhealthy
+    pool: dict[str, int] = {}  # containers by state (idle, busy, prewarm, ...)
+    warm: dict[str, int] = {}  # warm containers by action fqn

@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from gateway.deps import Backends
 from gateway.errors import TransactionIdMiddleware, install_error_handlers
-from gateway.routes import actions, activations, info, namespaces
+from gateway.routes import actions, activations, info, namespaces, web
+from gateway.web_cors import ResourceCors
 
 OpenBackends = Callable[[], AbstractAsyncContextManager[Backends]]
 
@@ -31,13 +31,8 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "DELETE", "POST", "PUT", "HEAD"],
-        allow_headers=["Authorization", "Origin", "X-Requested-With", "Content-Type", "Accept", "User-Agent"],
-    )
+    app.add_middleware(ResourceCors)  # web actions and API routes set their own CORS
     app.add_middleware(TransactionIdMiddleware)
-    for module in (info, namespaces, actions, activations):
+    for module in (info, namespaces, actions, activations, web):
         app.include_router(module.router)
     return app

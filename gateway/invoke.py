@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from gateway.deps import Backends
-from stratus.ids import new_activation_id
+from stratus.ids import ActivationId, new_activation_id
 from stratus.messages import INVOCATIONS, Invocation
 from stratus.models import Action, Activation, Namespace
 from stratus.params import run_params
@@ -29,21 +29,27 @@ async def invoke(
     result_only: bool,
     wait_s: float,
 ) -> JSONResponse:
-    invocation = Invocation(
-        activation_id=new_activation_id(),
-        namespace=who.name,
-        subject=who.subject,
-        action=action.without_code(),
-        params=run_params(action, body),
-        accepted_ms=int(time.time() * 1000),
-        reply_to=backends.replies.stream if blocking else None,
-    )
-    activation_id = invocation.activation_id
-    headers: dict[str, str] = {ACTIVATION_HEADER: activation_id}
+    params = run_params(action, body)
     if not blocking:
+        invocation = _invocation(backends, who, action, params, blocking=False)
         await backends.bus.publish(INVOCATIONS, invocation.to_fields(), maxlen=INVOCATIONS_MAXLEN)
-        log.info("activation %s accepted for %s", activation_id, action.fqn)
+        log.info("activation %s accepted for %s", invocation.activation_id, action.fqn)
+        accepted = {ACTIVATION_HEADER: invocation.activation_id}
+        return JSONResponse({"activationId": invocation.activation_id}, status_code=202, headers=accepted)
+    activation_id, record = await invoke_blocking(backends, who, action, params, wait_s=wait_s)
+    headers: dict[str, str] = {ACTIVATION_HEADER: activation_id}
+    if record is None:
         return JSONResponse({"activationId": activation_id}, status_code=202, headers=headers)
+    return blocking_response(record, result_only=result_only, headers=headers)
+
+
+async def invoke_blocking(
+    backends: Backends, who: Namespace, action: Action, params: dict[str, Any], *, wait_s: float
+) -> tuple[ActivationId, Activation | None]:
+    """One pass through the bus: publish, then wait for the record (None when the wait ran out).
+    Blocking invokes and web actions both come through here."""
+    invocation = _invocation(backends, who, action, params, blocking=True)
+    activation_id = invocation.activation_id
     future = backends.replies.expect(activation_id)
     try:
         await backends.bus.publish(INVOCATIONS, invocation.to_fields(), maxlen=INVOCATIONS_MAXLEN)
@@ -51,10 +57,21 @@ async def invoke(
         backends.replies.forget(activation_id)
         raise
     log.info("activation %s accepted for %s (blocking)", activation_id, action.fqn)
-    record = await backends.replies.wait(future, activation_id, wait_s)
-    if record is None:
-        return JSONResponse({"activationId": activation_id}, status_code=202, headers=headers)
-    return blocking_response(record, result_only=result_only, headers=headers)
+    return activation_id, await backends.replies.wait(future, activation_id, wait_s)
+
+
+def _invocation(
+    backends: Backends, who: Namespace, action: Action, params: dict[str, Any], *, blocking: bool
+) -> Invocation:
+    return Invocation(
+        activation_id=new_activation_id(),
+        namespace=who.name,
+        subject=who.subject,
+        action=action.without_code(),
+        params=params,
+        accepted_ms=int(time.time() * 1000),
+        reply_to=backends.replies.stream if blocking else None,
+    )
 
 
 def blocking_response(record: Activation, *, result_only: bool, headers: dict[str, str]) -> JSONResponse:

@@ -166,3 +166,18 @@ class Namespace(BaseModel):
     uuid: str
     key_hash: str
     subject: str
+
+
+WEB_METHODS = ("OPTIONS", "GET", "DELETE", "POST", "PUT", "HEAD", "PATCH")
+
+
+class Cors(BaseModel):
+    """What browsers on other origins may do with a web action or an API route."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    origins: list[str] = Field(default_factory=lambda: ["*"])  # "*" or exact origins
+    methods: list[str] = Field(default_factory=lambda: list(WEB_METHODS))
+    headers: list[str] | None = None  # None: allow what the preflight asks for
+    max_age: int | None = Field(default=None, alias="maxAge", ge=0)  # seconds a preflight may be cached
+    credentials: bool = False

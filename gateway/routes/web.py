@@ -1,0 +1,29 @@
+"""Web actions: `/api/v1/web/{namespace}/{package}/{action}[.{ext}][/{extra path}]`, no key needed
+unless the action asks for one (reference/openwhisk.md §5)."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from gateway.deps import BackendsDep
+from gateway.web_cors import WEB_ACTION_CORS
+from gateway.web_invoke import WebTarget, serve
+from gateway.web_request import split_action_segment
+from stratus.models import WEB_METHODS
+
+router = APIRouter(tags=["web actions"])
+
+
+@router.api_route("/api/v1/web/{namespace}/{package}/{rest:path}", methods=list(WEB_METHODS))
+async def web_action(namespace: str, package: str, rest: str, request: Request, b: BackendsDep) -> Response:
+    """Run the exported action with the request as its arguments; its result becomes the response."""
+    name, extension, extra_path = split_action_segment(rest)
+    target = WebTarget(
+        namespace=namespace,
+        package=package,
+        action=name,
+        extension=extension,
+        extra_path=extra_path,
+        projection=extra_path,
+        cors=WEB_ACTION_CORS,
+    )
+    return await serve(request, b, target)

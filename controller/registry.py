@@ -1,43 +1,31 @@
-"""The controller's view of invokers, from their heartbeats and its own in-flight work."""
+"""The controller's view of invokers, from their heartbeats: the ring, who is healthy, who is gone."""
 
 from dataclasses import dataclass, field
 
-from controller.scheduler import InvokerState
-from stratus.ids import ActivationId, InvokerId
+from stratus.ids import InvokerId
+from stratus.invokers import InvokerHealth, health_of
 from stratus.messages import Heartbeat
-
-
-@dataclass(frozen=True)
-class InFlight:
-    invoker_id: InvokerId
-    memory_mb: int
 
 
 @dataclass
 class Registry:
     heartbeat_ttl_ms: int
+    forget_after_ms: int = 600_000  # an invoker offline this long leaves the ring (scaled-down replicas)
     beats: dict[InvokerId, Heartbeat] = field(default_factory=dict)
-    in_flight: dict[ActivationId, InFlight] = field(default_factory=dict)
 
     def update(self, beats: list[Heartbeat]) -> None:
         self.beats = {b.invoker_id: b for b in beats}
 
-    def states(self, now_ms: int) -> list[InvokerState]:
-        booked: dict[InvokerId, int] = {}
-        for work in self.in_flight.values():
-            booked[work.invoker_id] = booked.get(work.invoker_id, 0) + work.memory_mb
-        return [
-            InvokerState(
-                invoker_id=b.invoker_id,
-                healthy=b.state == "up" and now_ms - b.sent_ms <= self.heartbeat_ttl_ms,
-                user_memory_mb=b.user_memory_mb,
-                free_memory_mb=b.user_memory_mb - max(booked.get(b.invoker_id, 0), b.busy_memory_mb),
-            )
-            for b in self.beats.values()
-        ]
+    def health(self, now_ms: int) -> dict[InvokerId, InvokerHealth]:
+        return {i: health_of(b, now_ms, self.heartbeat_ttl_ms) for i, b in sorted(self.beats.items())}
 
-    def dispatched(self, activation_id: ActivationId, invoker_id: InvokerId, memory_mb: int) -> None:
-        self.in_flight[activation_id] = InFlight(invoker_id, memory_mb)
+    def ring(self, now_ms: int) -> list[tuple[Heartbeat, bool]]:
+        """Every known invoker, by id, and whether it is healthy."""
+        return [(self.beats[i], state == "healthy") for i, state in self.health(now_ms).items()]
 
-    def completed(self, activation_id: ActivationId) -> None:
-        self.in_flight.pop(activation_id, None)
+    def offline(self, now_ms: int) -> list[InvokerId]:
+        return [i for i, state in self.health(now_ms).items() if state == "offline"]
+
+    def forgotten(self, now_ms: int) -> list[InvokerId]:
+        """Offline for so long that they leave the registry (their heartbeat entry is removed)."""
+        return [i for i, b in self.beats.items() if now_ms - b.sent_ms > self.forget_after_ms]

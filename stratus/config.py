@@ -21,6 +21,10 @@ class GatewaySettings(ConnectionSettings):
     blocking_wait_s: float = 60.0
     auth_cache_s: float = 5.0
     action_cache_s: float = 2.0
+    admin_key: str = ""  # Bearer token of the /api/v1/admin routes; empty: those routes are off
+    heartbeat_ttl_s: float = 10.0  # as the controllers': the admin listing shows the same states
+    concurrent_invocations: int = 0  # per namespace, unless the namespace sets its own (0: no limit)
+    invocations_per_minute: int = 0  # per namespace, unless the namespace sets its own (0: no limit)
 
 
 class ControllerSettings(ConnectionSettings):
@@ -28,6 +32,9 @@ class ControllerSettings(ConnectionSettings):
     heartbeat_ttl_s: float = 10.0
     max_in_flight: int = 256
     no_invoker_grace_s: float = 30.0  # how long an activation waits for a healthy invoker before it fails
+    claim_idle_ms: int = 30_000  # an invocation left pending this long by a dead controller is taken over
+    dead_invoker_grace_s: float = 10.0  # after an activation's timeout, its dead invoker's entry is failed
+    forget_invoker_s: float = 600.0  # an invoker offline this long leaves the registry
 
 
 class InvokerSettings(ConnectionSettings):

@@ -11,6 +11,7 @@ from controller.service import Controller
 from stratus.bus import RedisStreamBus
 from stratus.config import ControllerSettings
 from stratus.ids import InvokerId, new_activation_id
+from stratus.ledger import RedisLedger
 from stratus.messages import INVOCATIONS, Completion, Dispatch, Heartbeat, Invocation, invoker_stream, reply_stream
 from stratus.stores.activations import ActivationStore
 from tests.factories import make_action
@@ -63,7 +64,7 @@ async def beat(bus: RedisStreamBus, invoker_id: str) -> None:
 
 async def test_invocation_is_dispatched_to_a_healthy_invoker(bus: RedisStreamBus, activations: ActivationStore) -> None:
     await beat(bus, "i-1")
-    controller = Controller(settings(), bus, activations)
+    controller = Controller(settings(), bus, activations, RedisLedger(bus._redis))
     stop = asyncio.Event()
     running = asyncio.create_task(controller.run(stop))
     sent = invocation()
@@ -74,14 +75,14 @@ async def test_invocation_is_dispatched_to_a_healthy_invoker(bus: RedisStreamBus
     [(_, fields)] = entries
     dispatch = Dispatch.from_fields(fields)
     assert dispatch.invocation == sent and dispatch.controller_id == controller.controller_id
-    assert sent.activation_id in controller.registry.in_flight
+    assert [r.activation_id for r in await controller.ledger.reservations()] == [sent.activation_id]
     assert await bus.pending(INVOCATIONS, "controllers", controller.controller_id, count=10) == []
 
 
 async def test_without_any_invoker_the_activation_fails_with_a_record_and_a_reply(
     bus: RedisStreamBus, activations: ActivationStore
 ) -> None:
-    controller = Controller(settings(), bus, activations)
+    controller = Controller(settings(), bus, activations, RedisLedger(bus._redis))
     stop = asyncio.Event()
     running = asyncio.create_task(controller.run(stop))
     replies = reply_stream("gw-test")  # type: ignore[arg-type]
@@ -99,7 +100,7 @@ async def test_without_any_invoker_the_activation_fails_with_a_record_and_a_repl
 
 
 async def test_undecodable_invocation_is_dead_lettered(bus: RedisStreamBus, activations: ActivationStore) -> None:
-    controller = Controller(settings(), bus, activations)
+    controller = Controller(settings(), bus, activations, RedisLedger(bus._redis))
     stop = asyncio.Event()
     running = asyncio.create_task(controller.run(stop))
     await bus.publish(INVOCATIONS, {"body": "not json"})

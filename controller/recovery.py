@@ -1,0 +1,128 @@
+"""Nothing lost when an invoker dies: its stream is taken over by the controllers.
+
+Every round, for each invoker that is offline (no heartbeat for the TTL, or draining):
+- its *backlog* (Dispatches it never read) is read in its own consumer group under a controller's
+  consumer name and rerouted to a healthy invoker: publish + ack at once, so each goes exactly once;
+- its *pending* entries (read, maybe running when it died) are claimed (XAUTOCLAIM: one controller
+  wins each) and, once past their deadline (dispatch time + action timeout + `dead_invoker_grace_s`),
+  end with a `whisk internal error` record and an answer to a blocking caller. They are not run
+  again: the action may have run already (OpenWhisk's at-most-once for running activations).
+An invoker offline for `forget_invoker_s` with nothing left on its stream leaves the registry.
+
+Caveat: if the invoker comes back before the deadline, the entries a controller already claimed still
+end as `whisk internal error` (the invoker re-runs only the entries still pending at its own name).
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from stratus.bus import Delivery, MessageBus
+from stratus.config import ControllerSettings
+from stratus.errors import BadMessage, StoreUnavailable
+from stratus.ids import InvokerId
+from stratus.ledger import Ledger
+from stratus.messages import INVOKERS_GROUP, Dispatch, invoker_stream
+from stratus.stores.activations import ActivationStore
+
+if TYPE_CHECKING:
+    from controller.service import Controller
+
+log = logging.getLogger(__name__)
+
+ROUND_S = 1.0
+BATCH = 100
+DIED_MESSAGE = "The invoker running the action stopped; the activation did not complete."
+
+
+def entry_ms(entry_id: str) -> int:
+    return int(entry_id.split("-", 1)[0])
+
+
+def past_deadline(delivery: Delivery, dispatch: Dispatch, grace_ms: int, now_ms: int) -> bool:
+    return now_ms >= entry_ms(delivery.entry_id) + dispatch.invocation.action.limits.timeout + grace_ms
+
+
+class Recovery:
+    def __init__(
+        self,
+        controller: "Controller",
+        bus: MessageBus,
+        activations: ActivationStore,
+        ledger: Ledger,
+        settings: ControllerSettings,
+    ) -> None:
+        self._controller = controller
+        self._bus = bus
+        self._activations = activations
+        self._ledger = ledger
+        self._grace_ms = int(settings.dead_invoker_grace_s * 1000)
+        self._consumer = f"recovery:{controller.controller_id}"
+        self._held: set[InvokerId] = set()  # streams where this controller holds claimed entries
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.round()
+            except StoreUnavailable as exc:
+                log.warning("recovery round failed: %s", exc)
+            except Exception:
+                log.exception("recovery round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), ROUND_S)
+
+    async def round(self) -> None:
+        now = int(time.time() * 1000)
+        registry = self._controller.registry
+        offline = registry.offline(now)
+        for invoker_id in offline:
+            await self._take_over(invoker_id)
+        for invoker_id in sorted(self._held - set(offline)):
+            await self._expire(invoker_id, await self._bus.pending(*self._where(invoker_id), count=BATCH))
+        for invoker_id in registry.forgotten(now):
+            if invoker_id not in self._held:
+                await self._bus.remove_heartbeat(invoker_id)
+                log.info("invoker %s forgotten after being offline", invoker_id)
+
+    def _where(self, invoker_id: InvokerId) -> tuple[str, str, str]:
+        return invoker_stream(invoker_id), INVOKERS_GROUP, self._consumer
+
+    async def _take_over(self, invoker_id: InvokerId) -> None:
+        stream, group, consumer = self._where(invoker_id)
+        await self._bus.ensure_group(stream, group)
+        while backlog := await self._bus.consume(stream, group, consumer, count=BATCH, block_ms=1):
+            await self._reroute(invoker_id, backlog)
+        claimed = await self._bus.claim_stale(stream, group, consumer, min_idle_ms=1000, count=BATCH)
+        await self._expire(invoker_id, claimed + await self._bus.pending(stream, group, consumer, count=BATCH))
+
+    async def _reroute(self, invoker_id: InvokerId, backlog: list[Delivery]) -> None:
+        log.warning("invoker %s is offline: rerouting %d activations it never read", invoker_id, len(backlog))
+        for delivery in backlog:
+            try:
+                dispatch = Dispatch.from_fields(delivery.fields)
+            except BadMessage:
+                await self._bus.dead_letter(delivery)
+                continue
+            await self._controller.dispatch(delivery, dispatch.invocation)
+
+    async def _expire(self, invoker_id: InvokerId, held: list[Delivery]) -> None:
+        """Claimed entries: failed once past their deadline, held until then."""
+        now = int(time.time() * 1000)
+        still_held = False
+        for delivery in {d.entry_id: d for d in held}.values():
+            try:
+                dispatch = Dispatch.from_fields(delivery.fields)
+            except BadMessage:
+                await self._bus.dead_letter(delivery)
+                continue
+            if not past_deadline(delivery, dispatch, self._grace_ms, now):
+                still_held = True
+                continue
+            await self._controller.fail(dispatch.invocation, DIED_MESSAGE)
+            await self._bus.ack(delivery)
+        if still_held:
+            self._held.add(invoker_id)
+        else:
+            self._held.discard(invoker_id)

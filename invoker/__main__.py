@@ -2,6 +2,8 @@
 
 import asyncio
 
+from prometheus_client import start_http_server
+
 from invoker.wiring import open_invoker
 from stratus.backends import open_core
 from stratus.config import InvokerSettings
@@ -10,6 +12,8 @@ from stratus.lifecycle import run_until_signal, setup_logging
 
 async def serve(stop: asyncio.Event) -> None:
     settings = InvokerSettings()
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)  # GET /metrics: the pool, starts, durations
     async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
         async with open_invoker(settings, core) as invoker:
             await invoker.run(stop)

@@ -64,6 +64,15 @@ class ContainerDriver(Protocol):
     async def oom_killed(self, container_id: str) -> bool:
         """Whether the kernel killed the container's process for exceeding its memory limit."""
 
+    async def pause(self, container_id: str) -> None:
+        """Freeze every process of the container (cgroup freezer)."""
+
+    async def unpause(self, container_id: str) -> None:
+        """Thaw a paused container."""
+
+    async def rename(self, container_id: str, name: str) -> None:
+        """Give the container a new name (a stem cell once it serves an action)."""
+
 
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, requests.ConnectionError):
@@ -163,6 +172,15 @@ class DockerDriver:
             return bool(state.get("OOMKilled"))
 
         return await self._call(f"inspecting container {container_id[:12]}", inspect)
+
+    async def pause(self, container_id: str) -> None:
+        await self._call(f"pausing container {container_id[:12]}", self._client.api.pause, container_id)
+
+    async def unpause(self, container_id: str) -> None:
+        await self._call(f"unpausing container {container_id[:12]}", self._client.api.unpause, container_id)
+
+    async def rename(self, container_id: str, name: str) -> None:
+        await self._call(f"renaming container {container_id[:12]}", self._client.api.rename, container_id, name)
 
     def close(self) -> None:
         self._client.close()

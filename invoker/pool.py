@@ -1,34 +1,40 @@
 """The container pool: which container an activation runs in, within a memory budget.
 
-Pure decisions first, then the asyncio state around them.
+Pure decisions first, then the asyncio state around them. For each activation, in order:
 
-- `pick_warm`: a ready container of the same key — (invoking namespace, action fqn, action
-  revision) — with a free concurrency slot. Containers never cross namespaces or revisions.
-- Otherwise a cold container, if its memory fits in the invoker's user-memory budget.
-- Otherwise `pick_victims`: idle containers, least recently used first, until enough memory frees.
-- Otherwise the activation waits (FIFO on the condition) until a release frees capacity, or its
-  deadline passes.
+1. **warm**: a container of the same key — (invoking namespace, action fqn, action revision) — with a
+  free concurrency slot; ready ones first, then one still initialising (the activation then waits for
+  that /init and shares its outcome). Containers never cross namespaces or revisions.
+2. **prewarm**: a started stem cell of the action's kind and exactly its memory size. It takes the
+  key for good (never shared across namespaces once initialised) and a replacement is wanted.
+3. **cold**: a new container, if its memory fits in the invoker's user-memory budget.
+4. **evict**: idle keyed containers (never stem cells), least recently used first, until it fits.
+5. Otherwise the activation waits until a release frees capacity, or its deadline passes.
 
 Example: budget 512 MB, idle A (256 MB, used at t=1) and B (256 MB, used at t=5), a new 256 MB action
 arrives: free = 0, so A (the least recently used) is evicted and the new container takes its memory.
 
-Caveats: eviction counts only idle containers; a container being started holds its memory from the
-moment it is reserved. Prewarmed stem cells and pausing come later (another issue).
+Every container, stem cells and starting ones included, holds its memory from the moment it is reserved.
+Paused containers are idle: reusable (the runner unpauses) and evictable.
 """
 
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from invoker.driver import ContainerHandle
+from stratus.config import StemCells
+from stratus.models import ActivationResponse
 
 log = logging.getLogger(__name__)
 
 PoolKey = tuple[str, str, str]  # (invoking namespace, action fqn, action revision)
-StartType = Literal["warm", "cold"]
+StartType = Literal["warm", "prewarm", "cold"]
+STATES = ("prewarm", "starting", "busy", "idle", "paused")
 
 
 class PoolTimeout(Exception):
@@ -37,26 +43,72 @@ class PoolTimeout(Exception):
 
 @dataclass(eq=False)
 class PooledContainer:
-    key: PoolKey
+    key: PoolKey | None  # None: a stem cell, started but not yet given an action
+    kind: str
     memory_mb: int
     concurrency: int
-    handle: ContainerHandle | None = None  # None until the cold start finished
+    handle: ContainerHandle | None = None  # None until the container started
     active: int = 0
     last_used: float = field(default_factory=time.monotonic)
+    paused: bool = False
+    # Resolved when /init finished: None when it succeeded, else the response every sharer ends with.
+    initialized: "asyncio.Future[ActivationResponse | None] | None" = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # serialises pause / unpause against use
 
     @property
     def ready(self) -> bool:
-        return self.handle is not None
+        """Started and initialised successfully: a warm container."""
+        done = self.initialized
+        return (
+            self.key is not None
+            and self.handle is not None
+            and done is not None
+            and done.done()
+            and done.result() is None
+        )
+
+    @property
+    def stem_cell(self) -> bool:
+        return self.key is None
 
     @property
     def idle(self) -> bool:
         return self.ready and self.active == 0
 
+    @property
+    def state(self) -> str:
+        if self.handle is None:
+            return "starting"
+        if self.key is None:
+            return "prewarm"
+        if self.active:
+            return "busy"
+        return "paused" if self.paused else "idle"
+
+    def expect_init(self) -> None:
+        self.initialized = asyncio.get_running_loop().create_future()
+
+    def init_finished(self, failure: ActivationResponse | None) -> None:
+        if self.initialized is not None and not self.initialized.done():
+            self.initialized.set_result(failure)
+
 
 def pick_warm(containers: Sequence[PooledContainer], key: PoolKey) -> PooledContainer | None:
-    """The busiest ready container of this key that still has a free slot (packs concurrency)."""
-    candidates = [c for c in containers if c.key == key and c.ready and c.active < c.concurrency]
-    return max(candidates, key=lambda c: (c.active, c.last_used), default=None)
+    """A container of this key with a free slot: ready ones first, then the busiest (packs concurrency)."""
+    candidates = [c for c in containers if c.key == key and c.active < c.concurrency and not _failed(c)]
+    return max(candidates, key=lambda c: (c.ready, c.active, c.last_used), default=None)
+
+
+def _failed(container: PooledContainer) -> bool:
+    done = container.initialized
+    return done is not None and done.done() and done.result() is not None
+
+
+def pick_stem_cell(containers: Sequence[PooledContainer], kind: str, memory_mb: int) -> PooledContainer | None:
+    return next(
+        (c for c in containers if c.stem_cell and c.handle is not None and c.kind == kind and c.memory_mb == memory_mb),
+        None,
+    )
 
 
 def pick_victims(containers: Sequence[PooledContainer], needed_mb: int, free_mb: int) -> list[PooledContainer] | None:
@@ -70,11 +122,42 @@ def pick_victims(containers: Sequence[PooledContainer], needed_mb: int, free_mb:
     return victims if free_mb >= needed_mb else None
 
 
+def stem_cell_deficit(
+    containers: Sequence[PooledContainer], specs: Iterable[StemCells], free_mb: int
+) -> list[tuple[str, int]]:
+    """(kind, memory_mb) of each stem cell to start now, as far as the free memory allows."""
+    have = Counter((c.kind, c.memory_mb) for c in containers if c.stem_cell)
+    wanted: list[tuple[str, int]] = []
+    for spec in specs:
+        for _ in range(spec.count - have[(spec.kind, spec.memory_mb)]):
+            if spec.memory_mb > free_mb:
+                return wanted
+            free_mb -= spec.memory_mb
+            wanted.append((spec.kind, spec.memory_mb))
+    return wanted
+
+
+@dataclass(frozen=True)
+class Placement:
+    container: PooledContainer
+    start: StartType
+    victims: list[PooledContainer]  # taken out of the pool: the caller removes them
+
+
 class ContainerPool:
-    def __init__(self, user_memory_mb: int) -> None:
+    def __init__(self, user_memory_mb: int, stem_cells: Sequence[StemCells] = ()) -> None:
         self.user_memory_mb = user_memory_mb
+        self.stem_cells = tuple(stem_cells)
         self._containers: list[PooledContainer] = []
         self._changed = asyncio.Condition()
+        self.waiting = 0  # activations queued for capacity
+        self.refill_wanted = asyncio.Event()  # set when a stem cell was taken or lost
+        if self.stem_cells:
+            self.refill_wanted.set()
+
+    @property
+    def containers(self) -> list[PooledContainer]:
+        return list(self._containers)
 
     @property
     def total_memory_mb(self) -> int:
@@ -82,57 +165,97 @@ class ContainerPool:
 
     @property
     def busy_memory_mb(self) -> int:
-        return sum(c.memory_mb for c in self._containers if c.active or not c.ready)
+        return sum(c.memory_mb for c in self._containers if c.active or c.handle is None)
 
     @property
     def container_count(self) -> int:
         return len(self._containers)
 
-    async def acquire(
-        self, key: PoolKey, memory_mb: int, concurrency: int, deadline: float
-    ) -> tuple[PooledContainer, StartType, list[PooledContainer]]:
-        """A warm container, or a reservation for a cold one plus the victims the caller must remove."""
+    def states(self) -> Counter[str]:
+        return Counter(c.state for c in self._containers)
+
+    async def acquire(self, key: PoolKey, kind: str, memory_mb: int, concurrency: int, deadline: float) -> Placement:
+        """A container with a slot taken for this activation; for cold starts, a reservation to start."""
         if memory_mb > self.user_memory_mb:
             raise PoolTimeout(f"the action needs {memory_mb} MB, more than this invoker's {self.user_memory_mb} MB")
         async with self._changed:
-            while True:
-                if chosen := self._try(key, memory_mb, concurrency):
-                    return chosen
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise PoolTimeout("no container capacity became free in time")
-                try:
-                    await asyncio.wait_for(self._changed.wait(), remaining)
-                except TimeoutError:
-                    pass
+            self.waiting += 1
+            try:
+                while True:
+                    if placement := self._place(key, kind, memory_mb, concurrency):
+                        return placement
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise PoolTimeout("no container capacity became free in time")
+                    try:
+                        await asyncio.wait_for(self._changed.wait(), remaining)
+                    except TimeoutError:
+                        pass
+            finally:
+                self.waiting -= 1
 
-    def _try(
-        self, key: PoolKey, memory_mb: int, concurrency: int
-    ) -> tuple[PooledContainer, StartType, list[PooledContainer]] | None:
+    def _place(self, key: PoolKey, kind: str, memory_mb: int, concurrency: int) -> Placement | None:
         warm = pick_warm(self._containers, key)
         if warm is not None:
             warm.active += 1
-            return warm, "warm", []
+            return Placement(warm, "warm", [])
+        stem = pick_stem_cell(self._containers, kind, memory_mb)
+        if stem is not None:
+            stem.key, stem.concurrency, stem.active = key, concurrency, 1
+            stem.expect_init()
+            self.refill_wanted.set()
+            return Placement(stem, "prewarm", [])
         victims = pick_victims(self._containers, memory_mb, self.user_memory_mb - self.total_memory_mb)
         if victims is None:
             return None
         for victim in victims:
             self._containers.remove(victim)
-        reserved = PooledContainer(key, memory_mb, concurrency, active=1)
+        reserved = PooledContainer(key, kind, memory_mb, concurrency, active=1)
+        reserved.expect_init()
         self._containers.append(reserved)
-        return reserved, "cold", victims
+        return Placement(reserved, "cold", victims)
+
+    def reserve_stem_cells(self) -> list[PooledContainer]:
+        """Reservations for the stem cells missing now (no eviction for them); the caller starts each."""
+        self.refill_wanted.clear()
+        free = self.user_memory_mb - self.total_memory_mb
+        reserved = [
+            PooledContainer(None, kind, memory_mb, 1)
+            for kind, memory_mb in stem_cell_deficit(self._containers, self.stem_cells, free)
+        ]
+        self._containers.extend(reserved)
+        return reserved
 
     def started(self, container: PooledContainer, handle: ContainerHandle) -> None:
         container.handle = handle
 
-    async def release(self, container: PooledContainer, *, destroy: bool) -> None:
-        """The activation is done with it; `destroy` takes it out of the pool (the caller removes it)."""
+    async def release(self, container: PooledContainer, *, destroy: bool) -> bool:
+        """The activation is done with it. `destroy` takes it out of the pool; True when that happened
+        now, and the caller must remove the container (a sharer may have taken it out already)."""
         async with self._changed:
             container.active = max(0, container.active - 1)
             container.last_used = time.monotonic()
-            if destroy and container in self._containers:
-                self._containers.remove(container)
+            removed = destroy and self._discard(container)
             self._changed.notify_all()
+            return removed
+
+    async def discard(self, container: PooledContainer) -> bool:
+        """Take a container out (a stem cell that failed to start); True when the caller must remove it."""
+        async with self._changed:
+            removed = self._discard(container)
+            self._changed.notify_all()
+            return removed
+
+    def _discard(self, container: PooledContainer) -> bool:
+        if container not in self._containers:
+            return False
+        self._containers.remove(container)
+        if container.stem_cell:
+            self.refill_wanted.set()
+        return True
+
+    def to_pause(self, now: float, grace_s: float) -> list[PooledContainer]:
+        return [c for c in self._containers if c.idle and not c.paused and now - c.last_used >= grace_s]
 
     async def reap_idle(self, now: float, idle_ttl_s: float) -> list[PooledContainer]:
         """Take idle containers unused for `idle_ttl_s` out of the pool; the caller removes them."""

@@ -60,6 +60,23 @@ class ProxyClient:
                     raise
                 await asyncio.sleep(CONNECT_RETRY_S)
 
+    async def wait_ready(self, address: str, timeout_s: float) -> None:
+        """Until GET /ping answers (a stem cell is only worth having once its server listens)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    async with self._session(address).get(address + "/ping") as response:
+                        if response.status == 200:
+                            return
+            except TimeoutError as exc:
+                raise ProxyTimeout() from exc
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() + CONNECT_RETRY_S >= deadline:
+                raise ProxyTimeout()
+            await asyncio.sleep(CONNECT_RETRY_S)
+
     async def run(self, address: str, payload: dict[str, Any], timeout_s: float) -> ProxyAnswer:
         return await self._post(address, "/run", payload, timeout_s)
 

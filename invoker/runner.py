@@ -9,13 +9,13 @@ import itertools
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from invoker import outcome
+from invoker import metrics, outcome
 from invoker.driver import ContainerDriver, ContainerError, ContainerSpec
-from invoker.pool import ContainerPool, PooledContainer, PoolTimeout
+from invoker.pool import ContainerPool, PooledContainer, PoolTimeout, StartType
 from invoker.proxy_client import ProxyAnswer, ProxyClient, ProxyGone, ProxyTimeout
 from stratus.config import InvokerSettings
 from stratus.logs_format import log_line
@@ -26,6 +26,7 @@ from stratus.params import init_env
 log = logging.getLogger(__name__)
 
 LoadAction = Callable[[str, str], Awaitable[Action | None]]
+STEM_CELL_READY_S = 30.0
 QUEUE_WAIT_S = 60.0  # how long an activation may wait for pool capacity, beyond its own time limit
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 
@@ -45,6 +46,7 @@ class Timing:
     end_ms: int = 0
     logs: list[str] = field(default_factory=list)
     timed_out: bool = False
+    start_type: StartType | None = None  # None: no container was obtained
 
 
 class Runner:
@@ -62,6 +64,8 @@ class Runner:
         self._load_action = load_action
         self._settings = settings
         self._counter = itertools.count(1)
+        self._background: set[asyncio.Task[None]] = set()
+        metrics.POOLS.track(pool, settings.invoker_id)
 
     async def run(self, invocation: Invocation) -> Activation:
         action = invocation.action
@@ -69,40 +73,67 @@ class Runner:
         key = (invocation.namespace, action.fqn, action.revision)
         deadline = time.monotonic() + action.limits.timeout / 1000 + QUEUE_WAIT_S
         try:
-            container, start, victims = await self._pool.acquire(
-                key, action.limits.memory, action.limits.concurrency, deadline
+            placement = await self._pool.acquire(
+                key, action.exec.kind, action.limits.memory, action.limits.concurrency, deadline
             )
         except PoolTimeout as exc:
             return self._record(invocation, timing, outcome.not_provisioned(str(exc)))
-        await self.remove(victims)
-        response: ActivationResponse | None = None
-        if start == "cold":
-            response = await self._cold_start(container, invocation, timing)
+        container, timing.start_type = placement.container, placement.start
+        metrics.STARTS.labels(self._settings.invoker_id, placement.start).inc()
+        await self.remove(placement.victims)
+        response = await self._prepare(container, invocation, timing)
         if response is None:
             response = await self._run(container, invocation, timing)
         keep = outcome.keeps_container(response) and container.ready
-        await self._pool.release(container, destroy=not keep)
-        if not keep and container.handle is not None:
+        if await self._pool.release(container, destroy=not keep):
             await self.remove([container])
         return self._record(invocation, timing, response)
 
-    async def _cold_start(
+    async def _prepare(
         self, container: PooledContainer, invocation: Invocation, timing: Timing
     ) -> ActivationResponse | None:
-        """Create, start and /init a container; a response here means the activation ends now."""
+        """Make the container ready to /run; a response here means the activation ends now."""
+        if timing.start_type == "warm":
+            assert container.initialized is not None
+            failure = await asyncio.shield(container.initialized)  # a sharer may still be initialising it
+            return failure if failure is not None else await self._resume(container)
+        try:
+            failure = await self._initialise(container, invocation, timing)
+        except BaseException:
+            container.init_finished(outcome.not_provisioned("the invoker stopped while the container started"))
+            raise
+        container.init_finished(failure)
+        return failure
+
+    async def _initialise(
+        self, container: PooledContainer, invocation: Invocation, timing: Timing
+    ) -> ActivationResponse | None:
         stored = await self._load_action(invocation.action.namespace, invocation.action.name)
         if stored is None or stored.exec.code is None:
             return outcome.action_missing()
-        try:
-            handle = await self._driver.start(self._spec(invocation))
-        except ContainerError as exc:
-            log.error("activation %s: %s", invocation.activation_id, exc)
-            return outcome.not_provisioned("the container could not be started")
-        self._pool.started(container, handle)
+        if container.handle is None:  # cold
+            spec = self._spec(invocation.action.limits.memory, self._action_labels(invocation), self._name(invocation))
+            try:
+                with metrics.CONTAINER_CREATE.labels(self._settings.invoker_id).time():
+                    handle = await self._driver.start(spec)
+            except ContainerError as exc:
+                log.error("activation %s: %s", invocation.activation_id, exc)
+                return outcome.not_provisioned("the container could not be started")
+            self._pool.started(container, handle)
+        else:  # a stem cell: give it its action's name in the background, off the activation's path
+            self._spawn(self._rename(container.handle.container_id, self._name(invocation)))
+        return await self._init(container, stored, invocation, timing)
+
+    async def _init(
+        self, container: PooledContainer, stored: Action, invocation: Invocation, timing: Timing
+    ) -> ActivationResponse | None:
+        assert container.handle is not None
+        handle = container.handle
         timing.init_start_ms = now_ms()
         limit_ms = invocation.action.limits.timeout
         try:
-            answer = await self._proxy.init(handle.address, self._init_value(stored, invocation), limit_ms / 1000)
+            with metrics.CONTAINER_INIT.labels(self._settings.invoker_id).time():
+                answer = await self._proxy.init(handle.address, self._init_value(stored, invocation), limit_ms / 1000)
         except ProxyTimeout:
             timing.timed_out = True
             return self._after_init(timing, outcome.timed_out(limit_ms, during_init=True))
@@ -119,13 +150,28 @@ class Runner:
         timing.init_ms = timing.end_ms - timing.init_start_ms
         return response
 
+    async def _resume(self, container: PooledContainer) -> ActivationResponse | None:
+        assert container.handle is not None
+        async with container.lock:
+            if not container.paused:
+                return None
+            try:
+                with metrics.UNPAUSE.labels(self._settings.invoker_id).time():
+                    await self._driver.unpause(container.handle.container_id)
+            except ContainerError as exc:
+                log.error("%s", exc)
+                return outcome.not_provisioned("the paused container could not be resumed")
+            container.paused = False
+            return None
+
     async def _run(self, container: PooledContainer, invocation: Invocation, timing: Timing) -> ActivationResponse:
         assert container.handle is not None
         limit_ms = invocation.action.limits.timeout
         timing.run_start_ms = now_ms()
         payload = self._run_payload(invocation, timing.run_start_ms + limit_ms)
         try:
-            answer: ProxyAnswer = await self._proxy.run(container.handle.address, payload, limit_ms / 1000)
+            with metrics.CONTAINER_RUN.labels(self._settings.invoker_id).time():
+                answer: ProxyAnswer = await self._proxy.run(container.handle.address, payload, limit_ms / 1000)
         except ProxyTimeout:
             timing.timed_out = True
             response = outcome.timed_out(limit_ms, during_init=False)
@@ -137,6 +183,45 @@ class Runner:
             response = outcome.from_run(answer)
         timing.end_ms = now_ms()
         return response
+
+    async def refill_stem_cells(self) -> None:
+        """Start the stem cells the pool is missing, in parallel; failures leave a gap for the next refill."""
+        reserved = self._pool.reserve_stem_cells()
+        if reserved:
+            await asyncio.gather(*(self._start_stem_cell(container) for container in reserved))
+
+    async def _start_stem_cell(self, container: PooledContainer) -> None:
+        labels = self._labels() | {"org.stratus.stem-cell": container.kind}
+        spec = self._spec(container.memory_mb, labels, self._name())
+        try:
+            with metrics.CONTAINER_CREATE.labels(self._settings.invoker_id).time():
+                handle = await self._driver.start(spec)
+        except ContainerError as exc:
+            log.error("a %s MB stem cell could not be started: %s", container.memory_mb, exc)
+            await self._pool.discard(container)
+            return
+        try:
+            await self._proxy.wait_ready(handle.address, STEM_CELL_READY_S)
+        except ProxyTimeout:
+            log.error("stem cell %s did not answer within %s s; removed", handle.name, STEM_CELL_READY_S)
+            await self._pool.discard(container)
+            container.handle = handle
+            await self.remove([container])
+            return
+        self._pool.started(container, handle)
+
+    async def pause_idle(self, now: float, grace_s: float) -> None:
+        """Freeze containers idle for `grace_s`: a frozen function cannot work unbilled between runs."""
+        for container in self._pool.to_pause(now, grace_s):
+            async with container.lock:
+                if not container.idle or container.paused or container.handle is None:
+                    continue  # taken while we waited for the lock
+                try:
+                    await self._driver.pause(container.handle.container_id)
+                except ContainerError as exc:
+                    log.warning("%s", exc)
+                    continue
+                container.paused = True
 
     def _record(self, invocation: Invocation, timing: Timing, response: ActivationResponse) -> Activation:
         action = invocation.action
@@ -154,6 +239,8 @@ class Runner:
         ]
         if timing.init_ms is not None:
             annotations.append(KeyValue(key="initTime", value=timing.init_ms))
+        if timing.start_type is not None:
+            annotations.append(KeyValue(key="startType", value=timing.start_type))
         return Activation(
             activation_id=invocation.activation_id,
             namespace=invocation.namespace,
@@ -168,23 +255,43 @@ class Runner:
             annotations=annotations,
         )
 
-    def _spec(self, invocation: Invocation) -> ContainerSpec:
-        action, settings = invocation.action, self._settings
-        raw_name = f"stratus_{settings.invoker_id}_{next(self._counter)}_{invocation.namespace}_{action.name}"
+    def _labels(self) -> dict[str, str]:
+        return {"org.stratus.managed": "true", "org.stratus.invoker": self._settings.invoker_id}
+
+    def _action_labels(self, invocation: Invocation) -> dict[str, str]:
+        return self._labels() | {
+            "org.stratus.namespace": invocation.namespace,
+            "org.stratus.action": invocation.action.fqn,
+        }
+
+    def _name(self, invocation: Invocation | None = None) -> str:
+        raw = f"stratus_{self._settings.invoker_id}_{next(self._counter)}"
+        if invocation is not None:
+            raw += f"_{invocation.namespace}_{invocation.action.name}"
+        return _UNSAFE.sub("", raw)[:200]
+
+    def _spec(self, memory_mb: int, labels: dict[str, str], name: str) -> ContainerSpec:
+        settings = self._settings
         return ContainerSpec(
             image=settings.runtime_image,
-            name=_UNSAFE.sub("", raw_name)[:200],
+            name=name,
             network=settings.network,
-            memory_mb=action.limits.memory,
-            cpu_shares=max(2, 1024 * action.limits.memory // settings.user_memory_mb),
-            labels={
-                "org.stratus.managed": "true",
-                "org.stratus.invoker": settings.invoker_id,
-                "org.stratus.namespace": invocation.namespace,
-                "org.stratus.action": action.fqn,
-            },
+            memory_mb=memory_mb,
+            cpu_shares=max(2, 1024 * memory_mb // settings.user_memory_mb),
+            labels=labels,
             env={"__OW_API_HOST": settings.api_host} if settings.api_host else {},
         )
+
+    async def _rename(self, container_id: str, name: str) -> None:
+        try:
+            await self._driver.rename(container_id, name)
+        except ContainerError as exc:
+            log.warning("%s", exc)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     @staticmethod
     def _init_value(action: Action, invocation: Invocation) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from stratus.stores.activations import ActivationStore
 log = logging.getLogger(__name__)
 
 STREAM_MAXLEN = 100_000
-REAP_INTERVAL_S = 5.0
+REAP_INTERVAL_S = 1.0  # pausing and idle removal are checked this often
+REFILL_INTERVAL_S = 5.0
 MANAGED_LABEL = "org.stratus.invoker"
 
 
@@ -46,6 +47,7 @@ class Invoker:
         await self._remove_leftovers()
         await self._driver.ensure_network(self._settings.network)
         spec = ConsumerSpec(invoker_stream(self.invoker_id), INVOKERS_GROUP, self.invoker_id, concurrency=256)
+        refiller = asyncio.create_task(self._refiller(stop), name="invoker-stem-cells")
         background = [
             asyncio.create_task(self._heartbeats(stop), name="invoker-heartbeat"),
             asyncio.create_task(self._reaper(stop), name="invoker-reaper"),
@@ -54,6 +56,8 @@ class Invoker:
             await run_consumer(self._bus, spec, self.handle, stop)
         finally:
             self._draining = True
+            with contextlib.suppress(Exception):
+                await refiller  # not cancelled: a container being started must be known, to be removed
             for task in background:
                 task.cancel()
             for task in background:
@@ -108,10 +112,26 @@ class Invoker:
                 await asyncio.wait_for(stop.wait(), self._settings.heartbeat_interval_s)
 
     async def _reaper(self, stop: asyncio.Event) -> None:
+        """Pause containers idle past the grace period; remove those idle past the idle timeout."""
+        grace = self._settings.pause_grace_s
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), REAP_INTERVAL_S)
-            await self._runner.remove(await self._pool.reap_idle(time.monotonic(), self._settings.idle_ttl_s))
+            now = time.monotonic()
+            await self._runner.remove(await self._pool.reap_idle(now, self._settings.idle_ttl_s))
+            if grace > 0:
+                await self._runner.pause_idle(now, grace)
+
+    async def _refiller(self, stop: asyncio.Event) -> None:
+        """Keep the stem cells the settings ask for: at start, whenever one is taken, and now and then
+        (memory freed by removals may let a missing one fit)."""
+        wanted = self._pool.refill_wanted
+        while not stop.is_set():
+            await self._runner.refill_stem_cells()
+            waits = {asyncio.ensure_future(wanted.wait()), asyncio.ensure_future(stop.wait())}
+            _, pending = await asyncio.wait(waits, timeout=REFILL_INTERVAL_S, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in pending:
+                waiting.cancel()
 
     async def _remove_leftovers(self) -> None:
         leftovers = await self._driver.list_labelled(f"{MANAGED_LABEL}={self.invoker_id}")

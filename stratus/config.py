@@ -1,5 +1,6 @@
 """Settings of every service, read from STRATUS_* environment variables; nowhere else reads os.environ."""
 
+from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RUNTIME_IMAGE = "stratus/runtime-python:3.11"
@@ -37,17 +38,36 @@ class ControllerSettings(ConnectionSettings):
     forget_invoker_s: float = 600.0  # an invoker offline this long leaves the registry
 
 
-class InvokerSettings(ConnectionSettings):
+class StemCells(BaseModel, frozen=True):
+    """Keep `count` started, not yet initialised containers of `kind`, `memory_mb` each."""
+
+    kind: str
+    count: int
+    memory_mb: int
+
+
+class PoolSettings(BaseSettings):
+    """The invoker's container pool (also settable on `stratus standalone`)."""
+
+    model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)
+
+    user_memory_mb: int = 2048  # containers of this invoker, stem cells included, hold at most this
+    idle_ttl_s: float = 600.0  # remove a container unused this long
+    pause_grace_s: float = 10.0  # pause a container idle this long (0: never pause)
+    # JSON in STRATUS_STEM_CELLS, e.g. [{"kind": "python:3.11", "count": 2, "memory_mb": 256}]; [] for none
+    stem_cells: tuple[StemCells, ...] = (StemCells(kind="python:3.11", count=2, memory_mb=256),)
+
+
+class InvokerSettings(ConnectionSettings, PoolSettings):
     invoker_id: str
-    user_memory_mb: int = 2048
-    idle_ttl_s: float = 600.0
+    metrics_port: int = 9102  # Prometheus /metrics of `python -m invoker` (0: none)
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     network: str = "stratus-functions"
     heartbeat_interval_s: float = 1.0
     api_host: str = ""  # what functions see as __OW_API_HOST
 
 
-class StandaloneSettings(BaseSettings):
+class StandaloneSettings(PoolSettings):
     model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)
 
     data_dir: str = ""  # default: the user's data dir
@@ -59,5 +79,3 @@ class StandaloneSettings(BaseSettings):
     entities_url: str = ""  # empty: SQLite in the data dir
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     base_image: str = "python:3.11-slim"
-    user_memory_mb: int = 2048
-    idle_ttl_s: float = 600.0

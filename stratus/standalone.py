@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from prometheus_client import make_asgi_app
 
 from controller.service import Controller
 from gateway.app import create_app
 from gateway.deps import Backends, backends_from_core
 from invoker.wiring import open_invoker
 from stratus.backends import CoreBackends, open_core
-from stratus.config import ControllerSettings, GatewaySettings, InvokerSettings, StandaloneSettings
+from stratus.config import ControllerSettings, GatewaySettings, InvokerSettings, PoolSettings, StandaloneSettings
 from stratus.embedded import EmbeddedServiceError, embedded_mongo, embedded_redis
 from stratus.namespaces import create_namespace
 from stratus.stores.entities import EntityStore
@@ -109,15 +110,16 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
         invoker_settings = InvokerSettings(
             invoker_id=f"standalone-{suffix}",
             runtime_image=settings.runtime_image,
-            user_memory_mb=settings.user_memory_mb,
-            idle_ttl_s=settings.idle_ttl_s,
+            **{field: getattr(settings, field) for field in PoolSettings.model_fields},
             api_host=f"http://{settings.host}:{settings.port}",
             **conn,
         )
         invoker = await stack.enter_async_context(open_invoker(invoker_settings, core))
+        app = create_app(lambda: _gateway_backends(gateway, core))
+        app.mount("/metrics", make_asgi_app())  # the whole process: the invoker's pool, starts, durations
         server = EmbeddedServer(
             uvicorn.Config(
-                create_app(lambda: _gateway_backends(gateway, core)),
+                app,
                 host=settings.host,
                 port=settings.port,
                 log_level="warning",

@@ -6,85 +6,169 @@ import time
 import pytest
 
 from invoker.driver import ContainerHandle
-from invoker.pool import ContainerPool, PooledContainer, PoolTimeout, pick_victims, pick_warm
+from invoker.pool import (
+    ContainerPool,
+    PooledContainer,
+    PoolTimeout,
+    pick_stem_cell,
+    pick_victims,
+    pick_warm,
+    stem_cell_deficit,
+)
+from stratus.config import StemCells
+from stratus.models import ActivationResponse
 
 KEY = ("ns", "ns/a", "0.0.1@1")
+KIND = "python:3.11"
 HANDLE = ContainerHandle("id", "name", "http://10.0.0.2:8080")
+FAILED = ActivationResponse(status="action developer error", result={"error": "init failed"})
 
 
 def ready(
     key: tuple[str, str, str] = KEY, *, active: int = 0, used: float = 0.0, memory: int = 256, concurrency: int = 1
 ) -> PooledContainer:
-    return PooledContainer(key, memory, concurrency, handle=HANDLE, active=active, last_used=used)
+    container = PooledContainer(key, KIND, memory, concurrency, handle=HANDLE, active=active, last_used=used)
+    container.expect_init()
+    container.init_finished(None)
+    return container
 
 
-def test_warm_needs_the_same_namespace_action_and_revision_and_a_free_slot() -> None:
+def stem(memory: int = 256, *, started: bool = True) -> PooledContainer:
+    return PooledContainer(None, KIND, memory, 1, handle=HANDLE if started else None)
+
+
+def deadline(seconds: float = 5) -> float:
+    return time.monotonic() + seconds
+
+
+async def test_warm_needs_the_same_namespace_action_and_revision_and_a_free_slot() -> None:
     mine = ready()
     assert pick_warm([mine], KEY) is mine
     assert pick_warm([mine], ("other-ns", "ns/a", "0.0.1@1")) is None
     assert pick_warm([mine], ("ns", "ns/a", "0.0.2@2")) is None
     assert pick_warm([ready(active=1)], KEY) is None
-    assert pick_warm([PooledContainer(KEY, 256, 1)], KEY) is None  # still starting
 
 
-def test_concurrency_packs_the_busiest_container_first() -> None:
+async def test_a_container_still_initialising_is_shared_only_through_free_slots() -> None:
+    starting = PooledContainer(KEY, KIND, 256, 4, active=1)
+    starting.expect_init()
+    assert pick_warm([starting], KEY) is starting  # concurrency 4: joins, waits for the same /init
+    done = ready(concurrency=4, active=2)
+    assert pick_warm([starting, done], KEY) is done  # a ready one first
+    starting.init_finished(FAILED)
+    assert pick_warm([starting], KEY) is None  # a failed init is never handed out again
+
+
+async def test_concurrency_packs_the_busiest_container_first() -> None:
     light, busy = ready(active=1, concurrency=4), ready(active=3, concurrency=4)
     assert pick_warm([light, busy], KEY) is busy
 
 
-def test_victims_are_idle_and_least_recently_used_first() -> None:
+async def test_victims_are_idle_and_least_recently_used_first_never_stem_cells() -> None:
     old, new, busy = ready(used=1), ready(used=5), ready(active=1, used=0)
     assert pick_victims([new, busy, old], 256, 0) == [old]
     assert pick_victims([new, busy, old], 512, 0) == [old, new]
     assert pick_victims([new, busy, old], 768, 0) is None
     assert pick_victims([old], 256, 256) == []
+    assert pick_victims([stem()], 256, 0) is None
+
+
+def test_stem_cells_match_kind_and_exact_memory_once_started() -> None:
+    small, big, starting = stem(128), stem(256), stem(256, started=False)
+    assert pick_stem_cell([starting, small, big], KIND, 256) is big
+    assert pick_stem_cell([small, starting], KIND, 256) is None
+    assert pick_stem_cell([big], "python:3.12", 256) is None
+
+
+def test_stem_cell_deficit_counts_what_exists_and_stops_at_the_budget() -> None:
+    specs = [StemCells(kind=KIND, count=2, memory_mb=256), StemCells(kind=KIND, count=1, memory_mb=128)]
+    assert stem_cell_deficit([], specs, 2048) == [(KIND, 256), (KIND, 256), (KIND, 128)]
+    assert stem_cell_deficit([stem(256, started=False)], specs, 2048) == [(KIND, 256), (KIND, 128)]
+    assert stem_cell_deficit([], specs, 300) == [(KIND, 256)]
 
 
 async def test_cold_then_warm_then_eviction() -> None:
     pool = ContainerPool(user_memory_mb=512)
-    deadline = time.monotonic() + 5
-    first, start, victims = await pool.acquire(KEY, 256, 1, deadline)
-    assert start == "cold" and victims == []
-    pool.started(first, HANDLE)
-    await pool.release(first, destroy=False)
-    again, start, _ = await pool.acquire(KEY, 256, 1, deadline)
-    assert start == "warm" and again is first
-    await pool.release(again, destroy=False)
-    other_key = ("ns", "ns/b", "1")
-    b, _, _ = await pool.acquire(other_key, 256, 1, deadline)
-    pool.started(b, HANDLE)
-    await pool.release(b, destroy=False)
-    third, start, victims = await pool.acquire(("ns", "ns/c", "1"), 256, 1, deadline)
-    assert start == "cold" and victims == [first]  # the least recently used idle one
+    first = await pool.acquire(KEY, KIND, 256, 1, deadline())
+    assert first.start == "cold" and first.victims == []
+    pool.started(first.container, HANDLE)
+    first.container.init_finished(None)
+    await pool.release(first.container, destroy=False)
+    again = await pool.acquire(KEY, KIND, 256, 1, deadline())
+    assert again.start == "warm" and again.container is first.container
+    await pool.release(again.container, destroy=False)
+    b = await pool.acquire(("ns", "ns/b", "1"), KIND, 256, 1, deadline())
+    pool.started(b.container, HANDLE)
+    b.container.init_finished(None)
+    await pool.release(b.container, destroy=False)
+    third = await pool.acquire(("ns", "ns/c", "1"), KIND, 256, 1, deadline())
+    assert third.start == "cold" and third.victims == [first.container]  # the least recently used idle one
     assert pool.total_memory_mb == 512
+
+
+async def test_a_stem_cell_is_taken_for_good_and_a_refill_is_wanted() -> None:
+    pool = ContainerPool(user_memory_mb=1024, stem_cells=[StemCells(kind=KIND, count=1, memory_mb=256)])
+    assert pool.refill_wanted.is_set()
+    [cell] = pool.reserve_stem_cells()
+    assert not pool.refill_wanted.is_set() and pool.reserve_stem_cells() == []  # reserved counts as present
+    pool.started(cell, HANDLE)
+    taken = await pool.acquire(KEY, KIND, 256, 1, deadline())
+    assert taken.start == "prewarm" and taken.container is cell and cell.key == KEY
+    assert pool.refill_wanted.is_set()
+    other = await pool.acquire(("someone-else", "ns/a", "0.0.1@1"), KIND, 256, 1, deadline())
+    assert other.start == "cold"  # the initialised cell is never shared with another namespace
+    assert pool.states() == {"starting": 1, "busy": 1}
+
+
+async def test_a_stem_cell_of_another_memory_size_is_not_used() -> None:
+    pool = ContainerPool(user_memory_mb=1024, stem_cells=[StemCells(kind=KIND, count=1, memory_mb=128)])
+    [cell] = pool.reserve_stem_cells()
+    pool.started(cell, HANDLE)
+    assert (await pool.acquire(KEY, KIND, 256, 1, deadline())).start == "cold"
+    assert cell.stem_cell
 
 
 async def test_full_pool_queues_until_a_release() -> None:
     pool = ContainerPool(user_memory_mb=256)
-    busy, _, _ = await pool.acquire(KEY, 256, 1, time.monotonic() + 5)
+    busy = (await pool.acquire(KEY, KIND, 256, 1, deadline())).container
     pool.started(busy, HANDLE)
-    waiting = asyncio.create_task(pool.acquire(("ns", "ns/b", "1"), 256, 1, time.monotonic() + 5))
+    busy.init_finished(None)
+    waiting = asyncio.create_task(pool.acquire(("ns", "ns/b", "1"), KIND, 256, 1, deadline()))
     await asyncio.sleep(0.05)
-    assert not waiting.done()
+    assert not waiting.done() and pool.waiting == 1
     await pool.release(busy, destroy=False)
-    container, start, victims = await asyncio.wait_for(waiting, 2)
-    assert start == "cold" and victims == [busy]
+    placement = await asyncio.wait_for(waiting, 2)
+    assert placement.start == "cold" and placement.victims == [busy] and pool.waiting == 0
 
 
 async def test_queue_gives_up_at_the_deadline() -> None:
     pool = ContainerPool(user_memory_mb=256)
-    await pool.acquire(KEY, 256, 1, time.monotonic() + 5)
+    await pool.acquire(KEY, KIND, 256, 1, deadline())
     with pytest.raises(PoolTimeout):
-        await pool.acquire(("ns", "ns/b", "1"), 256, 1, time.monotonic() + 0.05)
+        await pool.acquire(("ns", "ns/b", "1"), KIND, 256, 1, deadline(0.05))
     with pytest.raises(PoolTimeout):
-        await pool.acquire(KEY, 1024, 1, time.monotonic() + 5)  # can never fit
+        await pool.acquire(KEY, KIND, 1024, 1, deadline())  # can never fit
+    assert pool.waiting == 0
 
 
-async def test_reaping_takes_only_long_idle_containers() -> None:
+async def test_release_with_destroy_reports_who_removes_the_container() -> None:
+    pool = ContainerPool(user_memory_mb=512)
+    shared = (await pool.acquire(KEY, KIND, 256, 2, deadline())).container
+    assert (await pool.acquire(KEY, KIND, 256, 2, deadline())).container is shared
+    assert await pool.release(shared, destroy=True) is True
+    assert await pool.release(shared, destroy=True) is False  # the other sharer: already taken out
+
+
+async def test_pausing_and_reaping_take_only_long_idle_containers() -> None:
     pool = ContainerPool(user_memory_mb=1024)
-    a, _, _ = await pool.acquire(KEY, 256, 1, time.monotonic() + 5)
+    a = (await pool.acquire(KEY, KIND, 256, 1, deadline())).container
     pool.started(a, HANDLE)
+    a.init_finished(None)
     await pool.release(a, destroy=False)
-    assert await pool.reap_idle(time.monotonic(), idle_ttl_s=60) == []
-    assert await pool.reap_idle(time.monotonic() + 61, idle_ttl_s=60) == [a]
+    now = time.monotonic()
+    assert pool.to_pause(now, grace_s=10) == [] and pool.to_pause(now + 11, grace_s=10) == [a]
+    a.paused = True
+    assert pool.to_pause(now + 11, grace_s=10) == [] and pool.states() == {"paused": 1}
+    assert await pool.reap_idle(now, idle_ttl_s=60) == []
+    assert await pool.reap_idle(now + 61, idle_ttl_s=60) == [a]
     assert pool.container_count == 0

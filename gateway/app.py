@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from gateway.deps import Backends
 from gateway.errors import TransactionIdMiddleware, install_error_handlers
-from gateway.routes import actions, activations, info, namespaces, web
+from gateway.routes import actions, activations, api_gateway, apis, info, namespaces, web
 from gateway.web_cors import ResourceCors
 
 OpenBackends = Callable[[], AbstractAsyncContextManager[Backends]]
@@ -33,6 +33,6 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(ResourceCors)  # web actions and API routes set their own CORS
     app.add_middleware(TransactionIdMiddleware)
-    for module in (info, namespaces, actions, activations, web):
+    for module in (info, namespaces, actions, activations, web, apis, api_gateway):  # api_gateway last: /api/{ns}/...
         app.include_router(module.router)
     return app

@@ -181,3 +181,21 @@ class Cors(BaseModel):
     headers: list[str] | None = None  # None: allow what the preflight asks for
     max_age: int | None = Field(default=None, alias="maxAge", ge=0)  # seconds a preflight may be cached
     credentials: bool = False
+
+
+class Route(BaseModel):
+    """An API route: `{verb} /api/{namespace}{base_path}{rel_path}` runs the web action `action`."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    namespace: str
+    base_path: str = Field(alias="basePath")  # "/shop"
+    rel_path: str = Field(alias="relPath")  # "/items/{id}": `{name}` segments become string parameters
+    verb: str  # upper case, one of WEB_METHODS
+    action: str  # an action of the namespace, annotated web-export: true
+    response_type: Literal["json", "html", "http", "text", "svg"] = Field(default="json", alias="responseType")
+    cors: Cors | None = None  # None: no CORS headers, and OPTIONS only reaches an OPTIONS route
+    updated: int = 0  # epoch ms of the last write
+
+    def to_api(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True)

@@ -12,9 +12,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from stratus.errors import Conflict, NotFound, StoreUnavailable
-from stratus.models import Action, Namespace
+from stratus.models import Action, Namespace, Route
 
 log = logging.getLogger(__name__)
+
+ROUTE_BASE_PATH_MAX = 190
+ROUTE_REL_PATH_MAX = 300
 
 
 class EntityStore(Protocol):
@@ -49,6 +52,17 @@ class EntityStore(Protocol):
     async def delete_action(self, namespace: str, name: str) -> Action | None:
         """Returns what was deleted, or None when there was nothing."""
 
+    async def put_route(self, route: Route) -> None:
+        """Insert, or replace the route with the same namespace, base path, relative path and verb."""
+
+    async def list_routes(self, namespace: str) -> list[Route]:
+        """Ordered by base path, relative path, verb."""
+
+    async def delete_routes(
+        self, namespace: str, base_path: str, rel_path: str | None = None, verb: str | None = None
+    ) -> list[Route]:
+        """Deletes the base path's routes (only those of `rel_path` / `verb` when given); returns them."""
+
 
 def _long_text() -> sa.types.TypeEngine[str]:
     return sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
@@ -73,6 +87,15 @@ actions = sa.Table(
     sa.Column("updated", sa.BigInteger, nullable=False),
     sa.Column("doc", _long_text(), nullable=False),  # the Action as JSON
     sa.Index("ix_actions_root_updated", "root", "updated"),
+)
+routes = sa.Table(  # key lengths fit InnoDB's 3072-byte key limit in utf8mb4
+    "routes",
+    metadata,
+    sa.Column("namespace", sa.String(256), primary_key=True),
+    sa.Column("base_path", sa.String(ROUTE_BASE_PATH_MAX), primary_key=True),
+    sa.Column("rel_path", sa.String(ROUTE_REL_PATH_MAX), primary_key=True),
+    sa.Column("verb", sa.String(8), primary_key=True),
+    sa.Column("doc", sa.Text, nullable=False),  # the Route as JSON
 )
 
 
@@ -188,3 +211,48 @@ class SqlEntityStore:
         if await self._write(actions.delete().where(key)) == 0:
             return None  # deleted by someone else in between
         return found
+
+    async def put_route(self, route: Route) -> None:
+        key = _route_key(route.namespace, route.base_path, route.rel_path, route.verb)
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(routes.delete().where(key))
+                await conn.execute(
+                    routes.insert().values(
+                        namespace=route.namespace,
+                        base_path=route.base_path,
+                        rel_path=route.rel_path,
+                        verb=route.verb,
+                        doc=route.model_dump_json(by_alias=True),
+                    )
+                )
+        except IntegrityError as exc:
+            raise Conflict("A concurrent modification of the route was detected; retry.") from exc
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise StoreUnavailable(f"entity store write failed: {exc}") from exc
+
+    async def list_routes(self, namespace: str) -> list[Route]:
+        query = (
+            sa.select(routes.c.doc)
+            .where(routes.c.namespace == namespace)
+            .order_by(routes.c.base_path, routes.c.rel_path, routes.c.verb)
+        )
+        return [Route.model_validate_json(r.doc) for r in await self._rows(query)]
+
+    async def delete_routes(
+        self, namespace: str, base_path: str, rel_path: str | None = None, verb: str | None = None
+    ) -> list[Route]:
+        key = _route_key(namespace, base_path, rel_path, verb)
+        found = [Route.model_validate_json(r.doc) for r in await self._rows(sa.select(routes.c.doc).where(key))]
+        if found:
+            await self._write(routes.delete().where(key))
+        return found
+
+
+def _route_key(namespace: str, base_path: str, rel_path: str | None, verb: str | None) -> sa.ColumnElement[bool]:
+    key = (routes.c.namespace == namespace) & (routes.c.base_path == base_path)
+    if rel_path is not None:
+        key &= routes.c.rel_path == rel_path
+    if verb is not None:
+        key &= routes.c.verb == verb
+    return key

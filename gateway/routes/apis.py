@@ -1,0 +1,100 @@
+"""API routes as a REST resource: `/api/v1/namespaces/{ns}/routes` (PUT one, GET the list, DELETE some).
+
+A Stratus-native stand-in for OpenWhisk's `wsk api` (which goes through system web actions and a separate
+gateway, reference/openwhisk.md §5.7). The routes are served by gateway.routes.api_gateway.
+"""
+
+import time
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.body import json_object
+from gateway.deps import BackendsDep, OwnNamespace
+from gateway.route_match import check_path, check_verb
+from gateway.web_invoke import truthy
+from stratus.errors import BadRequest, NotFound
+from stratus.models import Cors, Route
+from stratus.names import check_name
+from stratus.stores.entities import ROUTE_BASE_PATH_MAX, ROUTE_REL_PATH_MAX
+
+router = APIRouter(prefix="/api/v1/namespaces/{ns}/routes", tags=["api routes"])
+ROUTE_MAX_BYTES = 64 * 1024
+
+
+class RoutePut(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    base_path: str = Field(alias="basePath")
+    rel_path: str = Field(alias="relPath")
+    verb: str
+    action: str
+    response_type: Literal["json", "html", "http", "text", "svg"] = Field(default="json", alias="responseType")
+    cors: Cors | None = None
+
+
+def route_url(request: Request, route: Route) -> str:
+    return f"{str(request.base_url).rstrip('/')}/api/{route.namespace}{route.base_path}{route.rel_path}"
+
+
+def invalidate(request: Request, namespace: str) -> None:
+    table = getattr(request.app.state, "api_routes", None)
+    if table is not None:
+        table.invalidate(namespace)
+
+
+@router.put("")
+async def put_route(request: Request, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+    """Create or replace the route of (basePath, relPath, verb). The action must be a web action."""
+    try:
+        put = RoutePut.model_validate(await json_object(request, max_bytes=ROUTE_MAX_BYTES, what="route"))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise BadRequest(f"The request content was malformed: {error['loc'][0]}: {error['msg']}") from exc
+    base_path = check_path(put.base_path, "basePath", max_length=ROUTE_BASE_PATH_MAX, templates=False)
+    if base_path == "/":
+        raise BadRequest("basePath must name at least one segment, e.g. /shop.")
+    action = await b.entities.get_action(who.name, check_name(put.action))
+    if action is None:
+        raise NotFound("action", f"{who.name}/{put.action}")
+    if not truthy(action.annotation("web-export")):
+        raise BadRequest(f"The action '{put.action}' is not a web action: annotate it with web-export: true.")
+    route = Route(
+        namespace=who.name,
+        base_path=base_path,
+        rel_path=check_path(put.rel_path, "relPath", max_length=ROUTE_REL_PATH_MAX, templates=True),
+        verb=check_verb(put.verb),
+        action=put.action,
+        response_type=put.response_type,
+        cors=put.cors,
+        updated=int(time.time() * 1000),
+    )
+    await b.entities.put_route(route)
+    invalidate(request, who.name)
+    return route.to_api() | {"url": route_url(request, route)}
+
+
+@router.get("")
+async def list_routes(
+    request: Request, who: OwnNamespace, b: BackendsDep, basePath: str | None = None
+) -> list[dict[str, Any]]:
+    found = await b.entities.list_routes(who.name)
+    return [r.to_api() | {"url": route_url(request, r)} for r in found if basePath in (None, r.base_path)]
+
+
+@router.delete("")
+async def delete_routes(
+    request: Request,
+    who: OwnNamespace,
+    b: BackendsDep,
+    basePath: str,
+    relPath: str | None = None,
+    verb: str | None = None,
+) -> list[dict[str, Any]]:
+    """Delete the base path's routes, or only those of one relative path and/or verb; 404 when none."""
+    deleted = await b.entities.delete_routes(who.name, basePath, relPath, check_verb(verb) if verb else None)
+    invalidate(request, who.name)
+    if not deleted:
+        raise NotFound("route", f"{who.name}{basePath}{relPath or ''}")
+    return [r.to_api() for r in deleted]

@@ -6,6 +6,7 @@ import logging
 import time
 
 from invoker.driver import ContainerDriver
+from invoker.health import Health, warm_pools
 from invoker.pool import ContainerPool
 from invoker.runner import Runner
 from stratus.bus import Delivery, MessageBus
@@ -14,6 +15,7 @@ from stratus.consumer import ConsumerSpec, run_consumer
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
 from stratus.messages import INVOKERS_GROUP, Completion, Dispatch, Heartbeat, completion_stream, invoker_stream
+from stratus.models import Activation
 from stratus.stores.activations import ActivationStore
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class Invoker:
         self._pool = pool
         self._runner = runner
         self._draining = False
+        self.health = Health()  # reported in every heartbeat: a failing invoker gets no work
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._remove_leftovers()
@@ -71,6 +74,7 @@ class Invoker:
             dispatch = Dispatch.from_fields(delivery.fields)
             invocation = dispatch.invocation
             activation = await self._runner.run(invocation)  # user and engine failures come back as data
+            self.health.record(activation.response.status == "whisk internal error", _error(activation), time.time())
             done = Completion(
                 activation_id=activation.activation_id,
                 invoker_id=self.invoker_id,
@@ -100,10 +104,22 @@ class Invoker:
             busy_memory_mb=self._pool.busy_memory_mb,
             containers=self._pool.container_count,
             state="draining" if self._draining else "up",
+            failing=self.health.failing(time.time()),
+            pool=dict(self._pool.states()),
+            warm=warm_pools(self._pool.containers),
         )
+
+    async def _probe_engine(self) -> None:
+        if self.health.probe_due(time.time()):
+            try:
+                await self._driver.list_labelled(f"{MANAGED_LABEL}={self.invoker_id}")
+                self.health.engine(None)
+            except Exception as exc:
+                self.health.engine(str(exc) or type(exc).__name__)
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            await self._probe_engine()
             try:
                 await self._bus.put_heartbeat(self.heartbeat())
             except StoreUnavailable as exc:
@@ -150,3 +166,8 @@ class Invoker:
             await self._driver.remove(container_id)
         except Exception:
             log.exception("could not remove container %s", container_id)
+
+
+def _error(activation: Activation) -> str:
+    result = activation.response.result
+    return str(result.get("error", "")) if isinstance(result, dict) else ""

@@ -157,6 +157,15 @@ class Activation(BaseModel):
         }
 
 
+class NamespaceLimits(BaseModel):
+    """A namespace's own throttles; None: the platform's default (gateway settings)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    concurrent_invocations: int | None = None
+    invocations_per_minute: int | None = None
+
+
 class Namespace(BaseModel):
     """A tenant and its key. The secret is never stored, only its hash."""
 
@@ -166,6 +175,7 @@ class Namespace(BaseModel):
     uuid: str
     key_hash: str
     subject: str
+    limits: NamespaceLimits = NamespaceLimits()
 
 
 WEB_METHODS = ("OPTIONS", "GET", "DELETE", "POST", "PUT", "HEAD", "PATCH")

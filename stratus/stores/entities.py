@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from stratus.errors import Conflict, NotFound, StoreUnavailable
-from stratus.models import Action, Namespace, Route
+from stratus.models import Action, Namespace, NamespaceLimits, Route
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,9 @@ class EntityStore(Protocol):
     async def namespace_by_uuid(self, uuid: str) -> Namespace | None: ...
 
     async def list_namespaces(self) -> list[Namespace]: ...
+
+    async def set_namespace_limits(self, name: str, limits: NamespaceLimits) -> None:
+        """Replace the namespace's own throttles (None fields: the platform default)."""
 
     async def create_action(self, action: Action) -> None:
         """Raises Conflict when an action of that name exists."""
@@ -99,8 +102,26 @@ routes = sa.Table(  # key lengths fit InnoDB's 3072-byte key limit in utf8mb4
 )
 
 
+namespace_limits = sa.Table(  # its own table: databases created before it get it from create_all
+    "namespace_limits",
+    metadata,
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("concurrent_invocations", sa.Integer, nullable=True),
+    sa.Column("invocations_per_minute", sa.Integer, nullable=True),
+)
+
+
+def _namespaces_query() -> sa.Select[Any]:
+    return sa.select(
+        namespaces, namespace_limits.c.concurrent_invocations, namespace_limits.c.invocations_per_minute
+    ).select_from(namespaces.outerjoin(namespace_limits, namespaces.c.name == namespace_limits.c.name))
+
+
 def _namespace(row: sa.Row[Any]) -> Namespace:
-    return Namespace(name=row.name, uuid=row.uuid, key_hash=row.key_hash, subject=row.subject)
+    limits = NamespaceLimits(
+        concurrent_invocations=row.concurrent_invocations, invocations_per_minute=row.invocations_per_minute
+    )
+    return Namespace(name=row.name, uuid=row.uuid, key_hash=row.key_hash, subject=row.subject, limits=limits)
 
 
 def _action_row(action: Action) -> dict[str, Any]:
@@ -154,19 +175,27 @@ class SqlEntityStore:
             raise StoreUnavailable(f"entity store write failed: {exc}") from exc
 
     async def create_namespace(self, namespace: Namespace) -> None:
-        values = namespace.model_dump() | {"created": int(time.time() * 1000)}
+        values = namespace.model_dump(exclude={"limits"}) | {"created": int(time.time() * 1000)}
         await self._write(namespaces.insert().values(**values))
 
     async def get_namespace(self, name: str) -> Namespace | None:
-        rows = await self._rows(namespaces.select().where(namespaces.c.name == name))
+        rows = await self._rows(_namespaces_query().where(namespaces.c.name == name))
         return _namespace(rows[0]) if rows else None
 
     async def namespace_by_uuid(self, uuid: str) -> Namespace | None:
-        rows = await self._rows(namespaces.select().where(namespaces.c.uuid == uuid))
+        rows = await self._rows(_namespaces_query().where(namespaces.c.uuid == uuid))
         return _namespace(rows[0]) if rows else None
 
     async def list_namespaces(self) -> list[Namespace]:
-        return [_namespace(r) for r in await self._rows(namespaces.select().order_by(namespaces.c.name))]
+        return [_namespace(r) for r in await self._rows(_namespaces_query().order_by(namespaces.c.name))]
+
+    async def set_namespace_limits(self, name: str, limits: NamespaceLimits) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(namespace_limits.delete().where(namespace_limits.c.name == name))
+                await conn.execute(namespace_limits.insert().values(name=name, **limits.model_dump()))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreUnavailable(f"entity store write failed: {exc}") from exc
 
     async def create_action(self, action: Action) -> None:
         try:

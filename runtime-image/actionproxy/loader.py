@@ -25,6 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from actionproxy import extensions, webapp
+
 log = logging.getLogger(__name__)
 
 MODULE_NAME = "main__"
@@ -74,6 +76,7 @@ def load(code: str, *, binary: bool, entry_point: str) -> LoadedAction:
         raise InitError(f"the code has no entry point '{entry_point}' (set the action's main to name another one)")
     if not callable(function):
         raise InitError(f"the entry point '{entry_point}' is a {type(function).__name__}, not a function")
+    function = webapp.adapt(function) or function  # an ASGI or WSGI app serves web requests
     return LoadedAction(function, inspect.iscoroutinefunction(function), home)
 
 
@@ -95,6 +98,7 @@ def _unpack(code: str, home: Path) -> None:
 
 
 def _extend_path(home: Path) -> None:
+    extensions.install(home)  # compiled modules from the zip, although /tmp is noexec
     sys.path.insert(0, str(home))
     for packages in sorted(home.glob("virtualenv/lib/python3*/site-packages")):
         sys.path.insert(1, str(packages))  # ahead of the runtime's own site-packages

@@ -17,12 +17,12 @@ def route(**overrides: object) -> Route:
 
 async def test_put_replaces_the_route_of_the_same_path_and_verb(entities: SqlEntityStore) -> None:
     await entities.put_route(route())
-    await entities.put_route(route(action="other", cors=Cors(origins=["https://a.example"], maxAge=60)))
+    await entities.put_route(route(action="other", cors=Cors(origins=["https://a.example"], max_age=60)))
     await entities.put_route(route(verb="DELETE"))
     await entities.put_route(route(namespace="elsewhere"))
     found = await entities.list_routes("ns")
     assert [(r.verb, r.action) for r in found] == [("DELETE", "items"), ("GET", "other")]
-    assert found[1].cors == Cors(origins=["https://a.example"], maxAge=60)
+    assert found[1].cors == Cors(origins=["https://a.example"], max_age=60)
 
 
 async def test_delete_by_base_path_rel_path_and_verb(entities: SqlEntityStore) -> None:

@@ -194,7 +194,7 @@ def test_web_actions_allow_any_origin_and_echo_requested_headers() -> None:
 
 
 def test_route_cors_allows_only_its_origins() -> None:
-    cors = Cors(origins=["https://app.example"], methods=["GET"], headers=["Content-Type"], maxAge=600)
+    cors = Cors(origins=["https://app.example"], methods=["GET"], headers=["Content-Type"], max_age=600)
     allowed = dict(cors_headers(cors, "https://app.example", None))
     assert allowed["access-control-allow-origin"] == "https://app.example"
     assert allowed["access-control-max-age"] == "600" and allowed["vary"] == "Origin"

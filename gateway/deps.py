@@ -12,6 +12,7 @@ from stratus.backends import CoreBackends
 from stratus.bus import MessageBus
 from stratus.config import GatewaySettings
 from stratus.errors import Forbidden
+from stratus.ledger import Ledger, RedisLedger
 from stratus.messages import reply_stream
 from stratus.models import Namespace
 from stratus.stores.activations import ActivationStore
@@ -27,6 +28,7 @@ class Backends:
     replies: ReplyWaiter
     auth: Authenticator
     actions: ActionCache
+    ledger: Ledger  # throttle counts and invoker books, shared with every gateway and controller
 
 
 async def backends(request: Request) -> Backends:  # async: a sync dependency would cost a thread hop
@@ -63,4 +65,5 @@ def backends_from_core(settings: GatewaySettings, core: CoreBackends) -> Backend
         replies=ReplyWaiter(core.bus, reply_stream(settings.gateway_id)),  # type: ignore[arg-type]
         auth=Authenticator(core.entities, settings.auth_cache_s),
         actions=ActionCache(core.entities, settings.action_cache_s),
+        ledger=RedisLedger.from_url(settings.redis_url),  # closed by the app's lifespan
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from gateway import throttle
 from gateway.deps import Backends
 from stratus.ids import ActivationId, new_activation_id
 from stratus.messages import INVOCATIONS, Invocation
@@ -32,7 +33,7 @@ async def invoke(
     params = run_params(action, body)
     if not blocking:
         invocation = _invocation(backends, who, action, params, blocking=False)
-        await backends.bus.publish(INVOCATIONS, invocation.to_fields(), maxlen=INVOCATIONS_MAXLEN)
+        await _publish(backends, who, invocation)
         log.info("activation %s accepted for %s", invocation.activation_id, action.fqn)
         accepted = {ACTIVATION_HEADER: invocation.activation_id}
         return JSONResponse({"activationId": invocation.activation_id}, status_code=202, headers=accepted)
@@ -52,12 +53,22 @@ async def invoke_blocking(
     activation_id = invocation.activation_id
     future = backends.replies.expect(activation_id)
     try:
-        await backends.bus.publish(INVOCATIONS, invocation.to_fields(), maxlen=INVOCATIONS_MAXLEN)
+        await _publish(backends, who, invocation)
     except BaseException:
         backends.replies.forget(activation_id)
         raise
     log.info("activation %s accepted for %s (blocking)", activation_id, action.fqn)
     return activation_id, await backends.replies.wait(future, activation_id, wait_s)
+
+
+async def _publish(backends: Backends, who: Namespace, invocation: Invocation) -> None:
+    """Throttles first (429), then accepted: on the stream the controllers read."""
+    await throttle.admit(backends, who, invocation)
+    try:
+        await backends.bus.publish(INVOCATIONS, invocation.to_fields(), maxlen=INVOCATIONS_MAXLEN)
+    except BaseException:
+        await backends.ledger.finish(invocation.namespace, invocation.activation_id)
+        raise
 
 
 def _invocation(

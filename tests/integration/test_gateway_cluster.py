@@ -1,0 +1,128 @@
+"""The gateway's cluster routes on real Redis: per-namespace throttles (429) and the admin invoker listing."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from gateway.app import create_app
+from gateway.deps import Backends, backends_from_core
+from stratus.backends import open_core
+from stratus.config import GatewaySettings
+from stratus.ids import InvokerId
+from stratus.ledger import inflight_key
+from stratus.messages import INVOKERS_KEY, Heartbeat
+from stratus.models import NamespaceLimits
+from stratus.namespaces import create_namespace, set_limits
+from tests.conftest import require_service
+
+ADMIN_KEY = "s3cret-admin"
+CODE = "def main(args):\n    return args\n"
+
+
+class Cluster:
+    def __init__(self, client: httpx.AsyncClient, keys: dict[str, str], redis_client: "aioredis.Redis") -> None:
+        self.client = client
+        self.keys = keys
+        self.redis = redis_client
+
+    async def call(self, method: str, ns: str, path: str, **kwargs: Any) -> httpx.Response:
+        uuid, _, secret = self.keys[ns].partition(":")
+        return await self.client.request(method, f"/api/v1/namespaces/_/{path}", auth=(uuid, secret), **kwargs)
+
+    async def invoke(self, ns: str) -> httpx.Response:
+        return await self.call("POST", ns, "actions/echo")
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    redis_url = require_service("STRATUS_REDIS_URL").rsplit("/", 1)[0] + "/13"
+    mongo_url = require_service("STRATUS_MONGO_URL")
+    raw = aioredis.Redis.from_url(redis_url)
+    await raw.flushdb()
+    settings = GatewaySettings(
+        gateway_id="gw-cluster-test",
+        redis_url=redis_url,
+        mongo_url=mongo_url,
+        mongo_db=f"t_{tmp_path.name[-12:]}",
+        entities_url=f"sqlite+aiosqlite:///{tmp_path / 'entities.db'}",
+        admin_key=ADMIN_KEY,
+        blocking_wait_s=1,
+    )
+    keys: dict[str, str] = {}
+
+    @asynccontextmanager
+    async def open_backends() -> AsyncIterator[Backends]:
+        async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
+            for name, limits in {
+                "few": NamespaceLimits(concurrent_invocations=2),
+                "slow": NamespaceLimits(invocations_per_minute=3),
+                "free": NamespaceLimits(),
+            }.items():
+                keys[name] = await create_namespace(core.entities, name)
+                await set_limits(core.entities, name, limits)
+            yield backends_from_core(settings, core)
+
+    app = create_app(open_backends)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            found = Cluster(client, keys, raw)
+            body = {"exec": {"kind": "python:3.11", "code": CODE}}
+            for ns in keys:
+                assert (await found.call("PUT", ns, "actions/echo", json=body)).is_success
+            yield found
+    await raw.flushdb()
+    await raw.aclose()
+
+
+async def test_concurrent_invocations_over_the_namespace_limit_get_429(cluster: Cluster) -> None:
+    accepted = [await cluster.invoke("few") for _ in range(2)]
+    assert [r.status_code for r in accepted] == [202, 202]
+    refused = await cluster.invoke("few")
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "Too many concurrent requests in flight (count: 2, allowed: 2)."
+    assert "code" in refused.json()
+    assert (await cluster.invoke("free")).status_code == 202  # another namespace is not affected
+    await cluster.redis.zrem(inflight_key("few"), accepted[0].json()["activationId"])  # as a controller on completion
+    assert (await cluster.invoke("few")).status_code == 202
+
+
+async def test_invocations_per_minute_over_the_namespace_limit_get_429(cluster: Cluster) -> None:
+    if time.time() % 60 > 55:  # the count is per wall-clock minute: do not straddle two
+        await asyncio.sleep(60 - time.time() % 60 + 0.1)
+    assert [(await cluster.invoke("slow")).status_code for _ in range(3)] == [202] * 3
+    refused = await cluster.invoke("slow")
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "Too many requests in the last minute (count: 4, allowed: 3)."
+
+
+async def test_admin_invokers_lists_state_load_and_warm_pools_behind_the_admin_key(cluster: Cluster) -> None:
+    now = int(time.time() * 1000)
+    beats = [
+        Heartbeat(invoker_id=InvokerId("i-a"), sent_ms=now, user_memory_mb=1024, busy_memory_mb=256, containers=2,
+                  pool={"idle": 1, "busy": 1}, warm={"few/echo": 1}),
+        Heartbeat(invoker_id=InvokerId("i-b"), sent_ms=now, user_memory_mb=1024, busy_memory_mb=0, containers=0,
+                  failing="the container engine is unreachable"),
+        Heartbeat(invoker_id=InvokerId("i-c"), sent_ms=now - 60_000, user_memory_mb=1024, busy_memory_mb=0,
+                  containers=0),
+    ]  # fmt: skip
+    for beat in beats:
+        await cluster.redis.hset(INVOKERS_KEY, beat.invoker_id, beat.model_dump_json())
+    await cluster.redis.hset("stratus:slots:i-a", "mem", 512)
+    assert (await cluster.client.get("/api/v1/admin/invokers")).status_code == 401
+    wrong = await cluster.client.get("/api/v1/admin/invokers", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and "error" in wrong.json()
+    listed = await cluster.client.get("/api/v1/admin/invokers", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    assert listed.status_code == 200
+    rows = {row["invoker"]: row for row in listed.json()}
+    assert {i: r["state"] for i, r in rows.items()} == {"i-a": "healthy", "i-b": "unhealthy", "i-c": "offline"}
+    assert rows["i-a"]["load"] == 0.5 and rows["i-a"]["bookedMemoryMB"] == 512
+    assert rows["i-a"]["warm"] == {"few/echo": 1} and rows["i-a"]["pool"] == {"idle": 1, "busy": 1}
+    assert rows["i-b"]["reason"] == "the container engine is unreachable"

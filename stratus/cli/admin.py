@@ -7,13 +7,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.table import Table
 
+from stratus.cli import cluster
 from stratus.errors import StratusError
 from stratus.namespaces import create_namespace
 from stratus.stores.entities import SqlEntityStore
 
-app = typer.Typer(help="Operator commands: namespaces and keys.", no_args_is_help=True)
+app = typer.Typer(help="Operator commands: namespaces, keys, limits and invokers.", no_args_is_help=True)
 namespace_app = typer.Typer(help="Namespaces and their keys.", no_args_is_help=True)
 app.add_typer(namespace_app, name="namespace")
+app.command("invokers")(cluster.invokers)
+namespace_app.command("limits")(cluster.namespace_limits)
 console = Console()
 
 

@@ -1,7 +1,7 @@
 """Where the SDK and the CLI find the API: arguments, then STRATUS_APIHOST / STRATUS_AUTH, then the config file.
 
-The config file is JSON in the user's config dir (`~/.config/stratus/config.json` on Linux, as click's
-`get_app_dir` places it), or the file named by STRATUS_CONFIG_FILE.
+The config file is JSON in the user's config dir (`~/.config/stratus/config.json` on Linux, as
+`typer.get_app_dir` places it), or the file named by STRATUS_CONFIG_FILE.
 """
 
 import json
@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import click
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stratus.client.errors import ConfigError
@@ -30,7 +29,11 @@ class ClientSettings(BaseSettings):
 
 def config_path() -> Path:
     given = ClientSettings().config_file
-    return Path(given) if given else Path(click.get_app_dir("stratus")) / "config.json"
+    if given:
+        return Path(given)
+    import typer  # only its get_app_dir: the platform's conventional config dir, without a new dependency
+
+    return Path(typer.get_app_dir("stratus")) / "config.json"
 
 
 def read_config(path: Path) -> dict[str, str]:

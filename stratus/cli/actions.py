@@ -1,0 +1,181 @@
+"""`stratus action create|update|get|list|delete|invoke`."""
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from stratus.cli import output as out
+from stratus.cli.pairs import BadPairs, PairCommand, pairs, read_param_file
+from stratus.client.action_body import action_body
+from stratus.client.code import KIND, exec_from_path
+
+app = typer.Typer(help="Create, inspect and invoke actions (functions).", no_args_is_help=True)
+
+PARAM = typer.Option(None, "--param", "-p", metavar="KEY VALUE", help="A parameter; VALUE is JSON or a string.")
+PARAM_FILE = typer.Option(None, "--param-file", "-P", help="A JSON object of parameters.")
+ANNOTATION = typer.Option(None, "--annotation", "-a", metavar="KEY VALUE", help="An annotation; VALUE is JSON.")
+MEMORY = typer.Option(None, "--memory", "-m", help="Memory limit in MB (128-512).")
+TIMEOUT = typer.Option(None, "--timeout", "-t", help="Time limit in ms (100-300000).")
+CONCURRENCY = typer.Option(None, "--concurrency", "-c", help="Activations one container runs at once (1-100).")
+LOGS = typer.Option(None, "--logsize", "-l", help="Log limit in MB (0-10).")
+WEB = typer.Option(None, "--web/--no-web", help="Expose as a web action (annotation web-export: true).")
+KIND_OPTION = typer.Option(KIND, "--kind", help="Runtime kind.")
+MAIN = typer.Option(None, "--main", help="Entry function name (default main).")
+CODE = typer.Argument(..., help="A .py file, a folder with __main__.py, or a .zip.")
+NEW_CODE = typer.Argument(None, help="New code: a .py file, a folder with __main__.py, or a .zip.")
+SAVE = typer.Option(None, "--save", help="Write the code (source or zip) to this file.")
+
+
+def _params(ctx: typer.Context, param_file: Path | None) -> dict[str, Any] | None:
+    try:
+        from_file = read_param_file(param_file) if param_file else {}
+    except BadPairs as exc:
+        raise out.fail(str(exc), 2) from exc
+    given = from_file | pairs(ctx, "param")
+    return given if (given or param_file) else None
+
+
+def _body(ctx: typer.Context, code: Path | None, options: dict[str, Any], param_file: Path | None) -> dict[str, Any]:
+    limits = {k: options[k] for k in ("memory", "timeout", "concurrency", "logs") if options[k] is not None}
+    with out.api_errors():
+        exec_ = exec_from_path(code, kind=options["kind"], main=options["main"]) if code else None
+    return action_body(
+        exec_=exec_,
+        params=_params(ctx, param_file),
+        limits=limits,
+        annotations=pairs(ctx, "annotation"),
+        web=options["web"],
+    )
+
+
+def _write(ctx: typer.Context, name: str, code: Path | None, overwrite: bool, options: dict[str, Any]) -> None:
+    body = _body(ctx, code, options, options.pop("param_file"))
+    as_json = options.pop("as_json")
+    with out.client() as client:
+        action = client.put_action(name, body, overwrite=overwrite)
+    if as_json:
+        out.print_json(action)
+    else:
+        out.console.print(f"ok: {'updated' if overwrite else 'created'} action {action['name']}")
+
+
+@app.command(cls=PairCommand)
+def create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Action name."),
+    code: Path = CODE,
+    param: list[str] = PARAM,
+    param_file: Path = PARAM_FILE,
+    annotation: list[str] = ANNOTATION,
+    memory: int = MEMORY,
+    timeout: int = TIMEOUT,
+    concurrency: int = CONCURRENCY,
+    logs: int = LOGS,
+    web: bool = WEB,
+    kind: str = KIND_OPTION,
+    main: str = MAIN,
+    as_json: bool = out.JSON_OPTION,
+) -> None:
+    """Create an action; fails if it exists (use `update`)."""
+    options = dict(locals())
+    _write(ctx, name, code, False, {k: options[k] for k in options if k not in ("ctx", "name", "code")})
+
+
+@app.command(cls=PairCommand)
+def update(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Action name."),
+    code: Path = NEW_CODE,
+    param: list[str] = PARAM,
+    param_file: Path = PARAM_FILE,
+    annotation: list[str] = ANNOTATION,
+    memory: int = MEMORY,
+    timeout: int = TIMEOUT,
+    concurrency: int = CONCURRENCY,
+    logs: int = LOGS,
+    web: bool = WEB,
+    kind: str = KIND_OPTION,
+    main: str = MAIN,
+    as_json: bool = out.JSON_OPTION,
+) -> None:
+    """Update an action (or create it): only what you give changes; parameters are replaced when given."""
+    options = dict(locals())
+    _write(ctx, name, code, True, {k: options[k] for k in options if k not in ("ctx", "name", "code")})
+
+
+@app.command()
+def get(
+    name: str = typer.Argument(..., help="Action name."),
+    code: bool = typer.Option(False, "--code", help="Include the code."),
+    save: Path = SAVE,
+) -> None:
+    """Show an action as JSON."""
+    with out.client() as client:
+        action = client.get_action(name, code=code or save is not None)
+    if save is not None:
+        exec_ = action["exec"]
+        data = exec_.get("code", "")
+        save.write_bytes(base64.b64decode(data) if exec_.get("binary") else data.encode())
+        out.console.print(f"ok: saved the code of {name} to {save}")
+        return
+    out.print_json(action)
+
+
+@app.command("list")
+def list_(
+    limit: int = typer.Option(30, help="How many (0 for the maximum, 200)."),
+    skip: int = typer.Option(0, help="Skip this many, newest first."),
+    as_json: bool = out.JSON_OPTION,
+) -> None:
+    """List actions, newest first."""
+    with out.client() as client:
+        actions = client.list_actions(limit=limit, skip=skip)
+    if as_json:
+        out.print_json(actions)
+        return
+    rows = [
+        (
+            a["name"],
+            a["version"],
+            out.annotation(a, "exec", "-"),
+            "web" if out.annotation(a, "web-export") is True else "",
+            a["limits"]["memory"],
+            a["limits"]["timeout"],
+            out.when(a.get("updated")),
+        )
+        for a in actions
+    ]
+    out.table(["name", "version", "kind", "web", "memory MB", "timeout ms", "updated (UTC)"], rows)
+
+
+@app.command()
+def delete(name: str = typer.Argument(..., help="Action name.")) -> None:
+    """Delete an action."""
+    with out.client() as client:
+        client.delete_action(name)
+    out.console.print(f"ok: deleted action {name}")
+
+
+@app.command(cls=PairCommand)
+def invoke(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Action name."),
+    param: list[str] = PARAM,
+    param_file: Path = PARAM_FILE,
+    blocking: bool = typer.Option(False, "--blocking", "-b", help="Wait for the activation to finish."),
+    result: bool = typer.Option(False, "--result", "-r", help="Print only the result (implies --blocking)."),
+    wait: int = typer.Option(None, "--wait-ms", help="How long a blocking call waits (1-60000 ms)."),
+) -> None:
+    """Invoke an action: prints the activation id, or (blocking) the record or result."""
+    params = _params(ctx, param_file) or {}
+    blocking = blocking or result
+    with out.client() as client:
+        answer = client.invoke(name, params, blocking=blocking, result=result, timeout_ms=wait)
+    if not blocking:
+        out.console.print(f"ok: invoked {name}, activation id {answer['activationId']}")
+    elif isinstance(answer, dict) and set(answer) == {"activationId"} and not result:
+        out.console.print(f"still running: activation id {answer['activationId']}; see `stratus activation get`")
+    else:
+        out.print_json(answer)

@@ -1,0 +1,112 @@
+"""Deploy manifests: a YAML file that describes actions; `plan` says what deploying it changes (pure).
+
+```yaml
+actions:
+  hello:
+    code: hello.py            # a .py file, a folder with __main__.py, or a .zip; relative to the manifest
+    kind: python:3.11         # optional
+    main: main                # optional entry function
+    params: {greeting: Hi}    # replace the action's parameters
+    limits: {memory: 256, timeout: 3000, concurrency: 1, logs: 10}   # unlisted limits get their defaults
+    web: true                 # web-export (and final) annotations
+    annotations: {description: Says hello}
+```
+
+Deploying is idempotent: an action whose code, kind, entry, parameters, limits and listed annotations already
+match is left alone ("unchanged"). Annotations removed from the manifest are not removed from the action.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from stratus import limits as L
+from stratus.action_updates import KINDS
+from stratus.client.action_body import action_body, from_key_values
+from stratus.client.code import KIND, exec_from_path
+from stratus.client.errors import ConfigError
+
+Verdict = Literal["created", "updated", "unchanged"]
+DEFAULT_LIMITS = {b.field: b.default for b in L.ACTION_BOUNDS}
+
+
+class ActionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    kind: str = KIND
+    main: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    limits: dict[str, int] = Field(default_factory=dict)
+    web: bool | None = None
+    annotations: dict[str, Any] = Field(default_factory=dict)
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    actions: dict[str, ActionSpec] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    verdict: Verdict
+    reasons: tuple[str, ...] = ()
+
+
+def load_manifest(path: Path) -> Manifest:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    try:
+        return Manifest.model_validate(raw or {})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path} is not a valid manifest: {problems}") from exc
+
+
+def desired_body(spec: ActionSpec, base_dir: Path) -> dict[str, Any]:
+    """The full PUT body the manifest asks for: every limit, all parameters, the listed annotations."""
+    unknown = sorted(set(spec.limits) - set(DEFAULT_LIMITS))
+    if unknown:
+        raise ConfigError(f"unknown limits {unknown}; known: {', '.join(DEFAULT_LIMITS)}")
+    return action_body(
+        exec_=exec_from_path(base_dir / spec.code, kind=spec.kind, main=spec.main),
+        params=spec.params,
+        limits=DEFAULT_LIMITS | spec.limits,
+        annotations=spec.annotations,
+        web=spec.web,
+    )
+
+
+def plan(name: str, desired: dict[str, Any], existing: dict[str, Any] | None) -> Change:
+    """What putting `desired` does to `existing` (the action as GET with code returns it, or None)."""
+    if existing is None:
+        return Change(name, "created")
+    reasons = [*_exec_changes(desired["exec"], existing.get("exec", {}))]
+    if from_key_values(desired.get("parameters")) != from_key_values(existing.get("parameters")):
+        reasons.append("parameters")
+    old_limits = existing.get("limits", {})
+    reasons += [f"limits.{k}" for k, v in desired.get("limits", {}).items() if old_limits.get(k) != v]
+    old_notes = from_key_values(existing.get("annotations"))
+    wanted = from_key_values(desired.get("annotations"))
+    reasons += [f"annotations.{k}" for k, v in wanted.items() if old_notes.get(k) != v]
+    return Change(name, "updated" if reasons else "unchanged", tuple(reasons))
+
+
+def _exec_changes(desired: dict[str, Any], existing: dict[str, Any]) -> list[str]:
+    changes = []
+    if KINDS.get(desired["kind"], desired["kind"]) != existing.get("kind"):
+        changes.append("kind")
+    if desired["code"] != existing.get("code"):
+        changes.append("code")
+    if desired.get("main") != existing.get("main"):
+        changes.append("main")
+    return changes

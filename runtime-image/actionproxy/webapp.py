@@ -151,6 +151,7 @@ class AsgiAction:
         self._app = app
         self._state: dict[str, Any] = {}
         self._started: asyncio.Future[None] | None = None
+        self._lifespan_task: asyncio.Task[None] | None = None  # referenced: the loop keeps only weak ones
 
     async def __call__(self, params: Any) -> dict[str, Any]:
         await self._startup()
@@ -191,7 +192,7 @@ class AsgiAction:
     async def _startup(self) -> None:
         if self._started is None:
             self._started = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().create_task(self._lifespan(self._started))
+            self._lifespan_task = asyncio.get_running_loop().create_task(self._lifespan(self._started))
         await asyncio.shield(self._started)
 
     async def _lifespan(self, started: "asyncio.Future[None]") -> None:

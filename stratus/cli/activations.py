@@ -76,17 +76,20 @@ def poll(
     exit_after: float = typer.Option(None, "--exit", "-e", help="Stop after this many seconds (default: Ctrl-C)."),
     since_s: float = typer.Option(0, "--since-seconds", help="Also show activations of the last N seconds."),
     interval: float = typer.Option(1.0, "--interval", help="Seconds between polls."),
+    count: int = typer.Option(None, "--count", help="Stop after showing this many activations."),
 ) -> None:
-    """Print new activations and their logs as they finish, until Ctrl-C (or --exit)."""
+    """Print new activations and their logs as they finish, until Ctrl-C (or --exit, --count)."""
     stop_at = time.monotonic() + exit_after if exit_after is not None else None
     since = int(time.time() * 1000 - since_s * 1000)
     seen: set[str] = set()
     out.errors.print(f"polling for activations{f' of {name}' if name else ''}; Ctrl-C to stop")
     with out.client() as client:
         try:
-            while stop_at is None or time.monotonic() < stop_at:
+            while (stop_at is None or time.monotonic() < stop_at) and (count is None or len(seen) < count):
                 for record in _new_records(client, name, since, seen):
                     _show(record)
+                if count is not None and len(seen) >= count:
+                    break
                 time.sleep(interval if stop_at is None else max(0.0, min(interval, stop_at - time.monotonic())))
         except KeyboardInterrupt:
             out.errors.print("stopped")

@@ -49,7 +49,7 @@ def api_errors() -> Iterator[None]:
     try:
         yield
     except ActivationFailed as exc:
-        print_json(exc.result)
+        print_json(exc.record if exc.record is not None else exc.result)
         errors.print(f"[red]error:[/red] {exc.error} (activation {exc.activation_id})")
         raise typer.Exit(FUNCTION_FAILED) from exc
     except ClientError as exc:
@@ -75,7 +75,10 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         grid.add_column(column, no_wrap=True)
     for row in rows:
         grid.add_row(*(str(cell) for cell in row))
-    console.print(grid, width=None if console.is_terminal else 1000)  # piped: never cut an id
+    if console.is_terminal:
+        console.print(grid)
+    else:  # piped: as wide as the rows, never cut an id
+        Console(width=10_000, highlight=False).print(grid)
 
 
 def when(epoch_ms: int | None) -> str:

@@ -127,7 +127,8 @@ def _activation_failed(status: int, body: Json, activation_id: str) -> ApiError:
     what = body["response"].get("status", "failed") if record_like else "failed"
     error = result.get("error") if isinstance(result, dict) else None
     text = error if isinstance(error, str) else (str(error) if error is not None else what)
-    return ActivationFailed(status, f"the function failed ({what}): {text}", "", activation_id, result)
+    record = body if record_like else None
+    return ActivationFailed(status, f"the function failed ({what}): {text}", "", activation_id, result, record)
 
 
 def _error_text(body: Json, response: httpx.Response) -> tuple[str, str]:

@@ -68,10 +68,17 @@ class ActivationFailed(ApiError):
     """The function ran and failed: `application error`, `action developer error` or `whisk internal error`."""
 
     def __init__(
-        self, status: int, error: str, code: str = "", activation_id: str | None = None, result: Any = None
+        self,
+        status: int,
+        error: str,
+        code: str = "",
+        activation_id: str | None = None,
+        result: Any = None,
+        record: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(status, error, code, activation_id)
         self.result = result
+        self.record = record  # the whole activation record, when the answer carried it
 
 
 class RemoteFunctionError(ActivationFailed):

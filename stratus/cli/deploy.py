@@ -21,8 +21,10 @@ def deploy(
     changes: list[Change] = []
     with out.client() as client:
         spec = load_manifest(manifest)
-        for name, action in spec.actions.items():
-            desired = desired_body(action, manifest.parent)
+        wanted = {
+            name: desired_body(action, manifest.parent) for name, action in spec.actions.items()
+        }  # all valid first
+        for name, desired in wanted.items():
             try:
                 existing = client.get_action(name)
             except NotFoundError:

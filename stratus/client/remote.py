@@ -60,6 +60,9 @@ def function(client: "Client", **options: Any) -> Callable[[Callable[..., Any]],
 
 class RemoteFunction:
     def __init__(self, client: "Client", fn: Callable[..., Any], options: FunctionOptions) -> None:
+        if isinstance(fn, RemoteFunction):  # redeploying another one's function under new options
+            fn = fn.fn
+        functools.update_wrapper(self, fn, updated=())  # name and docstring, not the function's __dict__
         self.client = client
         self.fn = fn
         self.options = options
@@ -67,7 +70,6 @@ class RemoteFunction:
         self.source = action_source(fn)
         self.hash = source_hash(self.source, options.requirements, options.limits())
         self._deployed = False
-        functools.update_wrapper(self, fn)
 
     def deploy(self) -> bool:
         """Create or update the action unless it already runs this code; True when it wrote the action."""

@@ -59,6 +59,8 @@ def function(client: "Client", **options: Any) -> Callable[[Callable[..., Any]],
 
 
 class RemoteFunction:
+    fn: Callable[..., Any]
+
     def __init__(self, client: "Client", fn: Callable[..., Any], options: FunctionOptions) -> None:
         if isinstance(fn, RemoteFunction):  # redeploying another one's function under new options
             fn = fn.fn

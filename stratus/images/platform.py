@@ -27,7 +27,12 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 WHEELS = ROOT / ".stratus-build" / "wheels" / "platform"
-EXTRA = ["secantusdb>=0.7.0b3"]  # the offline MongoDB-wire image (deploy/secantus/Dockerfile)
+EXTRA = [
+    "secantusdb>=0.7.0b3",  # the offline MongoDB-wire image (deploy/secantus/Dockerfile)
+    # redis needs it below Python 3.11.3, as Debian 12's 3.11.2 (the local base); `pip download
+    # --python-version 3.11` does not see that marker, and pip installs it only where needed
+    "async-timeout>=4.0.3",
+]
 
 
 def requirements() -> list[str]:

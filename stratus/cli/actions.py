@@ -110,10 +110,14 @@ def get(
     name: str = typer.Argument(..., help="Action name."),
     code: bool = typer.Option(False, "--code", help="Include the code."),
     save: Path = SAVE,
+    url: bool = typer.Option(False, "--url", help="Print only the action's web URL (for --web actions)."),
 ) -> None:
     """Show an action as JSON."""
     with out.client() as client:
         action = client.get_action(name, code=code or save is not None)
+        if url:
+            out.console.print(f"{client.base_url}/api/v1/web/{action['namespace']}/default/{name}", markup=False)
+            return
     if save is not None:
         exec_ = action["exec"]
         data = exec_.get("code", "")

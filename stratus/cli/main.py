@@ -2,7 +2,7 @@
 
 import typer
 
-from stratus.cli import actions, activations, admin, deploy, image, namespaces, properties, standalone
+from stratus.cli import actions, activations, admin, deploy, image, namespaces, properties, routes, standalone
 
 app = typer.Typer(help="Stratus: a container-isolated Function-as-a-Service platform.", no_args_is_help=True)
 app.command("standalone")(standalone.standalone)
@@ -13,5 +13,6 @@ app.add_typer(properties.app, name="config", help="The same as `stratus property
 app.add_typer(actions.app, name="action")
 app.add_typer(activations.app, name="activation")
 app.add_typer(namespaces.app, name="namespace")
+app.add_typer(routes.app, name="route")
 app.command("deploy")(deploy.deploy)
 app.command("undeploy")(deploy.undeploy)

@@ -106,6 +106,23 @@ def activation_result(ns: str, activation_id: str) -> Call[dict[str, Json]]:
     return Call("GET", f"/namespaces/{ns}/activations/{_segment(activation_id)}/result", _json)
 
 
+def put_route(ns: str, route: dict[str, Json]) -> Call[dict[str, Json]]:
+    """Create or replace the route of (basePath, relPath, verb); the answer carries its `url`."""
+    return Call("PUT", f"/namespaces/{ns}/routes", _json, json=route)
+
+
+def list_routes(ns: str, *, base_path: str | None = None) -> Call[list[dict[str, Json]]]:
+    return Call("GET", f"/namespaces/{ns}/routes", _json, {"basePath": base_path} if base_path else {})
+
+
+def delete_routes(
+    ns: str, base_path: str, *, rel_path: str | None = None, verb: str | None = None
+) -> Call[list[dict[str, Json]]]:
+    query: dict[str, str | int] = {"basePath": base_path}
+    query |= {k: v for k, v in (("relPath", rel_path), ("verb", verb)) if v is not None}
+    return Call("DELETE", f"/namespaces/{ns}/routes", _json, query)
+
+
 def check(response: httpx.Response) -> None:
     """Raise the typed error an error answer stands for; a blocking invoke's 502 is a failed activation."""
     if response.status_code < 400:

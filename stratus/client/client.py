@@ -108,6 +108,17 @@ class Client(_Core):
     def activation_result(self, activation_id: str) -> dict[str, Json]:
         return self.send(calls.activation_result(self.namespace, activation_id))
 
+    def put_route(self, route: dict[str, Json]) -> dict[str, Json]:
+        """route: basePath, relPath, verb, action (a web action), responseType, cors."""
+        return self.send(calls.put_route(self.namespace, route))
+
+    def list_routes(self, *, base_path: str | None = None) -> list[dict[str, Json]]:
+        return self.send(calls.list_routes(self.namespace, base_path=base_path))
+
+    def delete_routes(self, base_path: str, **which: str | None) -> list[dict[str, Json]]:
+        """which: rel_path, verb."""
+        return self.send(calls.delete_routes(self.namespace, base_path, **which))
+
     def wait_activation(self, activation_id: str, timeout_s: float = 60, interval_s: float = 0.2) -> dict[str, Json]:
         """The record once it exists; ActivationPending when it does not within timeout_s."""
         poll = Poll(activation_id, timeout_s, interval_s)
@@ -184,6 +195,15 @@ class AsyncClient(_Core):
 
     async def activation_result(self, activation_id: str) -> dict[str, Json]:
         return await self.send(calls.activation_result(self.namespace, activation_id))
+
+    async def put_route(self, route: dict[str, Json]) -> dict[str, Json]:
+        return await self.send(calls.put_route(self.namespace, route))
+
+    async def list_routes(self, *, base_path: str | None = None) -> list[dict[str, Json]]:
+        return await self.send(calls.list_routes(self.namespace, base_path=base_path))
+
+    async def delete_routes(self, base_path: str, **which: str | None) -> list[dict[str, Json]]:
+        return await self.send(calls.delete_routes(self.namespace, base_path, **which))
 
     async def wait_activation(
         self, activation_id: str, timeout_s: float = 60, interval_s: float = 0.2

@@ -185,3 +185,23 @@ def test_poll_shows_activations_as_they_finish(platform: Platform, tmp_path: Pat
     assert poller.returncode == 0
     assert f"{name} ({answer.json()['activationId']}) success" in stdout
     assert "stdout: hello poll" in stdout
+
+
+def test_web_action_url_and_api_routes(cli: Cli, platform: Platform, tmp_path: Path) -> None:
+    name = unique("web")
+    base = f"/{unique('shop')}"
+    (tmp_path / "item.py").write_text("def main(args):\n    return {'item': args.get('id')}\n")
+    assert cli("action", "create", name, str(tmp_path / "item.py"), "--web").exit_code == 0
+    url = cli("action", "get", name, "--url").stdout.strip()
+    assert url == f"{platform.url}/api/v1/web/guest/default/{name}"
+    created = cli("route", "create", base, "/items/{id}", "GET", name)
+    assert created.exit_code == 0, created.output
+    listed = json.loads(cli("route", "list", "--base-path", base, "--json").stdout)
+    assert [(r["verb"], r["relPath"], r["action"]) for r in listed] == [("GET", "/items/{id}", name)]
+    with platform.client() as client:
+        assert client.get(listed[0]["url"].replace("{id}", "42")).json() == {"item": "42"}
+        assert client.get(f"{url}.json?id=7").json() == {"item": "7"}
+    assert cli("route", "delete", base).exit_code == 0
+    assert json.loads(cli("route", "list", "--base-path", base, "--json").stdout) == []
+    missing = cli("route", "delete", base)
+    assert missing.exit_code == 1 and "does not exist" in missing.stderr

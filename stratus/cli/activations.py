@@ -80,26 +80,46 @@ def poll(
 ) -> None:
     """Print new activations and their logs as they finish, until Ctrl-C (or --exit, --count)."""
     stop_at = time.monotonic() + exit_after if exit_after is not None else None
-    since = int(time.time() * 1000 - since_s * 1000)
-    seen: set[str] = set()
+    tail = Tail(name, int(time.time() * 1000 - since_s * 1000))
     out.errors.print(f"polling for activations{f' of {name}' if name else ''}; Ctrl-C to stop")
     with out.client() as client:
         try:
-            while (stop_at is None or time.monotonic() < stop_at) and (count is None or len(seen) < count):
-                for record in _new_records(client, name, since, seen):
+            while (stop_at is None or time.monotonic() < stop_at) and (count is None or tail.shown < count):
+                for record in tail.fresh(client):
                     _show(record)
-                if count is not None and len(seen) >= count:
+                if count is not None and tail.shown >= count:
                     break
                 time.sleep(interval if stop_at is None else max(0.0, min(interval, stop_at - time.monotonic())))
         except KeyboardInterrupt:
             out.errors.print("stopped")
 
 
-def _new_records(client: Client, name: str | None, since: int, seen: set[str]) -> list[dict[str, Any]]:
-    records = client.list_activations(name=name, since=since, limit=200, docs=True)
-    fresh = [r for r in reversed(records) if r["activationId"] not in seen]  # oldest first
-    seen.update(r["activationId"] for r in fresh)
-    return fresh
+class Tail:
+    """New activation records, oldest first, each once.
+
+    Records are listed by start time, and one that started before polling began may finish after it: so
+    the query looks LOOKBACK_S further back, and what it finds there on the first poll is only marked seen.
+    """
+
+    LOOKBACK_S = 300
+
+    def __init__(self, name: str | None, shown_from_ms: int) -> None:
+        self.name = name
+        self.shown_from_ms = shown_from_ms
+        self.seen: set[str] = set()
+        self.shown = 0
+        self._first = True
+
+    def fresh(self, client: Client) -> list[dict[str, Any]]:
+        since = self.shown_from_ms - self.LOOKBACK_S * 1000
+        records = client.list_activations(name=self.name, since=since, limit=200, docs=True)
+        new = [r for r in reversed(records) if r["activationId"] not in self.seen]
+        self.seen.update(r["activationId"] for r in new)
+        if self._first:
+            new = [r for r in new if r["start"] >= self.shown_from_ms]
+            self._first = False
+        self.shown += len(new)
+        return new
 
 
 def _show(record: dict[str, Any]) -> None:

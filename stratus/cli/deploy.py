@@ -1,10 +1,12 @@
 """`stratus deploy FILE` and `stratus undeploy FILE`: the actions a manifest describes (stratus.client.manifest)."""
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from stratus.cli import output as out
+from stratus.client import Client
 from stratus.client.errors import NotFoundError
 from stratus.client.manifest import Change, desired_body, load_manifest, plan
 
@@ -24,16 +26,22 @@ def deploy(
         wanted = {
             name: desired_body(action, manifest.parent) for name, action in spec.actions.items()
         }  # all valid first
-        for name, desired in wanted.items():
-            try:
-                existing = client.get_action(name)
-            except NotFoundError:
-                existing = None
-            change = plan(name, desired, existing)
-            if change.verdict != "unchanged" and not dry_run:
-                client.put_action(name, desired, overwrite=True)
-            changes.append(change)
+        with out.errors.status("deploying…") as progress:
+            for name, desired in wanted.items():
+                progress.update(f"deploying {name}…")
+                changes.append(_apply(client, name, desired, dry_run))
     _report([(c.name, c.verdict, ", ".join(c.reasons)) for c in changes], as_json, dry_run)
+
+
+def _apply(client: Client, name: str, desired: dict[str, Any], dry_run: bool) -> Change:
+    try:
+        existing = client.get_action(name)
+    except NotFoundError:
+        existing = None
+    change = plan(name, desired, existing)
+    if change.verdict != "unchanged" and not dry_run:
+        client.put_action(name, desired, overwrite=True)
+    return change
 
 
 def undeploy(

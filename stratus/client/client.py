@@ -32,12 +32,24 @@ DEFAULT_TIMEOUT_S = 30.0
 class _Core:
     """What both clients share: settings, the httpx arguments, and turning a Call into a request."""
 
-    def __init__(self, apihost: str | None, auth: str | None, namespace: str | None, timeout_s: float) -> None:
+    def __init__(
+        self,
+        apihost: str | None = None,
+        auth: str | None = None,
+        *,
+        namespace: str | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        """None: from STRATUS_APIHOST / STRATUS_AUTH / STRATUS_NAMESPACE, else from the config file."""
         self.settings: ClientSettings = load_settings(apihost=apihost, auth=auth, namespace=namespace)
         self.base_url = base_url(self.settings.apihost)
         self.namespace = self.settings.namespace
         self._auth = basic_auth(self.settings.auth)
         self._timeout_s = timeout_s
+        self._open()
+
+    def _open(self) -> None:
+        raise NotImplementedError
 
     def _httpx_args(self) -> dict[str, Any]:
         return {"base_url": f"{self.base_url}/api/v1", "auth": self._auth, "timeout": self._timeout_s}
@@ -57,15 +69,7 @@ class _Core:
 class Client(_Core):
     """Synchronous client; use it as a context manager or call close()."""
 
-    def __init__(
-        self,
-        apihost: str | None = None,
-        auth: str | None = None,
-        *,
-        namespace: str | None = None,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-    ) -> None:
-        super().__init__(apihost, auth, namespace, timeout_s)
+    def _open(self) -> None:
         self._http = httpx.Client(**self._httpx_args())
 
     def send(self, call: Call[T]) -> T:
@@ -147,15 +151,7 @@ class Client(_Core):
 class AsyncClient(_Core):
     """The asyncio twin of Client: the same methods, awaited."""
 
-    def __init__(
-        self,
-        apihost: str | None = None,
-        auth: str | None = None,
-        *,
-        namespace: str | None = None,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-    ) -> None:
-        super().__init__(apihost, auth, namespace, timeout_s)
+    def _open(self) -> None:
         self._http = httpx.AsyncClient(**self._httpx_args())
 
     async def send(self, call: Call[T]) -> T:

@@ -1,12 +1,11 @@
 """Declared requirements travel inside the action: installed on this host, shipped in the zip.
 
 `pip install --target` on the host (where PyPI, a mirror or PIP_FIND_LINKS is reachable; function
-containers have no package index) fetches wheels for the runtime (CPython 3.11, manylinux, this machine's
-architecture) into `virtualenv/lib/python3.11/site-packages/`, the folder the runtime's loader puts on
-sys.path ahead of its own packages.
+containers have no package index) fetches wheels for the runtime (CPython 3.11 manylinux, the platform
+the runtime image's own wheels are fetched for) into `virtualenv/lib/python3.11/site-packages/`, the
+folder the runtime's loader puts on sys.path ahead of its own packages.
 """
 
-import platform
 import subprocess
 import sys
 import tempfile
@@ -21,25 +20,10 @@ _SKIPPED = {"__pycache__", "bin"}
 def vendor_requirements(requirements: list[str]) -> dict[str, bytes]:
     """The zip members (path -> bytes) that make `requirements` importable in the runtime."""
     with tempfile.TemporaryDirectory(prefix="stratus-vendor-") as target:
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-compile",
-            "--target",
-            target,
-            "--only-binary=:all:",
-            "--implementation",
-            "cp",
-            "--python-version",
-            "3.11",
-            "--platform",
-            f"manylinux2014_{platform.machine()}",
-            *requirements,
-        ]
+        from stratus.images.wheels import PLATFORM_ARGS  # the runtime's wheel platform, known in one place
+
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+        command = [*pip, "--target", target, *PLATFORM_ARGS, *requirements]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise ConfigError(f"could not install the requirements {requirements} on this host:\n{done.stderr.strip()}")

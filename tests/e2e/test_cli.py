@@ -64,13 +64,13 @@ def test_create_from_a_file_with_params_limits_and_web(cli: Cli, platform: Platf
     (tmp_path / "hello.py").write_text(HELLO)
     created = cli(
         "action", "create", name, str(tmp_path / "hello.py"),
-        "-p", "name", "world", "--param", "n", "3", "--memory", "128", "--timeout", "5000", "--web",
+        "-p", "name", "world", "--param", "n", "3", "--memory", "128", "--timeout", "50000", "--web",
     )  # fmt: skip
     assert created.exit_code == 0, created.output
     action = stored(platform, name)
     assert action["exec"]["code"] == HELLO
     assert action["parameters"] == [{"key": "name", "value": "world"}, {"key": "n", "value": 3}]
-    assert action["limits"]["memory"] == 128 and action["limits"]["timeout"] == 5000
+    assert action["limits"]["memory"] == 128 and action["limits"]["timeout"] == 50000
     assert notes(action)["web-export"] is True
     result = cli("action", "invoke", name, "--result", "-p", "name", "cli")
     assert result.exit_code == 0, result.output

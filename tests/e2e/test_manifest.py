@@ -17,7 +17,7 @@ actions:
   {prefix}-hello:
     code: hello.py
     params: {{greeting: Hi}}
-    limits: {{memory: 128, timeout: 5000}}
+    limits: {{memory: 128, timeout: 50000}}
     web: true
     annotations: {{description: says hello}}
   {prefix}-zipped:
@@ -59,7 +59,7 @@ def test_deploy_creates_then_leaves_alone_then_updates_then_undeploys(
     status, action = get(platform, hello)
     assert status == 200
     assert action["parameters"] == [{"key": "greeting", "value": "Hi"}]
-    assert action["limits"]["memory"] == 128 and action["limits"]["timeout"] == 5000
+    assert action["limits"]["memory"] == 128 and action["limits"]["timeout"] == 50000
     notes = {a["key"]: a["value"] for a in action["annotations"]}
     assert notes["web-export"] is True and notes["description"] == "says hello"
     assert get(platform, zipped)[1]["exec"]["binary"] is True

@@ -106,7 +106,7 @@ import stratus
 client = stratus.Client()
 
 
-@client.function(name="{name}", memory_mb=128, timeout_s=20)
+@client.function(name="{name}", memory_mb=128, timeout_s=50)
 def most_common(words, top=1):
     return Counter(words).most_common(top)
 
@@ -144,7 +144,7 @@ def test_a_remote_function_deploys_once_and_runs_remotely(remote: tuple[ModuleTy
     module, name = remote
     assert module.most_common(["a", "b", "a"]) == [["a", 2]]
     stored = module.client.get_action(name)
-    assert stored["limits"]["memory"] == 128 and stored["limits"]["timeout"] == 20_000
+    assert stored["limits"]["memory"] == 128 and stored["limits"]["timeout"] == 50_000
     assert "def most_common(words, top=1)" in stored["exec"]["code"]
     assert "@client.function" not in stored["exec"]["code"]
     notes = {a["key"]: a["value"] for a in stored["annotations"]}
@@ -158,7 +158,7 @@ def test_a_changed_function_is_redeployed(remote: tuple[ModuleType, str]) -> Non
     module, name = remote
     module.most_common(["a"])
     before = module.client.get_action(name, code=False)
-    changed = module.client.function(name=name, memory_mb=128, timeout_s=20)(module.fails)
+    changed = module.client.function(name=name, memory_mb=128, timeout_s=50)(module.fails)
     assert changed.deploy() is True
     after = module.client.get_action(name, code=False)
     assert after["version"] != before["version"]

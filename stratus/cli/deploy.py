@@ -8,7 +8,7 @@ import typer
 from stratus.cli import output as out
 from stratus.client import Client
 from stratus.client.errors import NotFoundError
-from stratus.client.manifest import Change, desired_body, load_manifest, plan
+from stratus.client.manifest import Change, Manifest, desired_body, load_manifest, plan, plan_route
 
 MANIFEST = typer.Argument(..., help="The manifest (YAML), e.g. stratus.yaml.")
 COLOURS = {"created": "green", "updated": "yellow", "unchanged": "dim", "deleted": "red", "absent": "dim"}
@@ -19,18 +19,18 @@ def deploy(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
     as_json: bool = out.JSON_OPTION,
 ) -> None:
-    """Create or update the manifest's actions; unchanged ones are left alone."""
-    changes: list[Change] = []
+    """Create or update the manifest's actions, then its routes; unchanged ones are left alone."""
+    rows: list[tuple[str, Change]] = []
     with out.client() as client:
         spec = load_manifest(manifest)
-        wanted = {
-            name: desired_body(action, manifest.parent) for name, action in spec.actions.items()
-        }  # all valid first
+        # every action is read and checked before the first one is written
+        wanted = {name: desired_body(action, manifest.parent) for name, action in spec.actions.items()}
         with out.errors.status("deploying…") as progress:
             for name, desired in wanted.items():
                 progress.update(f"deploying {name}…")
-                changes.append(_apply(client, name, desired, dry_run))
-    _report([(c.name, c.verdict, ", ".join(c.reasons)) for c in changes], as_json, dry_run)
+                rows.append(("action", _apply(client, name, desired, dry_run)))
+            rows += [("route", change) for change in _apply_routes(client, spec, dry_run)]
+    _report([(kind, c.name, c.verdict, ", ".join(c.reasons)) for kind, c in rows], as_json, dry_run)
 
 
 def _apply(client: Client, name: str, desired: dict[str, Any], dry_run: bool) -> Change:
@@ -44,28 +44,47 @@ def _apply(client: Client, name: str, desired: dict[str, Any], dry_run: bool) ->
     return change
 
 
+def _apply_routes(client: Client, spec: Manifest, dry_run: bool) -> list[Change]:
+    changes = []
+    for route in spec.routes:
+        change = plan_route(route, client.list_routes(base_path=route.basePath))
+        if change.verdict != "unchanged" and not dry_run:
+            client.put_route(route.model_dump())
+        changes.append(change)
+    return changes
+
+
 def undeploy(
     manifest: Path = MANIFEST,
     as_json: bool = out.JSON_OPTION,
 ) -> None:
-    """Delete the manifest's actions (those already gone are reported as absent)."""
-    rows: list[tuple[str, str, str]] = []
+    """Delete the manifest's routes and actions (those already gone are reported as absent)."""
+    rows: list[tuple[str, str, str, str]] = []
     with out.client() as client:
-        for name in load_manifest(manifest).actions:
+        spec = load_manifest(manifest)
+        for route in spec.routes:
+            try:
+                client.delete_routes(route.basePath, rel_path=route.relPath, verb=route.verb.upper())
+                rows.append(("route", route.label, "deleted", ""))
+            except NotFoundError:
+                rows.append(("route", route.label, "absent", ""))
+        for name in spec.actions:
             try:
                 client.delete_action(name)
-                rows.append((name, "deleted", ""))
+                rows.append(("action", name, "deleted", ""))
             except NotFoundError:
-                rows.append((name, "absent", ""))
+                rows.append(("action", name, "absent", ""))
     _report(rows, as_json, dry_run=False)
 
 
-def _report(rows: list[tuple[str, str, str]], as_json: bool, dry_run: bool) -> None:
+def _report(rows: list[tuple[str, str, str, str]], as_json: bool, dry_run: bool) -> None:
     if as_json:
-        out.print_json([{"name": n, "change": v, "fields": f.split(", ") if f else []} for n, v, f in rows])
+        out.print_json(
+            [{"kind": k, "name": n, "change": v, "fields": f.split(", ") if f else []} for k, n, v, f in rows]
+        )
         return
-    for name, verdict, fields in rows:
+    for kind, name, verdict, fields in rows:
         detail = f" ({fields})" if fields else ""
-        out.console.print(f"[{COLOURS[verdict]}]{verdict:<9}[/] action {name}{detail}")
+        out.console.print(f"[{COLOURS[verdict]}]{verdict:<9}[/] {kind} {name}{detail}", highlight=False)
     if dry_run:
         out.console.print("dry run: nothing was changed")

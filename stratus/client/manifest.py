@@ -10,6 +10,8 @@ actions:
     limits: {memory: 256, timeout: 3000, concurrency: 1, logs: 10}   # unlisted limits get their defaults
     web: true                 # web-export (and final) annotations
     annotations: {description: Says hello}
+routes:                       # API routes to web actions, deployed after the actions
+  - {basePath: /greet, relPath: "/{name}", verb: GET, action: hello}   # responseType: json by default
 ```
 
 Deploying is idempotent: an action whose code, kind, entry, parameters, limits and listed annotations already
@@ -45,10 +47,28 @@ class ActionSpec(BaseModel):
     annotations: dict[str, Any] = Field(default_factory=dict)
 
 
+class RouteSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    basePath: str  # the API's field names, as the manifest's user writes them
+    relPath: str
+    verb: str
+    action: str
+    responseType: str = "json"
+
+    @property
+    def label(self) -> str:
+        return f"{self.verb.upper()} {self.basePath}{self.relPath}"
+
+    def key(self) -> tuple[str, str, str]:
+        return (self.basePath, self.relPath, self.verb.upper())
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     actions: dict[str, ActionSpec] = Field(default_factory=dict)
+    routes: list[RouteSpec] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,15 @@ def plan(name: str, desired: dict[str, Any], existing: dict[str, Any] | None) ->
     wanted = from_key_values(desired.get("annotations"))
     reasons += [f"annotations.{k}" for k, v in wanted.items() if old_notes.get(k) != v]
     return Change(name, "updated" if reasons else "unchanged", tuple(reasons))
+
+
+def plan_route(route: RouteSpec, existing: list[dict[str, Any]]) -> Change:
+    """What putting `route` does, given the routes of its base path as the API lists them."""
+    same = next((r for r in existing if (r["basePath"], r["relPath"], r["verb"]) == route.key()), None)
+    if same is None:
+        return Change(route.label, "created")
+    reasons = tuple(f for f in ("action", "responseType") if same.get(f) != getattr(route, f))
+    return Change(route.label, "updated" if reasons else "unchanged", reasons)
 
 
 def _exec_changes(desired: dict[str, Any], existing: dict[str, Any]) -> list[str]:

@@ -22,6 +22,8 @@ actions:
     annotations: {{description: says hello}}
   {prefix}-zipped:
     code: app
+routes:
+  - {{basePath: /{prefix}, relPath: "/hello/{{to}}", verb: get, action: {prefix}-hello}}
 """
 
 
@@ -53,9 +55,9 @@ def test_deploy_creates_then_leaves_alone_then_updates_then_undeploys(
     folder, prefix = project
     cli = Cli(platform, tmp_path / "config.json")
     manifest = str(folder / "stratus.yaml")
-    hello, zipped = f"{prefix}-hello", f"{prefix}-zipped"
+    hello, zipped, route = f"{prefix}-hello", f"{prefix}-zipped", f"GET /{prefix}/hello/{{to}}"
 
-    assert changes(cli, "deploy", manifest) == {hello: "created", zipped: "created"}
+    assert changes(cli, "deploy", manifest) == {hello: "created", zipped: "created", route: "created"}
     status, action = get(platform, hello)
     assert status == 200
     assert action["parameters"] == [{"key": "greeting", "value": "Hi"}]
@@ -63,8 +65,10 @@ def test_deploy_creates_then_leaves_alone_then_updates_then_undeploys(
     notes = {a["key"]: a["value"] for a in action["annotations"]}
     assert notes["web-export"] is True and notes["description"] == "says hello"
     assert get(platform, zipped)[1]["exec"]["binary"] is True
+    with platform.client() as client:
+        assert client.get(f"/api/guest/{prefix}/hello/bob").json() == {"said": "Hi bob"}
 
-    assert changes(cli, "deploy", manifest) == {hello: "unchanged", zipped: "unchanged"}
+    assert changes(cli, "deploy", manifest) == {hello: "unchanged", zipped: "unchanged", route: "unchanged"}
     assert get(platform, hello)[1]["updated"] == action["updated"]  # nothing was written
 
     (folder / "hello.py").write_text("def main(a):\n    return {'said': 'v2'}\n")
@@ -74,9 +78,11 @@ def test_deploy_creates_then_leaves_alone_then_updates_then_undeploys(
     result = cli("action", "invoke", hello, "-r")
     assert json.loads(result.stdout) == {"said": "v2"}
 
-    assert changes(cli, "undeploy", manifest) == {hello: "deleted", zipped: "deleted"}
+    assert changes(cli, "undeploy", manifest) == {hello: "deleted", zipped: "deleted", route: "deleted"}
     assert get(platform, hello)[0] == 404 and get(platform, zipped)[0] == 404
-    assert changes(cli, "undeploy", manifest) == {hello: "absent", zipped: "absent"}
+    with platform.client() as client:
+        assert client.get("/api/v1/namespaces/_/routes", params={"basePath": f"/{prefix}"}).json() == []
+    assert changes(cli, "undeploy", manifest) == {hello: "absent", zipped: "absent", route: "absent"}
 
 
 def test_dry_run_changes_nothing(platform: Platform, project: tuple[Path, str], tmp_path: Path) -> None:

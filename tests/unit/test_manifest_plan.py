@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from stratus.client.errors import ConfigError
-from stratus.client.manifest import desired_body, load_manifest, plan
+from stratus.client.manifest import desired_body, load_manifest, plan, plan_route
 
 MANIFEST = """
 actions:
@@ -83,3 +83,17 @@ def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text("actions: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_manifest(tmp_path / "m.yaml")
+
+
+def test_routes_are_planned_against_the_listed_ones(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text("routes:\n  - {basePath: /shop, relPath: /items, verb: get, action: list-items}\n")
+    [route] = load_manifest(tmp_path / "m.yaml").routes
+    listed = {"basePath": "/shop", "relPath": "/items", "verb": "GET", "action": "list-items", "responseType": "json"}
+    assert plan_route(route, []).verdict == "created"
+    assert plan_route(route, [listed]).verdict == "unchanged"
+    changed = plan_route(route, [listed | {"action": "other", "responseType": "html"}])
+    assert (changed.name, changed.verdict, changed.reasons) == (
+        "GET /shop/items",
+        "updated",
+        ("action", "responseType"),
+    )

@@ -8,11 +8,25 @@ import typer
 
 from stratus.cli import output as out
 from stratus.cli.pairs import BadPairs, PairCommand, pairs, read_param_file
+from stratus.client import Client
 from stratus.client.action_body import action_body
 from stratus.client.code import KIND, exec_from_path
+from stratus.client.errors import ClientError
 
 app = typer.Typer(help="Create, inspect and invoke actions (functions).", no_args_is_help=True)
 
+
+def complete_action_name(incomplete: str) -> list[str]:
+    """Shell completion: the configured namespace's action names (nothing when the API is unreachable)."""
+    try:
+        with Client(timeout_s=3) as client:
+            names = [a["name"] for a in client.list_actions(limit=200)]
+    except ClientError:
+        return []
+    return [n for n in names if n.startswith(incomplete)]
+
+
+NAME = typer.Argument(..., help="Action name.", autocompletion=complete_action_name)
 PARAM = typer.Option(None, "--param", "-p", metavar="KEY VALUE", help="A parameter; VALUE is JSON or a string.")
 PARAM_FILE = typer.Option(None, "--param-file", "-P", help="A JSON object of parameters.")
 ANNOTATION = typer.Option(None, "--annotation", "-a", metavar="KEY VALUE", help="An annotation; VALUE is JSON.")
@@ -64,7 +78,7 @@ def _write(ctx: typer.Context, name: str, code: Path | None, overwrite: bool, op
 @app.command(cls=PairCommand)
 def create(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Action name."),
+    name: str = NAME,
     code: Path = CODE,
     param: list[str] = PARAM,
     param_file: Path = PARAM_FILE,
@@ -86,7 +100,7 @@ def create(
 @app.command(cls=PairCommand)
 def update(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Action name."),
+    name: str = NAME,
     code: Path = NEW_CODE,
     param: list[str] = PARAM,
     param_file: Path = PARAM_FILE,
@@ -107,7 +121,7 @@ def update(
 
 @app.command()
 def get(
-    name: str = typer.Argument(..., help="Action name."),
+    name: str = NAME,
     code: bool = typer.Option(False, "--code", help="Include the code."),
     save: Path = SAVE,
     url: bool = typer.Option(False, "--url", help="Print only the action's web URL (for --web actions)."),
@@ -155,7 +169,7 @@ def list_(
 
 
 @app.command()
-def delete(name: str = typer.Argument(..., help="Action name.")) -> None:
+def delete(name: str = NAME) -> None:
     """Delete an action."""
     with out.client() as client:
         client.delete_action(name)
@@ -165,7 +179,7 @@ def delete(name: str = typer.Argument(..., help="Action name.")) -> None:
 @app.command(cls=PairCommand)
 def invoke(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Action name."),
+    name: str = NAME,
     param: list[str] = PARAM,
     param_file: Path = PARAM_FILE,
     blocking: bool = typer.Option(False, "--blocking", "-b", help="Wait for the activation to finish."),

@@ -205,3 +205,19 @@ def test_web_action_url_and_api_routes(cli: Cli, platform: Platform, tmp_path: P
     assert json.loads(cli("route", "list", "--base-path", base, "--json").stdout) == []
     missing = cli("route", "delete", base)
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
+
+
+def test_shell_completion_offers_action_names(
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stratus.cli.actions import complete_action_name
+
+    name = unique("completed")
+    with platform.client() as client:
+        client.put(f"/api/v1/namespaces/_/actions/{name}", json={"exec": {"kind": "python:3.11", "code": HELLO}})
+    monkeypatch.setenv("STRATUS_APIHOST", platform.url)
+    monkeypatch.setenv("STRATUS_AUTH", platform.key)
+    monkeypatch.setenv("STRATUS_CONFIG_FILE", str(tmp_path / "config.json"))
+    assert complete_action_name(name[:-2]) == [name]
+    monkeypatch.setenv("STRATUS_APIHOST", "127.0.0.1:9")  # nothing listens: completion stays quiet
+    assert complete_action_name("x") == []

@@ -11,8 +11,10 @@ from uuid import uuid4
 
 import pytest
 
+from stratus.cli.actions import complete_action_name
 from tests.e2e.cli_runner import Cli
 from tests.e2e.conftest import Platform
+from tests.e2e.test_invoke import wait_record
 
 pytestmark = pytest.mark.docker
 
@@ -118,8 +120,6 @@ def test_non_blocking_invoke_then_the_activation_commands(cli: Cli, platform: Pl
     activation_id = invoked.stdout.split()[-1]
     assert len(activation_id) == 32
     with platform.client() as client:  # wait for the record through the API, not the CLI
-        from tests.e2e.test_invoke import wait_record
-
         record = wait_record(client, activation_id)
     assert record["response"]["result"] == {"greeting": "Hello file!", "n": 2}
     got = cli("activation", "get", activation_id)
@@ -210,8 +210,6 @@ def test_web_action_url_and_api_routes(cli: Cli, platform: Platform, tmp_path: P
 def test_shell_completion_offers_action_names(
     platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stratus.cli.actions import complete_action_name
-
     name = unique("completed")
     with platform.client() as client:
         client.put(f"/api/v1/namespaces/_/actions/{name}", json={"exec": {"kind": "python:3.11", "code": HELLO}})

@@ -52,6 +52,11 @@ class Choice:
     forced: bool  # nobody had room: booked over capacity on the least-loaded invoker
 
 
+def shard_key(namespace: str, fqn: str) -> str:
+    """What an action's home is hashed from: the invoking namespace and the action's full name."""
+    return f"{namespace}|{fqn}"
+
+
 def step_sizes(n: int) -> list[int]:
     """Steps in 1..n co-prime with n and pairwise co-prime with each other (OpenWhisk): 10 -> [1, 3, 7]."""
     steps: list[int] = []

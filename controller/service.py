@@ -13,7 +13,7 @@ import time
 from controller.records import internal_error
 from controller.recovery import Recovery
 from controller.registry import Registry
-from controller.scheduler import Choice, InvokerState, choose_invoker
+from controller.scheduler import Choice, InvokerState, choose_invoker, shard_key
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
 from stratus.consumer import ConsumerSpec, run_consumer
@@ -144,9 +144,8 @@ class Controller:
                 InvokerState(beat.invoker_id, healthy, beat.user_memory_mb, b.memory_mb, b.action_in_flight)
                 for (beat, healthy), b in zip(ring, booked, strict=True)
             ]
-            choice = choose_invoker(
-                f"{invocation.namespace}/{action.fqn}", action.limits.memory, action.limits.concurrency, states
-            )
+            key_of_home = shard_key(invocation.namespace, action.fqn)
+            choice = choose_invoker(key_of_home, action.limits.memory, action.limits.concurrency, states)
             if choice is None:
                 return None
             capacity = self.registry.beats[choice.invoker_id].user_memory_mb

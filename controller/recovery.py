@@ -7,7 +7,9 @@ Every round, for each invoker that is offline (no heartbeat for the TTL, or drai
   wins each) and, once past their deadline (dispatch time + action timeout + `dead_invoker_grace_s`),
   end with a `whisk internal error` record and an answer to a blocking caller. They are not run
   again: the action may have run already (OpenWhisk's at-most-once for running activations).
-An invoker offline for `forget_invoker_s` with nothing left on its stream leaves the registry.
+The same happens to the stream of an invoker whose heartbeat entry vanished (it shut down: a
+Dispatch may have arrived after it stopped reading). An invoker offline for `forget_invoker_s` with
+nothing left on its stream leaves the registry.
 
 Caveat: if the invoker comes back before the deadline, the entries a controller already claimed still
 end as `whisk internal error` (the invoker re-runs only the entries still pending at its own name).
@@ -76,9 +78,11 @@ class Recovery:
     async def round(self) -> None:
         now = int(time.time() * 1000)
         registry = self._controller.registry
-        offline = registry.offline(now)
+        offline = registry.offline(now) + registry.gone()
         for invoker_id in offline:
             await self._take_over(invoker_id)
+            if invoker_id not in registry.beats and invoker_id not in self._held:
+                registry.seen.discard(invoker_id)  # its stream is clear
         for invoker_id in sorted(self._held - set(offline)):
             await self._expire(invoker_id, await self._bus.pending(*self._where(invoker_id), count=BATCH))
         for invoker_id in registry.forgotten(now):

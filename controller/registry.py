@@ -12,9 +12,15 @@ class Registry:
     heartbeat_ttl_ms: int
     forget_after_ms: int = 600_000  # an invoker offline this long leaves the ring (scaled-down replicas)
     beats: dict[InvokerId, Heartbeat] = field(default_factory=dict)
+    seen: set[InvokerId] = field(default_factory=set)  # every invoker met since start, until its stream is clear
 
     def update(self, beats: list[Heartbeat]) -> None:
         self.beats = {b.invoker_id: b for b in beats}
+        self.seen |= self.beats.keys()
+
+    def gone(self) -> list[InvokerId]:
+        """Seen, but without a heartbeat entry any more (it shut down, or was forgotten)."""
+        return sorted(self.seen - self.beats.keys())
 
     def health(self, now_ms: int) -> dict[InvokerId, InvokerHealth]:
         return {i: health_of(b, now_ms, self.heartbeat_ttl_ms) for i, b in sorted(self.beats.items())}

@@ -273,3 +273,28 @@ async def test_throttles_count_per_minute_and_in_flight(ledger: RedisLedger) -> 
     assert [await admit(n, per_minute=3) for n in range(3)] == [None] * 3
     refused = await admit(3, per_minute=3)
     assert (refused.throttle, refused.count, refused.allowed) == ("per-minute", 4, 3)
+
+
+async def test_a_dispatch_left_on_the_stream_of_an_invoker_that_shut_down_is_rerouted(
+    bus: RedisStreamBus, ledger: RedisLedger, activations: ActivationStore
+) -> None:
+    leaving = InvokerId("i-leaving")
+    await bus.ensure_group(invoker_stream(leaving), INVOKERS_GROUP)
+    controller = Controller(settings(), bus, activations, ledger)
+    async with beating(bus, ("i-live", 2048)), running(controller):
+        await beat(bus, leaving)
+        await controller.refresh()
+        await bus.remove_heartbeat(leaving)  # a clean shutdown removes its heartbeat entry...
+        late = invocation()  # ...but a Dispatch was on its way
+        dispatch = Dispatch(invocation=late, invoker_id=leaving, controller_id=controller.controller_id)
+        await bus.publish(invoker_stream(leaving), dispatch.to_fields())
+
+        async def rerouted() -> bool:
+            return [d.invocation.activation_id for d in await dispatched(bus, "i-live")] == [late.activation_id]
+
+        await eventually(rerouted)
+        await eventually(lambda: _forgotten(controller, leaving))
+
+
+async def _forgotten(controller: Controller, invoker_id: InvokerId) -> bool:
+    return invoker_id not in controller.registry.seen

@@ -79,8 +79,9 @@ async def put_route(request: Request, who: OwnNamespace, b: BackendsDep) -> dict
 async def list_routes(
     request: Request, who: OwnNamespace, b: BackendsDep, basePath: str | None = None
 ) -> list[dict[str, Any]]:
+    base_path = check_path(basePath, "basePath", max_length=ROUTE_BASE_PATH_MAX, templates=False) if basePath else None
     found = await b.entities.list_routes(who.name)
-    return [r.to_api() | {"url": route_url(request, r)} for r in found if basePath in (None, r.base_path)]
+    return [r.to_api() | {"url": route_url(request, r)} for r in found if base_path in (None, r.base_path)]
 
 
 @router.delete("")
@@ -93,8 +94,10 @@ async def delete_routes(
     verb: str | None = None,
 ) -> list[dict[str, Any]]:
     """Delete the base path's routes, or only those of one relative path and/or verb; 404 when none."""
-    deleted = await b.entities.delete_routes(who.name, basePath, relPath, check_verb(verb) if verb else None)
+    base_path = check_path(basePath, "basePath", max_length=ROUTE_BASE_PATH_MAX, templates=False)
+    rel_path = check_path(relPath, "relPath", max_length=ROUTE_REL_PATH_MAX, templates=True) if relPath else None
+    deleted = await b.entities.delete_routes(who.name, base_path, rel_path, check_verb(verb) if verb else None)
     invalidate(request, who.name)
     if not deleted:
-        raise NotFound("route", f"{who.name}{basePath}{relPath or ''}")
+        raise NotFound("route", f"{who.name}{base_path}{rel_path or ''}")
     return [r.to_api() for r in deleted]

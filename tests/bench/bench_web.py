@@ -60,7 +60,8 @@ async def one(client: httpx.AsyncClient, url: str) -> float | str:
         return type(exc).__name__
     elapsed = (time.perf_counter() - started) * 1000
     if answer.status_code != 200 or answer.json() != EXPECTED:
-        return f"{answer.status_code} {answer.text[:120]}"
+        body = answer.json() if answer.headers.get("content-type") == "application/json" else answer.text
+        return f"{answer.status_code} {body.get('error', body) if isinstance(body, dict) else body}"[:160]
     return elapsed
 
 

@@ -8,7 +8,7 @@ import typer
 from stratus.cli import output as out
 from stratus.client import Client
 from stratus.client.errors import NotFoundError
-from stratus.client.manifest import Change, Manifest, desired_body, load_manifest, plan, plan_route
+from stratus.client.manifest import Change, Manifest, desired_body, load_manifest, plan, plan_route, put_body
 
 MANIFEST = typer.Argument(..., help="The manifest (YAML), e.g. stratus.yaml.")
 COLOURS = {"created": "green", "updated": "yellow", "unchanged": "dim", "deleted": "red", "absent": "dim"}
@@ -40,7 +40,7 @@ def _apply(client: Client, name: str, desired: dict[str, Any], dry_run: bool) ->
         existing = None
     change = plan(name, desired, existing)
     if change.verdict != "unchanged" and not dry_run:
-        client.put_action(name, desired, overwrite=True)
+        client.put_action(name, put_body(desired, change), overwrite=True)
     return change
 
 

@@ -15,7 +15,8 @@ routes:                       # API routes to web actions, deployed after the ac
 ```
 
 Deploying is idempotent: an action whose code, kind, entry, parameters, limits and listed annotations already
-match is left alone ("unchanged"). Annotations removed from the manifest are not removed from the action.
+match is left alone ("unchanged"). The keys of the annotations a manifest set are kept in the action's
+`stratus-manifest-annotations` annotation, so an annotation later dropped from the manifest is removed.
 """
 
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from stratus.client.errors import ConfigError
 
 Verdict = Literal["created", "updated", "unchanged"]
 DEFAULT_LIMITS = {b.field: b.default for b in L.ACTION_BOUNDS}
+MANAGED = "stratus-manifest-annotations"
 
 
 class ActionSpec(BaseModel):
@@ -76,6 +78,7 @@ class Change:
     name: str
     verdict: Verdict
     reasons: tuple[str, ...] = ()
+    removed_annotations: tuple[str, ...] = ()  # what the manifest set before and no longer lists
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -97,13 +100,16 @@ def desired_body(spec: ActionSpec, base_dir: Path) -> dict[str, Any]:
     unknown = sorted(set(spec.limits) - set(DEFAULT_LIMITS))
     if unknown:
         raise ConfigError(f"unknown limits {unknown}; known: {', '.join(DEFAULT_LIMITS)}")
-    return action_body(
+    body = action_body(
         exec_=exec_from_path(base_dir / spec.code, kind=spec.kind, main=spec.main),
         params=spec.params,
         limits=DEFAULT_LIMITS | spec.limits,
         annotations=spec.annotations,
         web=spec.web,
     )
+    managed = sorted(from_key_values(body.get("annotations")))
+    body["annotations"] = [*body.get("annotations", []), {"key": MANAGED, "value": managed}]
+    return body
 
 
 def plan(name: str, desired: dict[str, Any], existing: dict[str, Any] | None) -> Change:
@@ -117,8 +123,15 @@ def plan(name: str, desired: dict[str, Any], existing: dict[str, Any] | None) ->
     reasons += [f"limits.{k}" for k, v in desired.get("limits", {}).items() if old_limits.get(k) != v]
     old_notes = from_key_values(existing.get("annotations"))
     wanted = from_key_values(desired.get("annotations"))
-    reasons += [f"annotations.{k}" for k, v in wanted.items() if old_notes.get(k) != v]
-    return Change(name, "updated" if reasons else "unchanged", tuple(reasons))
+    reasons += [f"annotations.{k}" for k, v in wanted.items() if k != MANAGED and old_notes.get(k) != v]
+    removed = tuple(k for k in old_notes.get(MANAGED) or [] if k in old_notes and k not in wanted)
+    reasons += [f"annotations.{k} (removed)" for k in removed]
+    return Change(name, "updated" if reasons else "unchanged", tuple(reasons), removed)
+
+
+def put_body(desired: dict[str, Any], change: Change) -> dict[str, Any]:
+    """The PUT that carries out `change`: the desired action, minus the annotations the manifest dropped."""
+    return desired | {"delAnnotations": list(change.removed_annotations)} if change.removed_annotations else desired
 
 
 def plan_route(route: RouteSpec, existing: list[dict[str, Any]]) -> Change:

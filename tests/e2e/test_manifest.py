@@ -72,8 +72,12 @@ def test_deploy_creates_then_leaves_alone_then_updates_then_undeploys(
     assert get(platform, hello)[1]["updated"] == action["updated"]  # nothing was written
 
     (folder / "hello.py").write_text("def main(a):\n    return {'said': 'v2'}\n")
+    text = (folder / "stratus.yaml").read_text()
+    (folder / "stratus.yaml").write_text(text.replace("    annotations: {description: says hello}\n", ""))
     shown = cli("deploy", manifest)
-    assert shown.exit_code == 0 and f"updated   action {hello} (code)" in shown.stdout
+    assert shown.exit_code == 0, shown.output
+    assert f"updated   action {hello} (code, annotations.description (removed))" in shown.stdout
+    assert "description" not in {a["key"] for a in get(platform, hello)[1]["annotations"]}
     assert f"unchanged action {zipped}" in shown.stdout
     result = cli("action", "invoke", hello, "-r")
     assert json.loads(result.stdout) == {"said": "v2"}

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from stratus.client.errors import ConfigError
-from stratus.client.manifest import desired_body, load_manifest, plan, plan_route
+from stratus.client.manifest import desired_body, load_manifest, plan, plan_route, put_body
 
 MANIFEST = """
 actions:
@@ -97,3 +97,14 @@ def test_routes_are_planned_against_the_listed_ones(tmp_path: Path) -> None:
         "updated",
         ("action", "responseType"),
     )
+
+
+def test_an_annotation_dropped_from_the_manifest_is_removed(project: Path) -> None:
+    before = desired_body(load_manifest(project / "stratus.yaml").actions["hello"], project)
+    (project / "stratus.yaml").write_text(MANIFEST.replace("    annotations: {description: says hello}\n", ""))
+    after = desired_body(load_manifest(project / "stratus.yaml").actions["hello"], project)
+    existing = stored(before, annotations=[*before["annotations"], {"key": "by-hand", "value": 1}])
+    change = plan("hello", after, existing)
+    assert (change.verdict, change.reasons) == ("updated", ("annotations.description (removed)",))
+    assert put_body(after, change)["delAnnotations"] == ["description"]  # by-hand was never the manifest's
+    assert "delAnnotations" not in put_body(before, plan("hello", before, stored(before)))

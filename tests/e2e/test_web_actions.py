@@ -118,6 +118,8 @@ def test_errors_follow_openwhisk(platform: Platform, echo: str) -> None:
         reserved = web.get(f"/api/v1/web/guest/default/{echo}.json?__ow_method=put")
         missing = web.get(f"/api/v1/web/guest/default/{echo}.json/nothing")
         other_package = web.get(f"/api/v1/web/guest/pkg/{echo}.json")
+        too_large = web.post(f"/api/v1/web/guest/default/{echo}.json", content=b"x" * (1024 * 1024 + 1))
+        head = web.head(f"/api/v1/web/guest/default/{echo}.http")
     assert teapot.status_code == 418 and teapot.text == "short and stout"  # an application error's own response
     assert raised.status_code == 400 and set(raised.json()) == {"error", "code"}  # "bad input" is no HTTP response
     assert exited.status_code == 400 and "error processing" in exited.json()["error"]
@@ -126,6 +128,8 @@ def test_errors_follow_openwhisk(platform: Platform, echo: str) -> None:
     assert reserved.status_code == 400 and "__ow_method" in reserved.json()["error"]
     assert missing.status_code == 404
     assert other_package.status_code == 404
+    assert too_large.status_code == 413
+    assert head.status_code == 200 and head.content == b"" and head.headers["x-echo"] == "yes"
 
 
 def test_an_action_without_web_export_is_not_found(platform: Platform) -> None:

@@ -6,11 +6,12 @@ from typing import Any
 import pytest
 
 from gateway.web_cors import WEB_ACTION_CORS, cors_headers, sets_own_cors
+from gateway.web_invoke import WebTarget, answer_of
 from gateway.web_request import WebRequest, split_action_segment, web_params
 from gateway.web_response import WebAnswer, shape
 from stratus.errors import BadRequest, NotFound
-from stratus.models import Cors, KeyValue
-from tests.factories import make_action
+from stratus.models import ActivationResponse, Cors, KeyValue
+from tests.factories import make_action, make_activation
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00binary"
 
@@ -206,3 +207,14 @@ def test_web_and_route_paths_set_their_own_cors() -> None:
     assert sets_own_cors("/api/guest/shop/items")
     assert not sets_own_cors("/api/v1/namespaces/_/actions")
     assert not sets_own_cors("/api/v1")
+
+
+def test_an_application_errors_value_is_the_response_and_other_failures_are_400() -> None:
+    target = WebTarget(namespace="ns", package="default", action="a", extension="http", extra_path="")
+    teapot = ActivationResponse(status="application error", result={"error": {"statusCode": 418, "body": "tea"}})
+    answer = answer_of(make_activation(response=teapot), target)
+    assert answer.status == 418 and answer.body == b"tea"
+    for status in ("action developer error", "whisk internal error"):
+        failed = make_activation(response=ActivationResponse(status=status, result={"error": "boom"}))
+        with pytest.raises(BadRequest, match="error processing"):
+            answer_of(failed, target)

@@ -185,13 +185,16 @@ def invoke(
     blocking: bool = typer.Option(False, "--blocking", "-b", help="Wait for the activation to finish."),
     result: bool = typer.Option(False, "--result", "-r", help="Print only the result (implies --blocking)."),
     wait: int = typer.Option(None, "--wait-ms", help="How long a blocking call waits (1-60000 ms)."),
+    as_json: bool = out.JSON_OPTION,
 ) -> None:
     """Invoke an action: prints the activation id, or (blocking) the record or result."""
     params = _params(ctx, param_file) or {}
     blocking = blocking or result
     with out.client() as client:
         answer = client.invoke(name, params, blocking=blocking, result=result, timeout_ms=wait)
-    if not blocking:
+    if as_json:
+        out.print_json(answer)
+    elif not blocking:
         out.console.print(f"ok: invoked {name}, activation id {answer['activationId']}")
     elif isinstance(answer, dict) and set(answer) == {"activationId"} and not result:
         out.console.print(f"still running: activation id {answer['activationId']}; see `stratus activation get`")

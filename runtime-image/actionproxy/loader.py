@@ -4,7 +4,9 @@
 `virtualenv/` whose site-packages hold the action's dependencies. Either way the code is written to a
 fresh directory under the temp dir (the container's root file system is read-only), that directory goes
 on sys.path so modules shipped beside `__main__.py` import, and `__main__.py` is imported under the
-private name `main__`, so its `if __name__ == "__main__":` block does not run.
+private name `main__`, so its `if __name__ == "__main__":` block does not run. An entry point that is an
+ASGI or WSGI app is wrapped by actionproxy.webapp; compiled modules in the zip load through
+actionproxy.extensions (the temp dir is mounted noexec).
 """
 
 import base64

@@ -6,7 +6,7 @@ Not part of the test run.
   invoker's stream (what the controller adds to every activation), and `Controller.place` alone
   (books snapshot + choice + atomic reservation).
 - throughput: the compose stack (offline images), C concurrent blocking callers of actions that sleep
-  S seconds in 256 MB, user memory 1024 MB per invoker; completed activations per second with 1
+  S seconds in 128 MB, user memory 1024 MB per invoker; completed activations per second with 1
   invoker, then scaled to 3, and the ratio.
 
     python tests/bench/bench_cluster.py [--only scheduling|throughput] [--n 500] [--calls 120]
@@ -125,7 +125,7 @@ def throughput(stack: Stack, client: httpx.Client, names: list[str], calls: int,
         return answer.status_code
 
     with ThreadPoolExecutor(callers) as pool:
-        list(pool.map(one, range(callers * 2)))  # warm-up: containers started
+        list(pool.map(one, range(callers * 3)))  # warm-up: containers started
         started = time.perf_counter()
         codes = list(pool.map(one, range(calls)))
         elapsed = time.perf_counter() - started
@@ -137,11 +137,12 @@ def throughput(stack: Stack, client: httpx.Client, names: list[str], calls: int,
 def cluster(calls: int, callers: int, sleep_s: float) -> None:
     from tests.e2e.test_compose_cluster import guest_client
 
-    settings = {"STRATUS_USER_MEMORY_MB": "1024", "STRATUS_HEARTBEAT_TTL_S": "3"}
+    # no stem cells: the 1024 MB hold 8 containers of 128 MB, warm for the 3 actions (no eviction churn)
+    settings = {"STRATUS_USER_MEMORY_MB": "1024", "STRATUS_HEARTBEAT_TTL_S": "3", "STRATUS_STEM_CELLS": "[]"}
     with compose_stack(invokers=1, **settings) as stack:
         client = guest_client(stack)
-        action = {"exec": {"kind": "python:3.11", "code": SLEEPY}, "limits": {"timeout": 30000, "memory": 256}}
-        names = [f"bench-{uuid4().hex[:6]}" for _ in range(6)]
+        action = {"exec": {"kind": "python:3.11", "code": SLEEPY}, "limits": {"timeout": 30000, "memory": 128}}
+        names = [f"bench-{uuid4().hex[:6]}" for _ in range(3)]
         for name in names:
             client.put(f"/actions/{name}", json=action).raise_for_status()
         stack.wait_healthy_invokers(1)
@@ -149,8 +150,8 @@ def cluster(calls: int, callers: int, sleep_s: float) -> None:
         stack.scale_invokers(3)
         stack.wait_healthy_invokers(3)
         three = throughput(stack, client, names, calls, callers, sleep_s)
-    print(f"\nThroughput, compose stack, {callers} blocking callers, actions sleeping {sleep_s} s in 256 MB,")
-    print(f"1024 MB per invoker, {calls} calls per run ({platform.node()}, {os.cpu_count()} cores):")
+    print(f"\nThroughput, compose stack, {callers} blocking callers, 3 actions sleeping {sleep_s} s in 128 MB,")
+    print(f"1024 MB per invoker (8 slots), {calls} calls per run ({platform.node()}, {os.cpu_count()} cores):")
     print(f"  1 invoker   {one:7.2f} activations/s")
     print(f"  3 invokers  {three:7.2f} activations/s")
     print(f"  ratio       {three / one:7.2f}x")

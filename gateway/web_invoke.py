@@ -105,7 +105,8 @@ async def serve(request: Request, b: Backends, target: WebTarget) -> Response:
     origin_headers = _cors(request, cors)
     if request.method == "OPTIONS" and cors is not None:
         return _respond(WebAnswer(200, [], b""), origin_headers)
-    user = await _check_auth(request, b, owner, action)
+    # OPTIONS reaches the action only with custom options, and then without auth, as in OpenWhisk
+    user = None if request.method == "OPTIONS" else await _check_auth(request, b, owner, action)
     web_request = await _web_request(request, target, user)
     params = web_params(action, web_request, raw=truthy(action.annotation("raw-http")))
     activation_id, record = await invoke_blocking(b, owner, action, params, wait_s=b.settings.blocking_wait_s)

@@ -163,17 +163,23 @@ def test_raw_http_passes_query_and_body_unparsed(platform: Platform) -> None:
 
 def test_require_whisk_auth_with_a_secret_and_with_the_owners_key(platform: Platform) -> None:
     with platform.client() as client:
-        secret = deploy(client, SECRET, {"web-export": True, "require-whisk-auth": "s3cret"})
+        secret = deploy(
+            client, SECRET, {"web-export": True, "require-whisk-auth": "s3cret", "web-custom-options": True}
+        )
         own = deploy(client, SECRET, {"web-export": True, "require-whisk-auth": True})
     uuid, _, key = platform.key.partition(":")
     with anonymous(platform) as web:
         no_secret = web.get(f"/api/v1/web/guest/default/{secret}.json")
         wrong_secret = web.get(f"/api/v1/web/guest/default/{secret}.json", headers={"X-Require-Whisk-Auth": "x"})
         good_secret = web.get(f"/api/v1/web/guest/default/{secret}.http", headers={"X-Require-Whisk-Auth": "s3cret"})
+        custom_options = web.options(f"/api/v1/web/guest/default/{secret}.http")  # runs the action, no secret needed
         no_key = web.get(f"/api/v1/web/guest/default/{own}.http")
         with_key = web.get(f"/api/v1/web/guest/default/{own}.http", auth=(uuid, key))
     assert no_secret.status_code == 401 and wrong_secret.status_code == 401
     assert good_secret.status_code == 200 and good_secret.json() == {"user": None, "ok": True}
+    assert "access-control-allow-origin" not in good_secret.headers  # web-custom-options: no automatic CORS
+    assert custom_options.status_code == 200 and custom_options.json() == {"user": None, "ok": True}
+    assert "x-openwhisk-activation-id" in custom_options.headers
     assert no_key.status_code == 401
     assert with_key.status_code == 200 and with_key.json() == {"user": "guest", "ok": True}
 

@@ -28,6 +28,7 @@ import docker
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from stratus.config import StemCells
+from stratus.models import Action
 from tests.invoker_harness import Harness
 
 NOOP = "def main(args):\n    return {'ok': True}\n"
@@ -75,6 +76,19 @@ async def bare_docker_run(engine: docker.DockerClient, harness: Harness, session
     return (time.perf_counter() - started) * 1000
 
 
+def cpu_ns(container: docker.models.containers.Container) -> int:
+    return int(container.stats(stream=False)["cpu_stats"]["cpu_usage"]["total_usage"])
+
+
+async def idle_cpu_ms_per_minute(harness: Harness, action: Action, seconds: float = 10.0) -> float:
+    """CPU the warm, idle, running container of `action` burns: what pausing it would save."""
+    [container] = harness.containers(action)
+    before = await asyncio.to_thread(cpu_ns, container)
+    await asyncio.sleep(seconds)
+    after = await asyncio.to_thread(cpu_ns, container)
+    return (after - before) / 1e6 * 60 / seconds
+
+
 def remove_all(harness: Harness) -> None:
     for container in harness.containers():
         container.remove(force=True)
@@ -85,7 +99,7 @@ async def bench(samples: int, warm_n: int) -> dict[str, list[float]]:
     cells = [StemCells(kind="python:3.11", count=1, memory_mb=MEMORY)]
     harness = Harness(engine, user_memory_mb=4096, stem_cells=cells)
     await harness.driver.ensure_network(harness.settings.network)
-    results: dict[str, list[float]] = {"bare": [], "cold": [], "prewarm": [], "warm": [], "resume": []}
+    results: dict[str, list[float]] = {"bare": [], "cold": [], "prewarm": [], "warm": [], "resume": [], "idle_cpu": []}
     async with aiohttp.ClientSession() as session:
         try:
             await harness.run(harness.action(NOOP, memory=MEMORY))  # warm-up: image in page cache, first start
@@ -104,6 +118,7 @@ async def bench(samples: int, warm_n: int) -> dict[str, list[float]]:
                 harness.pool.drain()
             action = harness.action(NOOP, memory=MEMORY)
             await harness.run(action)
+            results["idle_cpu"].append(await idle_cpu_ms_per_minute(harness, action))
             for n in range(warm_n):
                 results["warm"].append(await timed(lambda: harness.run(action)))
                 if n % max(1, warm_n // samples) == 0:  # a pause/resume sample every so often
@@ -129,6 +144,7 @@ def main() -> None:
         f"  kernel {platform.release()}  docker {version}  cgroup v{cgroup}  bridge network  {MEMORY} MB no-op"
     )
     results = asyncio.run(bench(args.samples, args.warm))
+    idle_cpu = results.pop("idle_cpu")[0]
     stats = {name: percentiles(samples) for name, samples in results.items()}
     print(f"{'start (ms, Runner.run end to end)':<44}{'n':>5}{'p50':>10}{'p90':>10}{'p99':>10}{'max':>10}")
     labels = {
@@ -143,6 +159,7 @@ def main() -> None:
         print(f"{label:<44}{len(results[name]):>5}{s['p50']:>10.2f}{s['p90']:>10.2f}{s['p99']:>10.2f}{s['max']:>10.2f}")
     print(f"{'unpause cost (resume - warm, p50)':<44}{'':>5}{stats['resume']['p50'] - stats['warm']['p50']:>10.2f}")
     print(f"{'ratio cold / bare docker run (p50)':<44}{'':>5}{stats['cold']['p50'] / stats['bare']['p50']:>10.2f}")
+    print(f"{'CPU of an idle running container (ms/min)':<44}{'':>5}{idle_cpu:>10.2f}")
     print(f"{'ratio prewarm / cold (p50)':<44}{'':>5}{stats['prewarm']['p50'] / stats['cold']['p50']:>10.2f}")
 
 

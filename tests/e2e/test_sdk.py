@@ -71,7 +71,7 @@ def test_errors_are_typed_and_carry_what_the_api_said(client: Client, platform: 
     with pytest.raises(ActivationFailed) as failed:
         client.invoke(name, blocking=True)
     assert failed.value.status == 502 and failed.value.result == {"error": "it broke"}
-    record = client.get_activation(failed.value.activation_id or "")
+    record = client.wait_activation(failed.value.activation_id or "")  # written just after the reply
     assert record["response"]["status"] == "application error"
     with pytest.raises(AuthenticationError), Client(platform.url, platform.key.split(":")[0] + ":wrong") as wrong:
         wrong.namespaces()
@@ -173,7 +173,7 @@ def test_a_raising_function_raises_with_its_activation(remote: tuple[ModuleType,
     error = raised.value
     assert (error.remote_type, error.message) == ("ValueError", "bad 7")
     assert 'raise ValueError(f"bad {x}")' in error.remote_traceback
-    record = module.client.get_activation(error.activation_id or "")
+    record = module.client.wait_activation(error.activation_id or "")  # written just after the reply
     assert record["response"]["status"] == "application error"
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import httpx
+import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -119,6 +120,15 @@ async def scheduling(n: int) -> None:
     print(f"  Controller.place (snapshot+choose+reserve)   {percentiles(placing)}")
 
 
+def dispatches(stack: Stack) -> dict[str, int]:
+    """Dispatches ever sent to each invoker (the length of its stream)."""
+    raw = redis.Redis.from_url(stack.redis_url)
+    try:
+        return {row["invoker"]: int(raw.xlen(f"stratus:invoker:{row['invoker']}")) for row in stack.admin("invokers")}
+    finally:
+        raw.close()
+
+
 def throughput(stack: Stack, client: httpx.Client, names: list[str], calls: int, callers: int, sleep_s: float) -> float:
     def one(n: int) -> int:
         answer = client.post(f"/actions/{names[n % len(names)]}", params={"blocking": "true"}, json={"sleep": sleep_s})
@@ -126,9 +136,12 @@ def throughput(stack: Stack, client: httpx.Client, names: list[str], calls: int,
 
     with ThreadPoolExecutor(callers) as pool:
         list(pool.map(one, range(callers * 3)))  # warm-up: containers started
+        before = dispatches(stack)
         started = time.perf_counter()
         codes = list(pool.map(one, range(calls)))
         elapsed = time.perf_counter() - started
+    after = dispatches(stack)
+    print(f"  activations per invoker: {sorted(after[i] - before.get(i, 0) for i in after)}")
     if set(codes) != {200}:
         print(f"  (not all 200: {sorted(set(codes))})")
     return calls / elapsed

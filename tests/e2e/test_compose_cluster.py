@@ -23,7 +23,7 @@ from stratus.namespaces import create_namespace
 from stratus.stores.entities import SqlEntityStore
 from tests.compose_stack import Stack, compose_command, compose_stack
 
-pytestmark = [pytest.mark.compose, pytest.mark.docker]
+pytestmark = [pytest.mark.compose, pytest.mark.docker, pytest.mark.timeout(1200)]  # a first build of every image
 
 # what a killed invoker's activations may end as: run elsewhere (rerouted), or failed once their deadline
 # passed (it was running them), or timed out cold-starting on a loaded machine

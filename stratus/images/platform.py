@@ -12,8 +12,10 @@ Run `python -m stratus.images.platform`; it prints the BASE_IMAGE to pass to com
 
 import hashlib
 import logging
+import os
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -56,10 +58,14 @@ def ensure_platform_wheels(say: Progress = quiet, dest: Path = WHEELS) -> Path:
         say("downloading the platform's wheels on the host")
         _pip(["download", "--quiet", "--no-cache-dir", "--dest", str(dest), *PLATFORM_ARGS, *wanted], "pip download")
         marker.write_text(digest)
-    for old in dest.glob("stratus-*.whl"):
-        old.unlink()
     say("building the stratus wheel")
-    _pip(["wheel", "--quiet", "--no-deps", "--wheel-dir", str(dest), str(ROOT)], "building the stratus wheel")
+    with tempfile.TemporaryDirectory(prefix="stratus-wheel-", dir=dest.parent) as tmp:
+        _pip(["wheel", "--quiet", "--no-deps", "--wheel-dir", tmp, str(ROOT)], "building the stratus wheel")
+        [built] = Path(tmp).glob("stratus-*.whl")
+        for stale in dest.glob("stratus-*.whl"):
+            if stale.name != built.name:
+                stale.unlink()
+        os.replace(built, dest / built.name)  # atomic: a build running meanwhile sees one whole wheel
     return dest
 
 

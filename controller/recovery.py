@@ -10,6 +10,9 @@ Every round, for each invoker that is offline (no heartbeat for the TTL, or drai
 The same happens to the stream of an invoker whose heartbeat entry vanished (it shut down: a
 Dispatch may have arrived after it stopped reading). An invoker offline for `forget_invoker_s` with
 nothing left on its stream leaves the registry.
+A reservation on a *healthy* invoker that no completion released long after its deadline (its entry
+failed there and waits for that invoker's restart) is released anyway, as OpenWhisk's forced
+completion does, so that a lost completion never pins slots.
 
 Caveat: if the invoker comes back before the deadline, the entries a controller already claimed still
 end as `whisk internal error` (the invoker re-runs only the entries still pending at its own name).
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 
 ROUND_S = 1.0
 BATCH = 100
+FORCED_RELEASE_MS = 120_000  # past a reservation's deadline (booked + timeout), on a healthy invoker
+SWEEP_EVERY = 10  # rounds
 DIED_MESSAGE = "The invoker running the action stopped; the activation did not complete."
 
 
@@ -63,6 +68,7 @@ class Recovery:
         self._grace_ms = int(settings.dead_invoker_grace_s * 1000)
         self._consumer = f"recovery:{controller.controller_id}"
         self._held: set[InvokerId] = set()  # streams where this controller holds claimed entries
+        self._rounds = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -85,10 +91,26 @@ class Recovery:
                 registry.seen.discard(invoker_id)  # its stream is clear
         for invoker_id in sorted(self._held - set(offline)):
             await self._expire(invoker_id, await self._bus.pending(*self._where(invoker_id), count=BATCH))
+        self._rounds += 1
+        if self._rounds % SWEEP_EVERY == 0:
+            await self.release_overdue(now)
         for invoker_id in registry.forgotten(now):
             if invoker_id not in self._held:
                 await self._bus.remove_heartbeat(invoker_id)
                 log.info("invoker %s forgotten after being offline", invoker_id)
+
+    async def release_overdue(self, now_ms: int) -> None:
+        health = self._controller.registry.health(now_ms)
+        for reservation in await self._ledger.reservations():
+            overdue = now_ms > reservation.deadline_ms + FORCED_RELEASE_MS
+            if overdue and health.get(reservation.invoker_id) == "healthy":
+                log.warning(
+                    "activation %s: no completion from invoker %s long after its deadline; slots released",
+                    reservation.activation_id,
+                    reservation.invoker_id,
+                )
+                if await self._ledger.release(reservation.activation_id) is not None:
+                    await self._ledger.finish(reservation.namespace, reservation.activation_id)
 
     def _where(self, invoker_id: InvokerId) -> tuple[str, str, str]:
         return invoker_stream(invoker_id), INVOKERS_GROUP, self._consumer

@@ -17,7 +17,7 @@ from controller.service import Controller
 from stratus.bus import RedisStreamBus
 from stratus.config import ControllerSettings
 from stratus.ids import ActivationId, InvokerId, new_activation_id
-from stratus.ledger import RedisLedger
+from stratus.ledger import RedisLedger, Reservation
 from stratus.messages import (
     COMPLETIONS,
     INVOCATIONS,
@@ -298,3 +298,22 @@ async def test_a_dispatch_left_on_the_stream_of_an_invoker_that_shut_down_is_rer
 
 async def _forgotten(controller: Controller, invoker_id: InvokerId) -> bool:
     return invoker_id not in controller.registry.seen
+
+
+async def test_slots_a_healthy_invoker_never_released_are_freed_long_after_the_deadline(
+    bus: RedisStreamBus, ledger: RedisLedger, activations: ActivationStore
+) -> None:
+    await beat(bus, "i-live")
+    await beat(bus, "i-gone", age_ms=60_000)
+    controller = Controller(settings(), bus, activations, ledger)
+    await controller.refresh()
+    long_ago = now_ms() - 10 * 60_000
+    for invoker_id, activation_id in (("i-live", "a-stuck"), ("i-gone", "a-dead"), ("i-live", "a-recent")):
+        deadline = long_ago if activation_id != "a-recent" else now_ms()
+        reservation = Reservation(
+            ActivationId(activation_id), InvokerId(invoker_id), "ns|ns/a|r", 256, 1, "ns", deadline
+        )
+        assert await ledger.reserve(reservation, 2048, force=False)
+    await controller.recovery.release_overdue(now_ms())
+    assert sorted(r.activation_id for r in await ledger.reservations()) == ["a-dead", "a-recent"]
+    assert await books(bus, "i-live") == 256  # the dead invoker's is failed with a record, by the takeover

@@ -64,6 +64,9 @@ class ContainerDriver(Protocol):
     async def oom_killed(self, container_id: str) -> bool:
         """Whether the kernel killed the container's process for exceeding its memory limit."""
 
+    async def running(self, container_id: str) -> bool:
+        """Whether the container exists and its process runs (paused counts as running)."""
+
     async def pause(self, container_id: str) -> None:
         """Freeze every process of the container (cgroup freezer)."""
 
@@ -170,6 +173,15 @@ class DockerDriver:
             except NotFound:
                 return False
             return bool(state.get("OOMKilled"))
+
+        return await self._call(f"inspecting container {container_id[:12]}", inspect)
+
+    async def running(self, container_id: str) -> bool:
+        def inspect() -> bool:
+            try:
+                return bool(self._client.api.inspect_container(container_id)["State"]["Running"])
+            except NotFound:
+                return False
 
         return await self._call(f"inspecting container {container_id[:12]}", inspect)
 

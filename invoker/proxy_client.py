@@ -10,15 +10,17 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
 log = logging.getLogger(__name__)
 
 ENVELOPE = {"X-Stratus-Envelope": "1", "Content-Type": "application/json"}
-CONNECT_RETRY_S = 0.02
+CONNECT_RETRY_S = 0.005  # a refused connect costs ~0.1 ms: retry often, a cold start waits on it
+ALIVE_CHECK_S = 0.5  # while retrying, ask the engine this often whether the container still runs
 
 
 class ProxyTimeout(Exception):
@@ -27,6 +29,14 @@ class ProxyTimeout(Exception):
 
 class ProxyGone(Exception):
     """The connection failed or dropped: the process in the container died or never listened."""
+
+
+class ProxyUnreachable(ProxyGone):
+    """No connection could be made, so nothing was sent (a starting server does not listen yet)."""
+
+
+Alive = Callable[[], Awaitable[bool]]  # whether the container still runs
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,33 +59,45 @@ class ProxyClient:
             self._sessions[address] = session
         return session
 
-    async def init(self, address: str, value: dict[str, Any], timeout_s: float) -> ProxyAnswer:
-        """POST /init, retrying connection errors (the server may still be starting) until the timeout."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                return await self._post(address, "/init", {"value": value}, deadline - time.monotonic())
-            except ProxyGone:
-                if time.monotonic() + CONNECT_RETRY_S >= deadline:
-                    raise
-                await asyncio.sleep(CONNECT_RETRY_S)
+    async def init(self, address: str, value: dict[str, Any], timeout_s: float, alive: Alive) -> ProxyAnswer:
+        """POST /init once the server listens: only a connection that could not be made is retried (a sent
+        /init never is: a second one would be refused), and only while `alive()` says the container runs."""
+        return await self._when_listening(
+            lambda remaining: self._post(address, "/init", {"value": value}, remaining), timeout_s, alive
+        )
 
-    async def wait_ready(self, address: str, timeout_s: float) -> None:
+    async def wait_ready(self, address: str, timeout_s: float, alive: Alive) -> None:
         """Until GET /ping answers (a stem cell is only worth having once its server listens)."""
-        deadline = time.monotonic() + timeout_s
-        while True:
+
+        async def ping(remaining: float) -> None:
             try:
-                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                async with asyncio.timeout(remaining):
                     async with self._session(address).get(address + "/ping") as response:
-                        if response.status == 200:
-                            return
+                        if response.status != 200:
+                            raise ProxyUnreachable(f"/ping answered {response.status}")
             except TimeoutError as exc:
                 raise ProxyTimeout() from exc
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() + CONNECT_RETRY_S >= deadline:
-                raise ProxyTimeout()
-            await asyncio.sleep(CONNECT_RETRY_S)
+            except aiohttp.ClientError as exc:
+                raise ProxyUnreachable(str(exc) or type(exc).__name__) from exc
+
+        await self._when_listening(ping, timeout_s, alive)
+
+    @staticmethod
+    async def _when_listening(attempt: Callable[[float], Awaitable[T]], timeout_s: float, alive: Alive) -> T:
+        deadline = time.monotonic() + timeout_s
+        next_check = time.monotonic() + ALIVE_CHECK_S
+        while True:
+            try:
+                return await attempt(deadline - time.monotonic())
+            except ProxyUnreachable:
+                now = time.monotonic()
+                if now + CONNECT_RETRY_S >= deadline:
+                    raise ProxyTimeout() from None
+                if now >= next_check:  # a container that died while starting never listens: stop waiting
+                    if not await alive():
+                        raise ProxyGone("the container exited before its server listened") from None
+                    next_check = now + ALIVE_CHECK_S
+                await asyncio.sleep(CONNECT_RETRY_S)
 
     async def run(self, address: str, payload: dict[str, Any], timeout_s: float) -> ProxyAnswer:
         return await self._post(address, "/run", payload, timeout_s)
@@ -96,6 +118,8 @@ class ProxyClient:
                     return parse(response.status, await response.text())
         except TimeoutError as exc:
             raise ProxyTimeout() from exc
+        except aiohttp.ClientConnectorError as exc:  # before anything was sent
+            raise ProxyUnreachable(str(exc) or type(exc).__name__) from exc
         except aiohttp.ClientError as exc:
             raise ProxyGone(str(exc) or type(exc).__name__) from exc
 

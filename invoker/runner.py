@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invoker import metrics, outcome
-from invoker.driver import ContainerDriver, ContainerError, ContainerSpec
+from invoker.driver import ContainerDriver, ContainerError, ContainerHandle, ContainerSpec
 from invoker.pool import ContainerPool, PooledContainer, PoolTimeout, StartType
 from invoker.proxy_client import ProxyAnswer, ProxyClient, ProxyGone, ProxyTimeout
 from stratus.config import InvokerSettings
@@ -133,11 +133,14 @@ class Runner:
         limit_ms = invocation.action.limits.timeout
         try:
             with metrics.CONTAINER_INIT.labels(self._settings.invoker_id).time():
-                answer = await self._proxy.init(handle.address, self._init_value(stored, invocation), limit_ms / 1000)
+                answer = await self._proxy.init(
+                    handle.address, self._init_value(stored, invocation), limit_ms / 1000, self._alive(handle)
+                )
         except ProxyTimeout:
             timing.timed_out = True
             return self._after_init(timing, outcome.timed_out(limit_ms, during_init=True))
-        except ProxyGone:
+        except ProxyGone as exc:
+            log.warning("activation %s: /init on %s failed: %s", invocation.activation_id, handle.name, exc)
             oom = await self._oom(handle.container_id)
             died = outcome.died(during_init=True, oom=oom, memory_mb=invocation.action.limits.memory)
             return self._after_init(timing, died)
@@ -175,7 +178,8 @@ class Runner:
         except ProxyTimeout:
             timing.timed_out = True
             response = outcome.timed_out(limit_ms, during_init=False)
-        except ProxyGone:
+        except ProxyGone as exc:
+            log.warning("activation %s: /run on %s failed: %s", invocation.activation_id, container.handle.name, exc)
             oom = await self._oom(container.handle.container_id)
             response = outcome.died(during_init=False, oom=oom, memory_mb=invocation.action.limits.memory)
         else:
@@ -201,9 +205,9 @@ class Runner:
             await self._pool.discard(container)
             return
         try:
-            await self._proxy.wait_ready(handle.address, STEM_CELL_READY_S)
-        except ProxyTimeout:
-            log.error("stem cell %s did not answer within %s s; removed", handle.name, STEM_CELL_READY_S)
+            await self._proxy.wait_ready(handle.address, STEM_CELL_READY_S, self._alive(handle))
+        except (ProxyTimeout, ProxyGone):
+            log.error("stem cell %s did not answer within %s s or exited; removed", handle.name, STEM_CELL_READY_S)
             await self._pool.discard(container)
             container.handle = handle
             await self.remove([container])
@@ -320,6 +324,15 @@ class Runner:
             "transaction_id": invocation.activation_id,
             "deadline": str(deadline_ms),
         }
+
+    def _alive(self, handle: ContainerHandle) -> Callable[[], Awaitable[bool]]:
+        async def alive() -> bool:
+            try:
+                return await self._driver.running(handle.container_id)
+            except ContainerError:
+                return True  # the engine did not say it died: keep waiting, within the time limit
+
+        return alive
 
     async def _oom(self, container_id: str) -> bool:
         await asyncio.sleep(0.05)  # the engine records the kill a moment after the connection drops

@@ -102,18 +102,32 @@ async def test_an_idle_container_is_paused_and_resumed_on_reuse(harness: Harness
     assert container.status == "running" and len(harness.containers(action)) == 1
 
 
+async def test_a_container_dying_while_it_starts_is_noticed_before_the_time_limit(
+    harness: Harness, engine: docker.DockerClient
+) -> None:
+    action = harness.action(ECHO)  # 60 s time limit: a dead container must not make the activation wait for it
+    starting = asyncio.create_task(harness.run(action))
+    await eventually(lambda: [c for c in harness.pool.containers if c.handle and not c.ready])  # started, no /init yet
+    [container] = harness.pool.containers
+    assert container.handle is not None
+    engine.api.kill(container.handle.container_id)  # its proxy takes ~100 ms more to listen
+    record = await starting
+    assert record.response.status == "action developer error", record.response
+    assert "exited unexpectedly during initialization" in record.response.result["error"]
+    assert record.duration < action.limits.timeout and notes(record)["timeout"] is False
+
+
 async def test_a_container_dying_mid_run_is_a_developer_error_and_is_replaced(
     harness: Harness, engine: docker.DockerClient
 ) -> None:
     action = harness.action("import time\ndef main(a):\n    time.sleep(a.get('sleep', 0))\n    return {}\n")
     running = asyncio.create_task(harness.run(action, {"sleep": 5}))
-    await eventually(lambda: harness.pool.states()["busy"] and harness.containers(action))
-    await asyncio.sleep(0.3)  # in /run
+    await eventually(lambda: any(c.ready and c.active for c in harness.pool.containers))  # /init done: in /run
     [victim] = harness.containers(action)
     victim.kill()
     record = await running
     assert record.response.status == "action developer error"
-    assert "exited unexpectedly" in record.response.result["error"]
+    assert "exited unexpectedly without producing a valid response" in record.response.result["error"]
     after = await harness.run(action)
     assert after.response.status == "success" and notes(after)["startType"] == "cold"
     assert [c.id for c in harness.containers(action)] != [victim.id]

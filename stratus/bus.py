@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 Fields = Mapping[bytes, bytes]
 SOCKET_TIMEOUT_S = 10.0
+MAX_CONNECTIONS = 256  # per process; Redis's own default limit is 10,000 clients
 MAX_BLOCK_MS = 2000
 
 
@@ -79,15 +80,18 @@ class RedisStreamBus:
     @classmethod
     def from_url(cls, url: str) -> "RedisStreamBus":
         # Blocking reads must block for less than the socket timeout (MAX_BLOCK_MS < SOCKET_TIMEOUT_S).
-        return cls(
-            aioredis.Redis.from_url(
-                url,
-                decode_responses=False,
-                health_check_interval=30,
-                socket_timeout=SOCKET_TIMEOUT_S,
-                socket_connect_timeout=5,
-            )
+        # Each command in flight holds a connection; past MAX_CONNECTIONS a command waits for one (up to
+        # the socket timeout) instead of failing at once, as the default pool does at its limit.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=SOCKET_TIMEOUT_S,
+            decode_responses=False,
+            health_check_interval=30,
+            socket_timeout=SOCKET_TIMEOUT_S,
+            socket_connect_timeout=5,
         )
+        return cls(aioredis.Redis.from_pool(pool))
 
     async def publish(self, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None) -> str:
         try:

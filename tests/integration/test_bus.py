@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from stratus.bus import RedisStreamBus
+from stratus.bus import MAX_CONNECTIONS, RedisStreamBus
 from stratus.consumer import ConsumerSpec, run_consumer
 from stratus.ids import InvokerId
 from stratus.messages import DEAD_LETTER, Heartbeat
@@ -95,3 +95,12 @@ async def test_consumer_loop_handles_pending_first_then_new_and_drains(bus: Redi
     await asyncio.wait_for(run_consumer(bus, ConsumerSpec(stream, "g", "me", block_ms=100), handle, stop), 10)
     assert seen == [b"before-restart", b"new"]
     assert await bus.pending(stream, "g", "me", count=10) == []
+
+
+async def test_more_commands_in_flight_than_connections_wait_instead_of_failing(
+    bus: RedisStreamBus, stream: str
+) -> None:
+    """301 concurrent web requests once failed with 'Too many connections' at redis-py's default limit."""
+    published = await asyncio.gather(*(bus.publish(stream, {"n": str(n)}) for n in range(MAX_CONNECTIONS + 200)))
+    assert len(set(published)) == MAX_CONNECTIONS + 200
+    assert len(await bus.read(stream, "0", count=10_000, block_ms=0)) == MAX_CONNECTIONS + 200

@@ -73,25 +73,32 @@ class MessageBus(Protocol):
     async def close(self) -> None: ...
 
 
+def redis_client(url: str) -> aioredis.Redis:
+    """A Redis client as every Stratus component needs one.
+
+    Blocking reads must block for less than the socket timeout (MAX_BLOCK_MS < SOCKET_TIMEOUT_S).
+    Each command in flight holds a connection; past MAX_CONNECTIONS a command waits for one (up to the
+    socket timeout) instead of failing at once, as redis-py's default pool does at its limit.
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=SOCKET_TIMEOUT_S,
+        decode_responses=False,
+        health_check_interval=30,
+        socket_timeout=SOCKET_TIMEOUT_S,
+        socket_connect_timeout=5,
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
 class RedisStreamBus:
     def __init__(self, client: "aioredis.Redis") -> None:
         self._redis = client
 
     @classmethod
     def from_url(cls, url: str) -> "RedisStreamBus":
-        # Blocking reads must block for less than the socket timeout (MAX_BLOCK_MS < SOCKET_TIMEOUT_S).
-        # Each command in flight holds a connection; past MAX_CONNECTIONS a command waits for one (up to
-        # the socket timeout) instead of failing at once, as the default pool does at its limit.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=MAX_CONNECTIONS,
-            timeout=SOCKET_TIMEOUT_S,
-            decode_responses=False,
-            health_check_interval=30,
-            socket_timeout=SOCKET_TIMEOUT_S,
-            socket_connect_timeout=5,
-        )
-        return cls(aioredis.Redis.from_pool(pool))
+        return cls(redis_client(url))
 
     async def publish(self, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None) -> str:
         try:

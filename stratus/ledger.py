@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from stratus.bus import redis_client
 from stratus.errors import StoreUnavailable
 from stratus.ids import ActivationId, InvokerId
 
@@ -180,7 +181,7 @@ class RedisLedger:
 
     @classmethod
     def from_url(cls, url: str) -> "RedisLedger":
-        return cls(aioredis.Redis.from_url(url, decode_responses=False, socket_timeout=10, socket_connect_timeout=5))
+        return cls(redis_client(url))
 
     async def booked(self, invoker_ids: Sequence[str], action_key: str) -> list[Booked]:
         try:

@@ -6,16 +6,10 @@ from stratus.models import Activation, ActivationResponse, KeyValue
 
 def internal_error(invocation: Invocation, message: str, now_ms: int) -> Activation:
     action = invocation.action
-    return Activation(
-        activation_id=invocation.activation_id,
-        namespace=invocation.namespace,
-        name=action.name,
-        version=action.version,
-        subject=invocation.subject,
+    return invocation.record(
+        ActivationResponse(status="whisk internal error", result={"error": message}),
         start=now_ms,
         end=now_ms,
-        duration=0,
-        response=ActivationResponse(status="whisk internal error", result={"error": message}),
         annotations=[
             KeyValue(key="path", value=action.fqn),
             KeyValue(key="kind", value=action.exec.kind),

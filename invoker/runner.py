@@ -245,19 +245,7 @@ class Runner:
             annotations.append(KeyValue(key="initTime", value=timing.init_ms))
         if timing.start_type is not None:
             annotations.append(KeyValue(key="startType", value=timing.start_type))
-        return Activation(
-            activation_id=invocation.activation_id,
-            namespace=invocation.namespace,
-            name=action.name,
-            version=action.version,
-            subject=invocation.subject,
-            start=start,
-            end=end,
-            duration=end - start,
-            response=response,
-            logs=logs,
-            annotations=annotations,
-        )
+        return invocation.record(response, start=start, end=end, logs=logs, annotations=annotations)
 
     def _labels(self) -> dict[str, str]:
         return {"org.stratus.managed": "true", "org.stratus.invoker": self._settings.invoker_id}

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from stratus.errors import BadMessage
 from stratus.ids import ActivationId, ControllerId, GatewayId, InvokerId
-from stratus.models import Action, Activation
+from stratus.models import Action, Activation, ActivationResponse, KeyValue
 
 INVOCATIONS = "stratus:invocations"  # gateway -> controllers (group CONTROLLERS)
 DEAD_LETTER = "stratus:dead-letter"
@@ -64,6 +64,30 @@ class Invocation(StreamMessage):
     params: dict[str, Any]  # merged run parameters (init parameters excluded)
     accepted_ms: int  # when the gateway accepted it: waitTime counts from here
     reply_to: str | None = None  # the gateway's reply stream, for blocking callers
+
+    def record(
+        self,
+        response: ActivationResponse,
+        *,
+        start: int,
+        end: int,
+        annotations: list[KeyValue],
+        logs: list[str] | None = None,
+    ) -> Activation:
+        """The activation record of this invocation (epoch ms)."""
+        return Activation(
+            activation_id=self.activation_id,
+            namespace=self.namespace,
+            name=self.action.name,
+            version=self.action.version,
+            subject=self.subject,
+            start=start,
+            end=end,
+            duration=end - start,
+            response=response,
+            logs=logs or [],
+            annotations=annotations,
+        )
 
 
 class Dispatch(StreamMessage):

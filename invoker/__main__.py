@@ -12,11 +12,14 @@ from stratus.lifecycle import run_until_signal, setup_logging
 
 async def serve(stop: asyncio.Event) -> None:
     settings = InvokerSettings()
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port)  # GET /metrics: the pool, starts, durations
-    async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
-        async with open_invoker(settings, core) as invoker:
-            await invoker.run(stop)
+    server, _ = start_http_server(settings.metrics_port, settings.metrics_addr)  # the pool, starts, durations
+    try:
+        async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
+            async with open_invoker(settings, core) as invoker:
+                invoker.metrics_address = f"{settings.metrics_addr}:{server.server_port}"
+                await invoker.run(stop)
+    finally:
+        server.shutdown()
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ class Invoker:
         self._runner = runner
         self._draining = False
         self.health = Health()  # reported in every heartbeat: a failing invoker gets no work
+        self.metrics_address: str | None = None  # host:port of /metrics, when something serves them
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._remove_leftovers()
@@ -107,6 +108,7 @@ class Invoker:
             failing=self.health.failing(time.time()),
             pool=dict(self._pool.states()),
             warm=warm_pools(self._pool.containers),
+            metrics=self.metrics_address,
         )
 
     async def _probe_engine(self) -> None:

@@ -60,7 +60,10 @@ class PoolSettings(BaseSettings):
 
 class InvokerSettings(ConnectionSettings, PoolSettings):
     invoker_id: str
-    metrics_port: int = 9102  # Prometheus /metrics of `python -m invoker` (0: none)
+    # Prometheus /metrics of `python -m invoker`, advertised in its heartbeats (port 0: one the OS picks,
+    # for several invokers on one host). Loopback by default: functions reach a host's 0.0.0.0 services.
+    metrics_addr: str = "127.0.0.1"
+    metrics_port: int = 9102
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     network: str = "stratus-functions"
     heartbeat_interval_s: float = 1.0

@@ -39,6 +39,7 @@ class InvokerStatus:
     reason: str | None = None
     pool: dict[str, int] = field(default_factory=dict)
     warm: dict[str, int] = field(default_factory=dict)
+    metrics: str | None = None
 
     @property
     def load(self) -> float:
@@ -55,6 +56,7 @@ class InvokerStatus:
             "containers": self.containers,
             "pool": self.pool,
             "warm": self.warm,
+            "metrics": self.metrics,
             "lastSeen": self.last_seen_ms,
             "reason": self.reason,
         }
@@ -74,6 +76,7 @@ def statuses(beats: Sequence[Heartbeat], booked_mb: Sequence[int], now_ms: int, 
             reason=beat.failing if beat.state != "draining" else "draining",
             pool=dict(beat.pool),
             warm=dict(beat.warm),
+            metrics=beat.metrics,
         )
         for beat, booked in zip(beats, booked_mb, strict=True)
     ]

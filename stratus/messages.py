@@ -122,3 +122,4 @@ class Heartbeat(StreamMessage):
     failing: str | None = None  # why it cannot run activations now (e.g. containers do not start): unhealthy
     pool: dict[str, int] = {}  # containers by state (idle, busy, prewarm, ...)
     warm: dict[str, int] = {}  # warm containers by action fqn
+    metrics: str | None = None  # host:port of its Prometheus /metrics

@@ -1,4 +1,5 @@
-"""Operator routes: `GET /api/v1/admin/invokers` lists invokers with state, load and warm pools.
+"""Operator routes: `GET /api/v1/admin/invokers` lists invokers with state, load and warm pools;
+`GET /api/v1/admin/metrics-targets` is Prometheus service discovery for the invokers' /metrics.
 
 Guarded by the admin key (STRATUS_ADMIN_KEY), sent as `Authorization: Bearer <key>`. With no admin
 key configured, the admin routes answer 404: they do not exist on that gateway.
@@ -28,6 +29,18 @@ async def operator(request: Request, b: BackendsDep) -> Backends:
 
 
 Operator = Annotated[Backends, Depends(operator)]
+
+
+@router.get("/metrics-targets")
+async def metrics_targets(b: Operator) -> list[dict[str, Any]]:
+    """Prometheus HTTP service discovery (`http_sd_configs`): the /metrics of every invoker not offline."""
+    ttl_ms = int(b.settings.heartbeat_ttl_s * 1000)
+    rows = await list_invokers(b.bus, b.ledger, int(time.time() * 1000), ttl_ms)
+    return [
+        {"targets": [row.metrics], "labels": {"invoker": row.invoker_id}}
+        for row in rows
+        if row.metrics and row.state != "offline"
+    ]
 
 
 @router.get("/invokers")

@@ -126,3 +126,21 @@ async def test_admin_invokers_lists_state_load_and_warm_pools_behind_the_admin_k
     assert rows["i-a"]["load"] == 0.5 and rows["i-a"]["bookedMemoryMB"] == 512
     assert rows["i-a"]["warm"] == {"few/echo": 1} and rows["i-a"]["pool"] == {"idle": 1, "busy": 1}
     assert rows["i-b"]["reason"] == "the container engine is unreachable"
+
+
+async def test_admin_metrics_targets_are_prometheus_service_discovery_of_live_invokers(cluster: Cluster) -> None:
+    now = int(time.time() * 1000)
+    beats = [
+        Heartbeat(invoker_id=InvokerId("m-a"), sent_ms=now, user_memory_mb=1024, busy_memory_mb=0, containers=0,
+                  metrics="127.0.0.1:40001"),
+        Heartbeat(invoker_id=InvokerId("m-b"), sent_ms=now, user_memory_mb=1024, busy_memory_mb=0, containers=0),
+        Heartbeat(invoker_id=InvokerId("m-c"), sent_ms=now - 60_000, user_memory_mb=1024, busy_memory_mb=0,
+                  containers=0, metrics="127.0.0.1:40003"),
+    ]  # fmt: skip
+    for beat in beats:
+        await cluster.redis.hset(INVOKERS_KEY, beat.invoker_id, beat.model_dump_json())
+    assert (await cluster.client.get("/api/v1/admin/metrics-targets")).status_code == 401
+    found = await cluster.client.get("/api/v1/admin/metrics-targets", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    assert found.status_code == 200
+    # m-b serves no metrics, m-c is offline
+    assert found.json() == [{"targets": ["127.0.0.1:40001"], "labels": {"invoker": "m-a"}}]

@@ -8,7 +8,10 @@ Pure decisions first, then the asyncio state around them. For each activation, i
 2. **prewarm**: a started stem cell of the action's kind and exactly its memory size. It takes the
   key for good (never shared across namespaces once initialised) and a replacement is wanted.
 3. **cold**: a new container, if its memory fits in the invoker's user-memory budget.
-4. **evict**: idle keyed containers (never stem cells), least recently used first, until it fits.
+4. **evict**: idle keyed containers (never stem cells), least recently used first, until it fits —
+   but while this action has containers of its own (busy ones free soon), not the idle containers
+   other waiting activations want: under contention each waiter reuses its own warm container instead
+   of cold-starting over another's (which costs a cold start per release, measured: the pool churned).
 5. Otherwise the activation waits until a release frees capacity, or its deadline passes.
 
 Example: budget 512 MB, idle A (256 MB, used at t=1) and B (256 MB, used at t=5), a new 256 MB action
@@ -150,7 +153,7 @@ class ContainerPool:
         self.stem_cells = tuple(stem_cells)
         self._containers: list[PooledContainer] = []
         self._changed = asyncio.Condition()
-        self.waiting = 0  # activations queued for capacity
+        self._wanted: Counter[PoolKey] = Counter()  # keys of the activations queued for capacity
         self.refill_wanted = asyncio.Event()  # set when a stem cell was taken or lost
         if self.stem_cells:
             self.refill_wanted.set()
@@ -158,6 +161,11 @@ class ContainerPool:
     @property
     def containers(self) -> list[PooledContainer]:
         return list(self._containers)
+
+    @property
+    def waiting(self) -> int:
+        """Activations queued for capacity."""
+        return self._wanted.total()
 
     @property
     def total_memory_mb(self) -> int:
@@ -179,7 +187,7 @@ class ContainerPool:
         if memory_mb > self.user_memory_mb:
             raise PoolTimeout(f"the action needs {memory_mb} MB, more than this invoker's {self.user_memory_mb} MB")
         async with self._changed:
-            self.waiting += 1
+            self._wanted[key] += 1
             try:
                 while True:
                     if placement := self._place(key, kind, memory_mb, concurrency):
@@ -192,7 +200,8 @@ class ContainerPool:
                     except TimeoutError:
                         pass
             finally:
-                self.waiting -= 1
+                self._wanted[key] -= 1
+                self._wanted += Counter()  # drop keys nobody waits for
 
     def _place(self, key: PoolKey, kind: str, memory_mb: int, concurrency: int) -> Placement | None:
         warm = pick_warm(self._containers, key)
@@ -205,7 +214,7 @@ class ContainerPool:
             stem.expect_init()
             self.refill_wanted.set()
             return Placement(stem, "prewarm", [])
-        victims = pick_victims(self._containers, memory_mb, self.user_memory_mb - self.total_memory_mb)
+        victims = pick_victims(self._evictable(key), memory_mb, self.user_memory_mb - self.total_memory_mb)
         if victims is None:
             return None
         for victim in victims:
@@ -214,6 +223,11 @@ class ContainerPool:
         reserved.expect_init()
         self._containers.append(reserved)
         return Placement(reserved, "cold", victims)
+
+    def _evictable(self, key: PoolKey) -> list[PooledContainer]:
+        if not any(c.key == key for c in self._containers):
+            return self._containers  # its first container: anything idle may go (no waiter starves)
+        return [c for c in self._containers if c.key is None or c.key == key or not self._wanted[c.key]]
 
     def reserve_stem_cells(self) -> list[PooledContainer]:
         """Reservations for the stem cells missing now (no eviction for them); the caller starts each."""

@@ -172,3 +172,39 @@ async def test_pausing_and_reaping_take_only_long_idle_containers() -> None:
     assert await pool.reap_idle(now, idle_ttl_s=60) == []
     assert await pool.reap_idle(now + 61, idle_ttl_s=60) == [a]
     assert pool.container_count == 0
+
+
+async def test_under_contention_a_waiter_reuses_its_own_container_instead_of_evicting_one_wanted() -> None:
+    pool = ContainerPool(user_memory_mb=512)
+    a_key, b_key = KEY, ("ns", "ns/b", "1")
+    a1 = (await pool.acquire(a_key, KIND, 256, 1, deadline())).container
+    b1 = (await pool.acquire(b_key, KIND, 256, 1, deadline())).container
+    for container in (a1, b1):
+        pool.started(container, HANDLE)
+        container.init_finished(None)
+    b_waiter = asyncio.create_task(pool.acquire(b_key, KIND, 256, 1, deadline()))  # the older waiter
+    await asyncio.sleep(0.01)
+    a_waiter = asyncio.create_task(pool.acquire(a_key, KIND, 256, 1, deadline()))
+    await asyncio.sleep(0.01)
+    await pool.release(a1, destroy=False)  # b's waiter must not cold-start over a1: a's waiter wants it
+    a_placed = await asyncio.wait_for(a_waiter, 2)
+    assert a_placed.start == "warm" and a_placed.container is a1 and not b_waiter.done()
+    await pool.release(b1, destroy=False)
+    b_placed = await asyncio.wait_for(b_waiter, 2)
+    assert b_placed.start == "warm" and b_placed.container is b1 and pool.container_count == 2
+
+
+async def test_an_action_without_a_container_may_evict_one_that_others_want() -> None:
+    pool = ContainerPool(user_memory_mb=256)
+    a1 = (await pool.acquire(KEY, KIND, 256, 1, deadline())).container
+    pool.started(a1, HANDLE)
+    a1.init_finished(None)
+    a_waiter = asyncio.create_task(pool.acquire(KEY, KIND, 256, 1, deadline()))  # wants a1 once free ...
+    await asyncio.sleep(0.01)
+    c_waiter = asyncio.create_task(pool.acquire(("ns", "ns/c", "1"), KIND, 256, 1, deadline()))
+    await asyncio.sleep(0.01)
+    await pool.release(a1, destroy=False)
+    first = await asyncio.wait_for(a_waiter, 2)  # ... and, older, gets it first
+    await pool.release(first.container, destroy=False)
+    c_placed = await asyncio.wait_for(c_waiter, 2)  # then c, which has no container at all, may take its memory
+    assert c_placed.start == "cold" and c_placed.victims == [a1]

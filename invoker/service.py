@@ -81,14 +81,15 @@ class Invoker:
                 invoker_id=self.invoker_id,
                 memory_mb=invocation.action.limits.memory,
             )
-            if invocation.reply_to:  # the caller first, as OpenWhisk does; the record follows at once
+            # Capacity back to the controllers first, then the caller, in one round trip: a caller that
+            # invokes again at once must find the slot free, or it is scheduled elsewhere, cold.
+            answers: list[tuple[str, dict[str, str]]] = [(completion_stream(dispatch.controller_id), done.to_fields())]
+            if invocation.reply_to:  # the caller before the record, as OpenWhisk does
                 reply = done.model_copy(update={"activation": activation})
-                await self._bus.publish(invocation.reply_to, reply.to_fields(), maxlen=STREAM_MAXLEN)
+                answers.append((invocation.reply_to, reply.to_fields()))
+            await self._bus.publish_many(answers, maxlen=STREAM_MAXLEN)
             await self._activations.put(activation)  # idempotent: a redelivered Dispatch writes twice
-            # last, with the ack: a crash before this means redelivery
-            await self._bus.forward(
-                delivery, completion_stream(dispatch.controller_id), done.to_fields(), maxlen=STREAM_MAXLEN
-            )
+            await self._bus.ack(delivery)  # last: a crash before this means redelivery
             log.info("activation %s recorded: %s", activation.activation_id, activation.response.status)
         except BadMessage:
             await self._bus.dead_letter(delivery)

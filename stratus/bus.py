@@ -5,7 +5,7 @@ an entry whose consumer died stays pending and is reclaimed with XAUTOCLAIM.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,6 +18,7 @@ from stratus.messages import DEAD_LETTER, INVOKERS_KEY, Heartbeat
 log = logging.getLogger(__name__)
 
 Fields = Mapping[bytes, bytes]
+Entry = tuple[str, Mapping[str, str]]  # (stream, fields) to publish
 SOCKET_TIMEOUT_S = 10.0
 MAX_CONNECTIONS = 256  # per process; Redis's own default limit is 10,000 clients
 MAX_BLOCK_MS = 2000
@@ -34,6 +35,9 @@ class Delivery:
 class MessageBus(Protocol):
     async def publish(self, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None) -> str:
         """Append one entry; returns its id. `maxlen` trims the stream approximately."""
+
+    async def publish_many(self, entries: Sequence[Entry], *, maxlen: int | None = None) -> None:
+        """Append several entries, in order, in one round trip (not atomically)."""
 
     async def ensure_group(self, stream: str, group: str) -> None:
         """Create the group (and the stream) if missing. Idempotent."""
@@ -106,6 +110,15 @@ class RedisStreamBus:
         except RedisError as exc:
             raise StoreUnavailable(f"could not publish to {stream}: {exc}") from exc
         return str(entry_id.decode())
+
+    async def publish_many(self, entries: Sequence[Entry], *, maxlen: int | None = None) -> None:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for stream, fields in entries:
+                    pipe.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+                await pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not publish to {', '.join(s for s, _ in entries)}: {exc}") from exc
 
     async def ensure_group(self, stream: str, group: str) -> None:
         try:

@@ -104,3 +104,10 @@ async def test_more_commands_in_flight_than_connections_wait_instead_of_failing(
     published = await asyncio.gather(*(bus.publish(stream, {"n": str(n)}) for n in range(MAX_CONNECTIONS + 200)))
     assert len(set(published)) == MAX_CONNECTIONS + 200
     assert len(await bus.read(stream, "0", count=10_000, block_ms=0)) == MAX_CONNECTIONS + 200
+
+
+async def test_publish_many_appends_to_each_stream_in_one_go(bus: RedisStreamBus, stream: str) -> None:
+    other = f"{stream}:other"
+    await bus.publish_many([(stream, {"n": "1"}), (other, {"n": "2"}), (stream, {"n": "3"})])
+    assert [fields[b"n"] for _, fields in await bus.read(stream, "0", count=10, block_ms=0)] == [b"1", b"3"]
+    assert [fields[b"n"] for _, fields in await bus.read(other, "0", count=10, block_ms=0)] == [b"2"]

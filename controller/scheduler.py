@@ -96,16 +96,3 @@ def choose_invoker(fqn: str, memory_mb: int, concurrency: int, ring: Sequence[In
     if not healthy:
         return None
     return Choice(min(healthy, key=lambda inv: (inv.load, inv.invoker_id)).invoker_id, forced=True)
-
-
-def worth_waiting_for_home(fqn: str, ring: Sequence[InvokerState], choice: Choice) -> bool:
-    """True when `choice` is not the action's home although the home runs it right now (so a slot frees
-    there within the action's duration, often within milliseconds: a caller that invokes again as soon
-    as its answer arrives can beat the completion that frees its slot), and `choice` runs none of it
-    (so it would start a cold container). Waiting a moment for the home beats that cold start."""
-    ordered = sorted(ring, key=lambda inv: inv.invoker_id)
-    if not ordered:
-        return False
-    home = ordered[probe_order(fqn, len(ordered))[0]]
-    chosen = next(inv for inv in ordered if inv.invoker_id == choice.invoker_id)
-    return chosen is not home and home.healthy and home.action_in_flight > 0 and chosen.action_in_flight == 0

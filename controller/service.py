@@ -13,7 +13,7 @@ import time
 from controller.records import internal_error
 from controller.recovery import Recovery
 from controller.registry import Registry
-from controller.scheduler import Choice, InvokerState, choose_invoker, shard_key, worth_waiting_for_home
+from controller.scheduler import Choice, InvokerState, choose_invoker, shard_key
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
 from stratus.consumer import ConsumerSpec, run_consumer
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 REFRESH_S = 0.5
 STREAM_MAXLEN = 100_000
 RESERVE_TRIES = 3  # another controller may take the room between our snapshot and our booking
-HOME_PATIENCE_S = 0.1  # how long a full warm home is worth waiting for, before a cold start elsewhere
-HOME_RETRY_S = 0.005
 
 
 def now_ms() -> int:
@@ -139,27 +137,22 @@ class Controller:
     async def _book(self, invocation: Invocation) -> Choice | None:
         action = invocation.action
         key = action_key(invocation)
-        key_of_home = shard_key(invocation.namespace, action.fqn)
-        patience_ends = time.monotonic() + HOME_PATIENCE_S
-        attempt = 0
-        while True:
+        for attempt in range(RESERVE_TRIES):
             ring = self.registry.ring(now_ms())
             booked = await self.ledger.booked([beat.invoker_id for beat, _ in ring], key)
             states = [
                 InvokerState(beat.invoker_id, healthy, beat.user_memory_mb, b.memory_mb, b.action_in_flight)
                 for (beat, healthy), b in zip(ring, booked, strict=True)
             ]
+            key_of_home = shard_key(invocation.namespace, action.fqn)
             choice = choose_invoker(key_of_home, action.limits.memory, action.limits.concurrency, states)
             if choice is None:
                 return None
-            if time.monotonic() < patience_ends and worth_waiting_for_home(key_of_home, states, choice):
-                await asyncio.sleep(HOME_RETRY_S)  # a completion about to free the warm home's slot
-                continue
             capacity = self.registry.beats[choice.invoker_id].user_memory_mb
             force = choice.forced or attempt == RESERVE_TRIES - 1
             if await self.ledger.reserve(self._reservation(invocation, choice.invoker_id), capacity, force=force):
                 return choice
-            attempt += 1
+        raise AssertionError("a forced reservation always succeeds")
 
     def _reservation(self, invocation: Invocation, invoker_id: InvokerId) -> Reservation:
         action = invocation.action

@@ -11,7 +11,6 @@ from controller.scheduler import (
     extra_memory_mb,
     probe_order,
     step_sizes,
-    worth_waiting_for_home,
 )
 from stratus.ids import InvokerId
 from stratus.messages import Heartbeat
@@ -131,7 +130,7 @@ def test_registry_ring_marks_stale_failing_and_draining_invokers_not_healthy() -
     def beat(name: str, sent_ms: int, **extra: object) -> Heartbeat:
         return Heartbeat(
             invoker_id=InvokerId(name), sent_ms=sent_ms, user_memory_mb=1024, busy_memory_mb=0, containers=0, **extra
-        )
+        )  # type: ignore[arg-type]
 
     registry = Registry(heartbeat_ttl_ms=10_000, forget_after_ms=60_000)
     registry.update(
@@ -152,25 +151,3 @@ def test_registry_ring_marks_stale_failing_and_draining_invokers_not_healthy() -
     }
     assert [healthy for _, healthy in registry.ring(101_000)] == [True, False, False, False, False]
     assert registry.forgotten(101_000) == ["gone"]
-
-
-def test_a_full_home_running_the_action_is_worth_a_moment_before_a_cold_invoker() -> None:
-    fqn = "ns|ns/a"
-    names = ["a", "b", "c"]
-
-    def waits(ring: list[InvokerState]) -> bool:
-        choice = choose_invoker(fqn, 256, 1, ring)
-        assert choice is not None
-        return worth_waiting_for_home(fqn, ring, choice)
-
-    home = names[probe_order(fqn, 3)[0]]
-    full_home = [state(x, 2048, n=8) if x == home else state(x) for x in names]
-    choice = choose_invoker(fqn, 256, 1, full_home)
-    assert choice is not None and choice.invoker_id != home and not choice.forced
-    assert waits(full_home)  # the home frees a slot within the action's run
-    warm_elsewhere = [state(x, 2048, n=8) if x == home else state(x, n=1) for x in names]
-    assert not waits(warm_elsewhere)  # the action already runs on the next one: no cold start to avoid
-    idle_home = [state(x, 2048) if x == home else state(x) for x in names]  # full with other actions
-    assert not waits(idle_home)
-    roomy = [state(x) for x in names]
-    assert not waits(roomy)  # the home itself is chosen

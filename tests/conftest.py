@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import uuid4
 
+import docker
 import pytest
 from pymongo import AsyncMongoClient
 from sqlalchemy import text
@@ -21,6 +22,16 @@ def require_service(env_var: str, *, in_ci: bool = True) -> str:
     if in_ci and os.environ.get("CI"):
         pytest.fail(f"{env_var} is required when CI is set")
     pytest.skip(f"{env_var} not set")
+
+
+def docker_engine() -> docker.DockerClient:
+    """The local Docker engine, or a skip where there is none."""
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        pytest.skip(f"no Docker engine: {exc}")
+    return client
 
 
 @pytest.fixture

@@ -20,15 +20,12 @@ from stratus.ids import new_activation_id
 from stratus.images import ensure_runtime_image
 from stratus.messages import Invocation
 from stratus.models import Action, Activation, Exec, Limits
+from tests.conftest import docker_engine
 
 
 @pytest.fixture(scope="session")
 def engine() -> docker.DockerClient:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        pytest.skip(f"no Docker engine: {exc}")
+    client = docker_engine()
     ensure_runtime_image(client, base_image="python:3.11-slim", tag=DEFAULT_RUNTIME_IMAGE)
     return client
 

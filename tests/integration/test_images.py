@@ -7,18 +7,14 @@ from stratus.config import DEFAULT_RUNTIME_IMAGE
 from stratus.images import ensure_runtime_image
 from stratus.images.base import LOCAL_BASE, has_image
 from stratus.images.build import HASH_LABEL, input_hash, runtime_context
+from tests.conftest import docker_engine
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture
 def engine() -> docker.DockerClient:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        pytest.skip(f"no Docker engine: {exc}")
-    return client
+    return docker_engine()  # no runtime image built first: these tests build it
 
 
 def test_second_build_is_a_no_op_and_the_label_matches_the_inputs(engine: docker.DockerClient) -> None:

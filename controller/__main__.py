@@ -11,7 +11,7 @@ from stratus.lifecycle import run_until_signal, setup_logging
 async def serve(stop: asyncio.Event) -> None:
     settings = ControllerSettings()
     async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
-        await Controller(settings, core.bus, core.activations).run(stop)
+        await Controller(settings, core.bus, core.activations, core.ledger).run(stop)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
 from stratus.ledger import Ledger
 from stratus.messages import INVOKERS_GROUP, Dispatch, invoker_stream
-from stratus.stores.activations import ActivationStore
 
 if TYPE_CHECKING:
     from controller.service import Controller
@@ -57,13 +56,11 @@ class Recovery:
         self,
         controller: "Controller",
         bus: MessageBus,
-        activations: ActivationStore,
         ledger: Ledger,
         settings: ControllerSettings,
     ) -> None:
         self._controller = controller
         self._bus = bus
-        self._activations = activations
         self._ledger = ledger
         self._grace_ms = int(settings.dead_invoker_grace_s * 1000)
         self._consumer = f"recovery:{controller.controller_id}"
@@ -125,18 +122,19 @@ class Recovery:
 
     async def _reroute(self, invoker_id: InvokerId, backlog: list[Delivery]) -> None:
         log.warning("invoker %s is offline: rerouting %d activations it never read", invoker_id, len(backlog))
+        work = []
         for delivery in backlog:
             try:
-                dispatch = Dispatch.from_fields(delivery.fields)
+                work.append((delivery, Dispatch.from_fields(delivery.fields).invocation))
             except BadMessage:
                 await self._bus.dead_letter(delivery)
-                continue
-            await self._controller.dispatch(delivery, dispatch.invocation)
+        await self._controller.dispatch(work)
 
     async def _expire(self, invoker_id: InvokerId, held: list[Delivery]) -> None:
         """Claimed entries: failed once past their deadline, held until then."""
         now = int(time.time() * 1000)
         still_held = False
+        expired = []
         for delivery in {d.entry_id: d for d in held}.values():
             try:
                 dispatch = Dispatch.from_fields(delivery.fields)
@@ -146,8 +144,8 @@ class Recovery:
             if not past_deadline(delivery, dispatch, self._grace_ms, now):
                 still_held = True
                 continue
-            await self._controller.fail(dispatch.invocation, DIED_MESSAGE)
-            await self._bus.ack(delivery)
+            expired.append((delivery, dispatch.invocation))
+        await self._controller.fail_all(expired, DIED_MESSAGE)
         if still_held:
             self._held.add(invoker_id)
         else:

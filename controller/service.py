@@ -1,41 +1,42 @@
-"""The controller: reads Invocations, books a slot on an invoker, publishes a Dispatch; no policy here.
+"""The controller: reads Invocations in batches, books slots on invokers, hands out Dispatches; no policy here.
 
-Three consumers run side by side: invocations (group `controllers`), completions (same group, one
-stream for every controller: whoever reads one releases its slots), and the recovery loop for
-invokers that went offline (controller.recovery).
+Per batch read from `stratus:invocations` (group `controllers`): one snapshot of the books of every
+invoker, a choice per invocation (controller.scheduler, counting the batch's own earlier choices), then
+one pipeline of `place` scripts (stratus.ledger): each books its slots, appends its Dispatch to the
+invoker's stream and acks its Invocation, atomically. A booking another controller beat us to is tried
+again with a fresh snapshot. Side by side run the recorder (records outbox -> activation store), the
+recovery loop for invokers that went offline (controller.recovery), and the registry refresh.
+Capacity comes back when an invoker ends an activation (stratus.ledger `end`): no message to us.
 """
 
 import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
+from collections.abc import Sequence
 
+from controller.recorder import Recorder
 from controller.records import internal_error
 from controller.recovery import Recovery
 from controller.registry import Registry
-from controller.scheduler import Choice, InvokerState, choose_invoker, shard_key
+from controller.scheduler import InvokerState, choose_invoker, shard_key
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
-from stratus.consumer import ConsumerSpec, run_consumer
+from stratus.consumer import ConsumerSpec, run_batch_consumer
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import ControllerId, InvokerId
-from stratus.ledger import Ledger, RedisLedger, Reservation
-from stratus.messages import (
-    COMPLETIONS,
-    CONTROLLERS_GROUP,
-    INVOCATIONS,
-    Completion,
-    Dispatch,
-    Invocation,
-    invoker_stream,
-)
+from stratus.ledger import Booking, Ending, Ledger, Reservation
+from stratus.messages import CONTROLLERS_GROUP, INVOCATIONS, Completion, Dispatch, Invocation, Record, invoker_stream
 from stratus.stores.activations import ActivationStore
 
 log = logging.getLogger(__name__)
 
 REFRESH_S = 0.5
-STREAM_MAXLEN = 100_000
-RESERVE_TRIES = 3  # another controller may take the room between our snapshot and our booking
+PLACE_TRIES = 3  # another controller may take the room between our snapshot and our booking
+NO_INVOKER = "No invoker is available to run the action; try again later."
+
+Work = tuple[Delivery, Invocation]
 
 
 def now_ms() -> int:
@@ -50,23 +51,18 @@ def action_key(invocation: Invocation) -> str:
 
 class Controller:
     def __init__(
-        self,
-        settings: ControllerSettings,
-        bus: MessageBus,
-        activations: ActivationStore,
-        ledger: Ledger | None = None,
+        self, settings: ControllerSettings, bus: MessageBus, activations: ActivationStore, ledger: Ledger
     ) -> None:
         self.controller_id = ControllerId(settings.controller_id)
         self._settings = settings
         self._bus = bus
-        self._activations = activations
-        self._own_ledger = ledger is None
-        self.ledger: Ledger = ledger or RedisLedger.from_url(settings.redis_url)
+        self.ledger = ledger
         self.registry = Registry(
             heartbeat_ttl_ms=int(settings.heartbeat_ttl_s * 1000),
             forget_after_ms=int(settings.forget_invoker_s * 1000),
         )
-        self.recovery = Recovery(self, bus, activations, self.ledger, settings)
+        self.recovery = Recovery(self, bus, ledger, settings)
+        self.recorder = Recorder(bus, activations, f"recorder:{self.controller_id}")
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.refresh()
@@ -77,86 +73,92 @@ class Controller:
             concurrency=self._settings.max_in_flight,
             claim_idle_ms=self._settings.claim_idle_ms,
         )
-        completions = ConsumerSpec(
-            COMPLETIONS, CONTROLLERS_GROUP, self.controller_id, concurrency=64, claim_idle_ms=10_000
-        )
-        background = [
-            asyncio.create_task(self._refresh_loop(stop), name="controller-refresh"),
-            asyncio.create_task(run_consumer(self._bus, completions, self.completed, stop), name="completions"),
-            asyncio.create_task(self.recovery.run(stop), name="controller-recovery"),
-        ]
-        try:
-            await run_consumer(self._bus, invocations, self.handle, stop)
-        finally:
-            await asyncio.gather(*background[1:], return_exceptions=True)
-            background[0].cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background[0]
-            if self._own_ledger:
-                await self.ledger.close()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._refresh_loop(stop), name="controller-refresh")
+            group.create_task(self.recorder.run(stop), name="controller-recorder")
+            group.create_task(self.recovery.run(stop), name="controller-recovery")
+            await run_batch_consumer(self._bus, invocations, self.handle, stop)
 
-    async def handle(self, delivery: Delivery) -> None:
-        """Never raises: sibling tasks must survive. Acks after the Dispatch (or the failure record) is out."""
+    async def handle(self, deliveries: list[Delivery]) -> None:
+        """Never raises: what cannot be placed now stays pending, to be claimed again."""
+        work: list[Work] = []
+        for delivery in deliveries:
+            try:
+                work.append((delivery, Invocation.from_fields(delivery.fields)))
+            except BadMessage:
+                await self._dead_letter(delivery)
         try:
-            invocation = Invocation.from_fields(delivery.fields)
-            await self.dispatch(delivery, invocation)
-        except BadMessage:
-            await self._bus.dead_letter(delivery)
+            await self.dispatch(work)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("invocation entry %s failed; left pending for reclaim", delivery.entry_id)
+            log.exception("%d invocation entries failed; left pending for reclaim", len(work))
 
-    async def dispatch(self, delivery: Delivery, invocation: Invocation) -> InvokerId | None:
-        """Place and forward (publish + ack at once); also used to reroute a dead invoker's backlog."""
-        invoker_id = await self.place(invocation)
-        if invoker_id is None:
-            await self.fail(invocation, "No invoker is available to run the action; try again later.")
-            await self._bus.ack(delivery)
-            return None
-        dispatch = Dispatch(invocation=invocation, invoker_id=invoker_id, controller_id=self.controller_id)
-        try:
-            await self._bus.forward(delivery, invoker_stream(invoker_id), dispatch.to_fields(), maxlen=STREAM_MAXLEN)
-        except BaseException:
-            with contextlib.suppress(StoreUnavailable):
-                await self.ledger.release(invocation.activation_id)
-            raise
-        log.info("activation %s -> invoker %s", invocation.activation_id, invoker_id)
-        return invoker_id
-
-    async def place(self, invocation: Invocation) -> InvokerId | None:
-        """Book a slot; waits up to `no_invoker_grace_s` for a healthy invoker, None after."""
+    async def dispatch(self, work: Sequence[Work]) -> None:
+        """Place each and hand it to its invoker; also used to reroute a dead invoker's backlog. When no
+        invoker is healthy, waits up to `no_invoker_grace_s` for one, then fails the activations."""
         deadline = time.monotonic() + self._settings.no_invoker_grace_s
-        while True:
-            choice = await self._book(invocation)
-            if choice is not None or time.monotonic() >= deadline:
-                return choice.invoker_id if choice else None
-            await asyncio.sleep(REFRESH_S)
-            await self.refresh()
+        remaining = list(work)
+        while remaining:
+            remaining = await self._place(remaining)
+            if remaining and time.monotonic() >= deadline:
+                await self.fail_all([(d, i) for d, i in remaining], NO_INVOKER)
+                return
+            if remaining:
+                await asyncio.sleep(REFRESH_S)
+                await self.refresh()
 
-    async def _book(self, invocation: Invocation) -> Choice | None:
-        action = invocation.action
-        key = action_key(invocation)
-        for attempt in range(RESERVE_TRIES):
-            ring = self.registry.ring(now_ms())
-            booked = await self.ledger.booked([beat.invoker_id for beat, _ in ring], key)
+    async def _place(self, work: Sequence[Work]) -> list[Work]:
+        """One try at most PLACE_TRIES times; what is left had no healthy invoker."""
+        remaining = list(work)
+        for attempt in range(PLACE_TRIES):
+            chosen, unplaced = await self._choose(remaining, force=attempt == PLACE_TRIES - 1)
+            held = await self.ledger.place([booking for booking, _ in chosen])
+            lost = [item for (_, item), ok in zip(chosen, held, strict=True) if not ok]
+            if log.isEnabledFor(logging.INFO):
+                for (booking, _), ok in zip(chosen, held, strict=True):
+                    if ok:
+                        log.info("activation %s -> %s", booking.reservation.activation_id, booking.stream)
+            remaining = unplaced + lost
+            if not lost:
+                break
+        return remaining
+
+    async def _choose(self, work: Sequence[Work], *, force: bool) -> tuple[list[tuple[Booking, Work]], list[Work]]:
+        """A booking per invocation on one snapshot of the books, counting the batch's earlier choices."""
+        ring = self.registry.ring(now_ms())
+        books = await self.ledger.books([beat.invoker_id for beat, _ in ring])
+        booked_mb = {beat.invoker_id: b.memory_mb for (beat, _), b in zip(ring, books, strict=True)}
+        counts: Counter[tuple[InvokerId, str]] = Counter()
+        for (beat, _), b in zip(ring, books, strict=True):
+            for key, n in (b.in_flight or {}).items():
+                counts[(beat.invoker_id, key)] = n
+        chosen: list[tuple[Booking, Work]] = []
+        unplaced: list[Work] = []
+        for delivery, invocation in work:
+            key, limits = action_key(invocation), invocation.action.limits
             states = [
-                InvokerState(beat.invoker_id, healthy, beat.user_memory_mb, b.memory_mb, b.action_in_flight)
-                for (beat, healthy), b in zip(ring, booked, strict=True)
+                InvokerState(
+                    i.invoker_id, healthy, i.user_memory_mb, booked_mb[i.invoker_id], counts[(i.invoker_id, key)]
+                )
+                for i, healthy in ring
             ]
-            key_of_home = shard_key(invocation.namespace, action.fqn)
-            choice = choose_invoker(key_of_home, action.limits.memory, action.limits.concurrency, states)
+            home = shard_key(invocation.namespace, invocation.action.fqn)
+            choice = choose_invoker(home, limits.memory, limits.concurrency, states)
             if choice is None:
-                return None
-            capacity = self.registry.beats[choice.invoker_id].user_memory_mb
-            force = choice.forced or attempt == RESERVE_TRIES - 1
-            if await self.ledger.reserve(self._reservation(invocation, choice.invoker_id), capacity, force=force):
-                return choice
-        raise AssertionError("a forced reservation always succeeds")
+                unplaced.append((delivery, invocation))
+                continue
+            invoker_id = choice.invoker_id
+            if counts[(invoker_id, key)] % max(limits.concurrency, 1) == 0:
+                booked_mb[invoker_id] += limits.memory
+            counts[(invoker_id, key)] += 1
+            booking = self._booking(delivery, invocation, invoker_id, force or choice.forced)
+            chosen.append((booking, (delivery, invocation)))
+        return chosen, unplaced
 
-    def _reservation(self, invocation: Invocation, invoker_id: InvokerId) -> Reservation:
+    def _booking(self, delivery: Delivery, invocation: Invocation, invoker_id: InvokerId, force: bool) -> Booking:
         action = invocation.action
-        return Reservation(
+        reservation = Reservation(
             activation_id=invocation.activation_id,
             invoker_id=invoker_id,
             action_key=action_key(invocation),
@@ -165,34 +167,22 @@ class Controller:
             namespace=invocation.namespace,
             deadline_ms=now_ms() + action.limits.timeout,
         )
+        dispatch = Dispatch(invocation=invocation, invoker_id=invoker_id, controller_id=self.controller_id)
+        capacity = self.registry.beats[invoker_id].user_memory_mb
+        return Booking(reservation, capacity, force, invoker_stream(invoker_id), dispatch.to_fields(), delivery)
 
-    async def fail(self, invocation: Invocation, message: str) -> None:
-        """The activation cannot run: it still gets its one record, and a blocking caller its answer."""
-        log.warning("activation %s failed: %s", invocation.activation_id, message)
-        record = internal_error(invocation, message, now_ms())
-        await self._activations.put(record)
-        if invocation.reply_to:
-            completion = Completion(
-                activation_id=record.activation_id, invoker_id=InvokerId(""), memory_mb=0, activation=record
-            )
-            await self._bus.publish(invocation.reply_to, completion.to_fields(), maxlen=STREAM_MAXLEN)
-        await self.ledger.release(invocation.activation_id)
-        await self.ledger.finish(invocation.namespace, invocation.activation_id)
-
-    async def completed(self, delivery: Delivery) -> None:
-        """A completion from an invoker: release its slots and its namespace's in-flight entry. Idempotent."""
-        try:
-            completion = Completion.from_fields(delivery.fields)
-            reservation = await self.ledger.release(completion.activation_id)
-            if reservation is not None:
-                await self.ledger.finish(reservation.namespace, completion.activation_id)
-            await self._bus.ack(delivery)
-        except BadMessage:
-            await self._bus.dead_letter(delivery)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("completion entry %s failed; left pending for reclaim", delivery.entry_id)
+    async def fail_all(self, work: Sequence[tuple[Delivery | None, Invocation]], message: str) -> None:
+        """The activations cannot run: each still gets its one record, and a blocking caller its answer."""
+        at = now_ms()
+        endings = []
+        for source, invocation in work:
+            log.warning("activation %s failed: %s", invocation.activation_id, message)
+            record = internal_error(invocation, message, at)
+            reply = Completion(activation_id=record.activation_id, activation=record)
+            answer = (invocation.reply_to, reply.to_fields()) if invocation.reply_to else None
+            fields = Record(activation=record).to_fields()
+            endings.append(Ending(record.activation_id, invocation.namespace, fields, answer, source))
+        await self.ledger.end(endings)
 
     async def refresh(self) -> None:
         self.registry.update(await self._bus.heartbeats())
@@ -205,3 +195,9 @@ class Controller:
                 log.warning("could not refresh invokers: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), REFRESH_S)
+
+    async def _dead_letter(self, delivery: Delivery) -> None:
+        try:
+            await self._bus.dead_letter(delivery)
+        except StoreUnavailable as exc:
+            log.warning("could not dead-letter entry %s: %s", delivery.entry_id, exc)

@@ -23,7 +23,6 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
                 yield
             finally:
                 await backends.replies.stop()
-                await backends.ledger.close()
 
     app = FastAPI(
         title="Stratus",

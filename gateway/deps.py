@@ -12,7 +12,7 @@ from stratus.backends import CoreBackends
 from stratus.bus import MessageBus
 from stratus.config import GatewaySettings
 from stratus.errors import Forbidden
-from stratus.ledger import Ledger, RedisLedger
+from stratus.ledger import Ledger
 from stratus.messages import reply_stream
 from stratus.models import Namespace
 from stratus.stores.activations import ActivationStore
@@ -65,5 +65,5 @@ def backends_from_core(settings: GatewaySettings, core: CoreBackends) -> Backend
         replies=ReplyWaiter(core.bus, reply_stream(settings.gateway_id)),  # type: ignore[arg-type]
         auth=Authenticator(core.entities, settings.auth_cache_s),
         actions=ActionCache(core.entities, settings.action_cache_s),
-        ledger=RedisLedger.from_url(settings.redis_url),  # closed by the app's lifespan
+        ledger=core.ledger,
     )

@@ -1,4 +1,9 @@
-"""Waits on this gateway's reply stream for the completions that blocking callers wait for."""
+"""Waits on this gateway's reply stream for the completions that blocking callers wait for.
+
+One reader per gateway reads every reply in batches and trims what it read, so the stream holds only
+replies on their way; its expiry is renewed while the gateway runs, so a gateway that vanished leaves
+no stream behind for long.
+"""
 
 import asyncio
 import contextlib
@@ -12,7 +17,8 @@ from stratus.models import Activation
 
 log = logging.getLogger(__name__)
 
-REPLY_STREAM_TTL_S = 3600  # a gateway that vanished leaves no stream behind for long
+REPLY_STREAM_TTL_S = 3600
+RENEW_EVERY_S = 60.0
 
 
 class ReplyWaiter:
@@ -53,17 +59,22 @@ class ReplyWaiter:
 
     async def _listen(self) -> None:
         last_id = "$"
-        await self._bus.expire(self.stream, REPLY_STREAM_TTL_S)
+        renew_at = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                entries = await self._bus.read(self.stream, last_id, count=256, block_ms=MAX_BLOCK_MS)
+                entries = await self._bus.read(self.stream, last_id, count=512, block_ms=MAX_BLOCK_MS)
+                for entry_id, fields in entries:
+                    last_id = entry_id
+                    self._deliver(fields)
+                if entries:
+                    await self._bus.trim_before(self.stream, last_id)
+                if loop.time() >= renew_at:  # EXPIRE does nothing before the first reply created the stream
+                    await self._bus.expire(self.stream, REPLY_STREAM_TTL_S)
+                    renew_at = loop.time() + RENEW_EVERY_S
             except StoreUnavailable:
                 log.warning("reply stream %s unreadable; retrying", self.stream)
                 await asyncio.sleep(0.5)
-                continue
-            for entry_id, fields in entries:
-                last_id = entry_id
-                self._deliver(fields)
 
     def _deliver(self, fields: "dict[bytes, bytes] | object") -> None:
         try:
@@ -72,5 +83,5 @@ class ReplyWaiter:
             log.warning("ignoring an undecodable reply on %s", self.stream)
             return
         future = self._waiting.get(completion.activation_id)
-        if future is not None and not future.done() and completion.activation is not None:
+        if future is not None and not future.done():
             future.set_result(completion.activation)

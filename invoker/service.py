@@ -1,26 +1,35 @@
-"""The invoker: reads its Dispatches, runs each in the container pool, records it, replies, acks."""
+"""The invoker: reads its Dispatches, runs each in the container pool, then ends it in one atomic step.
+
+Ending an activation (stratus.ledger `end`) gives its slots back, appends its record to the records
+outbox, answers a blocking caller and acks the Dispatch, all at once; the ends of activations that
+finish while one is on its way share the next round trip (stratus.coalesce).
+"""
 
 import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
+
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from invoker.driver import ContainerDriver
 from invoker.health import Health, warm_pools
 from invoker.pool import ContainerPool
 from invoker.runner import Runner
 from stratus.bus import Delivery, MessageBus
+from stratus.coalesce import Coalescer
 from stratus.config import InvokerSettings
 from stratus.consumer import ConsumerSpec, run_consumer
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
-from stratus.messages import INVOKERS_GROUP, Completion, Dispatch, Heartbeat, completion_stream, invoker_stream
+from stratus.ledger import Ending, Ledger
+from stratus.messages import INVOKERS_GROUP, Completion, Dispatch, Heartbeat, Record, invoker_stream
 from stratus.models import Activation
-from stratus.stores.activations import ActivationStore
 
 log = logging.getLogger(__name__)
 
-STREAM_MAXLEN = 100_000
+END_RETRY_S = 60.0  # how long an ended activation waits for Redis to come back before it is left pending
 REAP_INTERVAL_S = 1.0  # pausing and idle removal are checked this often
 REFILL_INTERVAL_S = 5.0
 MANAGED_LABEL = "org.stratus.invoker"
@@ -31,7 +40,7 @@ class Invoker:
         self,
         settings: InvokerSettings,
         bus: MessageBus,
-        activations: ActivationStore,
+        ledger: Ledger,
         driver: ContainerDriver,
         pool: ContainerPool,
         runner: Runner,
@@ -39,7 +48,8 @@ class Invoker:
         self.invoker_id = InvokerId(settings.invoker_id)
         self._settings = settings
         self._bus = bus
-        self._activations = activations
+        self._ledger = ledger
+        self._endings: Coalescer[Ending, None] = Coalescer(self._end_batch)
         self._driver = driver
         self._pool = pool
         self._runner = runner
@@ -76,27 +86,31 @@ class Invoker:
             invocation = dispatch.invocation
             activation = await self._runner.run(invocation)  # user and engine failures come back as data
             self.health.record(activation.response.status == "whisk internal error", _error(activation), time.time())
-            done = Completion(
-                activation_id=activation.activation_id,
-                invoker_id=self.invoker_id,
-                memory_mb=invocation.action.limits.memory,
-            )
-            # Capacity back to the controllers first, then the caller, in one round trip: a caller that
-            # invokes again at once must find the slot free, or it is scheduled elsewhere, cold.
-            answers: list[tuple[str, dict[str, str]]] = [(completion_stream(dispatch.controller_id), done.to_fields())]
-            if invocation.reply_to:  # the caller before the record, as OpenWhisk does
-                reply = done.model_copy(update={"activation": activation})
-                answers.append((invocation.reply_to, reply.to_fields()))
-            await self._bus.publish_many(answers, maxlen=STREAM_MAXLEN)
-            await self._activations.put(activation)  # idempotent: a redelivered Dispatch writes twice
-            await self._bus.ack(delivery)  # last: a crash before this means redelivery
-            log.info("activation %s recorded: %s", activation.activation_id, activation.response.status)
+            await self._end(ending(activation, invocation.reply_to, delivery))
+            log.info("activation %s ended: %s", activation.activation_id, activation.response.status)
         except BadMessage:
             await self._bus.dead_letter(delivery)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("dispatch entry %s failed; left pending for redelivery", delivery.entry_id)
+
+    async def _end(self, end: Ending) -> None:
+        """Slots back, record out, caller answered, Dispatch acked: retried while Redis is away (the work
+        is done and must not be run again); past END_RETRY_S the entry is left pending for redelivery."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(StoreUnavailable),
+            wait=wait_exponential(multiplier=0.05, max=2.0),
+            stop=stop_after_delay(END_RETRY_S),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._endings.submit(end)
+
+    async def _end_batch(self, endings: Sequence[Ending]) -> list[None]:
+        await self._ledger.end(endings)
+        return [None] * len(endings)
 
     def heartbeat(self) -> Heartbeat:
         return Heartbeat(
@@ -169,6 +183,14 @@ class Invoker:
             await self._driver.remove(container_id)
         except Exception:
             log.exception("could not remove container %s", container_id)
+
+
+def ending(activation: Activation, reply_to: str | None, source: Delivery | None) -> Ending:
+    reply = None
+    if reply_to:
+        reply = (reply_to, Completion(activation_id=activation.activation_id, activation=activation).to_fields())
+    record = Record(activation=activation).to_fields()
+    return Ending(activation.activation_id, activation.namespace, record, reply, source)
 
 
 def _error(activation: Activation) -> str:

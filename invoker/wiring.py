@@ -21,7 +21,7 @@ async def open_invoker(settings: InvokerSettings, core: CoreBackends) -> AsyncIt
     pool = ContainerPool(settings.user_memory_mb, settings.stem_cells)
     runner = Runner(driver, pool, proxy, core.entities.get_action, settings)
     try:
-        yield Invoker(settings, core.bus, core.activations, driver, pool, runner)
+        yield Invoker(settings, core.bus, core.ledger, driver, pool, runner)
     finally:
         await proxy.aclose()
         driver.close()

@@ -1,10 +1,11 @@
-"""Opening the clients every service shares: the entity store, the activation store and the bus."""
+"""Opening the clients every service shares: the entity store, the activation store, the bus and the ledger."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from stratus.bus import MessageBus, RedisStreamBus
+from stratus.bus import MessageBus, RedisStreamBus, redis_client
+from stratus.ledger import Ledger, RedisLedger
 from stratus.stores.activations import ActivationStore, open_activation_store
 from stratus.stores.entities import EntityStore, SqlEntityStore
 
@@ -14,6 +15,7 @@ class CoreBackends:
     entities: EntityStore
     activations: ActivationStore
     bus: MessageBus
+    ledger: Ledger  # shares the bus's Redis client: closed with it
 
 
 @asynccontextmanager
@@ -21,9 +23,10 @@ async def open_core(redis_url: str, mongo_url: str, mongo_db: str, entities_url:
     entities = SqlEntityStore(entities_url)
     await entities.start()
     mongo, activations = await open_activation_store(mongo_url, mongo_db)
-    bus = RedisStreamBus.from_url(redis_url)
+    redis = redis_client(redis_url)
+    bus = RedisStreamBus(redis)
     try:
-        yield CoreBackends(entities, activations, bus)
+        yield CoreBackends(entities, activations, bus, RedisLedger(redis))
     finally:
         await bus.close()
         await mongo.close()

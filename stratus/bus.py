@@ -1,10 +1,15 @@
 """Redis streams: publish, consume in consumer groups, acknowledge, reclaim; invoker heartbeats.
 
 Delivery is at least once. A consumer acknowledges an entry only after its work is recorded;
-an entry whose consumer died stays pending and is reclaimed with XAUTOCLAIM.
+an entry whose consumer died stays pending and is reclaimed with XAUTOCLAIM. An acknowledged entry is
+deleted: a stream holds only work not yet done, so Redis memory follows the backlog, not the history.
+
+Publishes and acks made while a round trip is under way go out together in the next one
+(stratus.coalesce): under load each costs a fraction of a round trip.
 """
 
 import logging
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -12,13 +17,14 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
+from stratus.coalesce import Coalescer
 from stratus.errors import StoreUnavailable
 from stratus.messages import DEAD_LETTER, INVOKERS_KEY, Heartbeat
 
 log = logging.getLogger(__name__)
 
 Fields = Mapping[bytes, bytes]
-Entry = tuple[str, Mapping[str, str]]  # (stream, fields) to publish
+_Publish = tuple[str, Mapping[str, str], int | None]  # (stream, fields, maxlen)
 SOCKET_TIMEOUT_S = 10.0
 MAX_CONNECTIONS = 256  # per process; Redis's own default limit is 10,000 clients
 MAX_BLOCK_MS = 2000
@@ -36,14 +42,11 @@ class MessageBus(Protocol):
     async def publish(self, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None) -> str:
         """Append one entry; returns its id. `maxlen` trims the stream approximately."""
 
-    async def publish_many(self, entries: Sequence[Entry], *, maxlen: int | None = None) -> None:
-        """Append several entries, in order, in one round trip (not atomically)."""
-
     async def ensure_group(self, stream: str, group: str) -> None:
         """Create the group (and the stream) if missing. Idempotent."""
 
     async def consume(self, stream: str, group: str, consumer: str, *, count: int, block_ms: int) -> list[Delivery]:
-        """New entries for this consumer; empty after `block_ms` without any."""
+        """New entries for this consumer; empty after `block_ms` without any (0: do not wait)."""
 
     async def pending(self, stream: str, group: str, consumer: str, *, count: int) -> list[Delivery]:
         """Entries delivered to this consumer earlier and never acknowledged (e.g. before a restart)."""
@@ -53,20 +56,23 @@ class MessageBus(Protocol):
     ) -> list[Delivery]:
         """Take over entries pending longer than `min_idle_ms` at any consumer of the group."""
 
-    async def ack(self, delivery: Delivery) -> None: ...
+    async def ack(self, delivery: Delivery) -> None:
+        """Acknowledge and delete the entry: its work is done."""
 
-    async def forward(
-        self, delivery: Delivery, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None
-    ) -> None:
-        """Publish to `stream` and acknowledge `delivery` atomically: both happen or neither."""
+    async def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """`ack` each, in one round trip."""
 
     async def dead_letter(self, delivery: Delivery) -> None:
         """Move an undecodable entry aside and acknowledge it."""
 
     async def read(self, stream: str, last_id: str, *, count: int, block_ms: int) -> list[tuple[str, Fields]]:
-        """Plain XREAD after `last_id` ("$" for only new entries), no group."""
+        """Plain XREAD after `last_id` ("$" for only new entries), no group; `block_ms` 0: do not wait."""
 
     async def expire(self, stream: str, seconds: int) -> None: ...
+
+    async def trim_before(self, stream: str, entry_id: str) -> None:
+        """Drop entries older than `entry_id` (approximately: whole internal nodes), for streams read
+        without a group."""
 
     async def put_heartbeat(self, heartbeat: Heartbeat) -> None: ...
 
@@ -99,26 +105,28 @@ def redis_client(url: str) -> aioredis.Redis:
 class RedisStreamBus:
     def __init__(self, client: "aioredis.Redis") -> None:
         self._redis = client
+        self._publishes: Coalescer[_Publish, str] = Coalescer(self._publish_batch)
+        self._acks: Coalescer[Delivery, None] = Coalescer(self._ack_batch)
 
     @classmethod
     def from_url(cls, url: str) -> "RedisStreamBus":
         return cls(redis_client(url))
 
     async def publish(self, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None) -> str:
-        try:
-            entry_id: Any = await self._redis.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not publish to {stream}: {exc}") from exc
-        return str(entry_id.decode())
+        return await self._publishes.submit((stream, fields, maxlen))
 
-    async def publish_many(self, entries: Sequence[Entry], *, maxlen: int | None = None) -> None:
+    async def _publish_batch(self, batch: Sequence[_Publish]) -> list[str | BaseException]:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for stream, fields in entries:
+                for stream, fields, maxlen in batch:
                     pipe.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
-                await pipe.execute()
+                replies: list[Any] = await pipe.execute(raise_on_error=False)
         except RedisError as exc:
-            raise StoreUnavailable(f"could not publish to {', '.join(s for s, _ in entries)}: {exc}") from exc
+            raise StoreUnavailable(f"could not publish to {batch[0][0]}: {exc}") from exc
+        return [
+            StoreUnavailable(f"could not publish to {stream}: {r}") if isinstance(r, Exception) else r.decode()
+            for (stream, _, _), r in zip(batch, replies, strict=True)
+        ]
 
     async def ensure_group(self, stream: str, group: str) -> None:
         try:
@@ -139,7 +147,9 @@ class RedisStreamBus:
         self, stream: str, group: str, consumer: str, start: str, count: int, block_ms: int | None
     ) -> list[Delivery]:
         try:
-            reply: Any = await self._redis.xreadgroup(group, consumer, {stream: start}, count=count, block=block_ms)
+            reply: Any = await self._redis.xreadgroup(
+                group, consumer, {stream: start}, count=count, block=block_ms or None
+            )
         except RedisError as exc:
             raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
         return [
@@ -159,21 +169,25 @@ class RedisStreamBus:
         return [Delivery(stream, group, entry_id.decode(), fields) for entry_id, fields in reply[1] if fields]
 
     async def ack(self, delivery: Delivery) -> None:
-        try:
-            await self._redis.xack(delivery.stream, delivery.group, delivery.entry_id)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not ack {delivery.entry_id}: {exc}") from exc
+        await self._acks.submit(delivery)
 
-    async def forward(
-        self, delivery: Delivery, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None
-    ) -> None:
+    async def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        if deliveries:
+            await self._ack_batch(deliveries)
+
+    async def _ack_batch(self, deliveries: Sequence[Delivery]) -> list[None]:
+        by_stream: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for delivery in deliveries:
+            by_stream[(delivery.stream, delivery.group)].append(delivery.entry_id)
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
-                pipe.xack(delivery.stream, delivery.group, delivery.entry_id)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for (stream, group), entry_ids in by_stream.items():
+                    pipe.xack(stream, group, *entry_ids)
+                    pipe.xdel(stream, *entry_ids)
                 await pipe.execute()
         except RedisError as exc:
-            raise StoreUnavailable(f"could not forward {delivery.entry_id} to {stream}: {exc}") from exc
+            raise StoreUnavailable(f"could not ack {len(deliveries)} entries: {exc}") from exc
+        return [None] * len(deliveries)
 
     async def dead_letter(self, delivery: Delivery) -> None:
         log.warning("dead-lettering entry %s of %s", delivery.entry_id, delivery.stream)
@@ -183,7 +197,7 @@ class RedisStreamBus:
 
     async def read(self, stream: str, last_id: str, *, count: int, block_ms: int) -> list[tuple[str, Fields]]:
         try:
-            reply: Any = await self._redis.xread({stream: last_id}, count=count, block=block_ms)
+            reply: Any = await self._redis.xread({stream: last_id}, count=count, block=block_ms or None)
         except RedisError as exc:
             raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
         return [(entry_id.decode(), fields) for _, entries in reply or [] for entry_id, fields in entries]
@@ -193,6 +207,12 @@ class RedisStreamBus:
             await self._redis.expire(stream, seconds)
         except RedisError as exc:
             raise StoreUnavailable(f"could not set expiry on {stream}: {exc}") from exc
+
+    async def trim_before(self, stream: str, entry_id: str) -> None:
+        try:
+            await self._redis.xtrim(stream, minid=entry_id, approximate=True)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not trim {stream}: {exc}") from exc
 
     async def put_heartbeat(self, heartbeat: Heartbeat) -> None:
         try:

@@ -1,8 +1,11 @@
-"""The loop every stream consumer shares: read, hand each entry to a task, drain on stop.
+"""The loop every stream consumer shares: read a batch, hand it on, drain on stop.
 
+Two shapes: `run_consumer` hands each entry to a task of its own (work that takes as long as a function
+runs); `run_batch_consumer` hands each read's entries to one call, awaited before the next read (work
+done for a whole batch in a few round trips: placement, record writes).
 Entries this consumer received before a restart (still pending) are handled first; with
 `claim_idle_ms`, entries left pending that long by any consumer of the group are taken over.
-A handler must never raise and acknowledges its entry itself, after its work is recorded.
+A handler must never raise and acknowledges its entries itself, after their work is recorded.
 """
 
 import asyncio
@@ -16,6 +19,7 @@ from stratus.errors import StoreUnavailable
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Delivery], Awaitable[None]]
+BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,19 @@ class ConsumerSpec:
     stream: str
     group: str
     consumer: str
-    concurrency: int = 64
+    concurrency: int = 64  # entries handled at once (run_consumer), or the largest batch (run_batch_consumer)
     block_ms: int = 1000
     claim_idle_ms: int | None = None
+
+
+async def run_batch_consumer(bus: MessageBus, spec: ConsumerSpec, handle: BatchHandler, stop: asyncio.Event) -> None:
+    await bus.ensure_group(spec.stream, spec.group)
+
+    async def hand_on(deliveries: list[Delivery]) -> None:
+        if deliveries:
+            await handle(deliveries)
+
+    await _loop(bus, spec, hand_on, stop)
 
 
 async def run_consumer(bus: MessageBus, spec: ConsumerSpec, handle: Handler, stop: asyncio.Event) -> None:
@@ -51,20 +65,26 @@ async def run_consumer(bus: MessageBus, spec: ConsumerSpec, handle: Handler, sto
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-    await dispatch(await bus.pending(spec.stream, spec.group, spec.consumer, count=10_000))
+    await _loop(bus, spec, dispatch, stop)
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _loop(
+    bus: MessageBus, spec: ConsumerSpec, sink: Callable[[list[Delivery]], Awaitable[None]], stop: asyncio.Event
+) -> None:
+    await sink(await bus.pending(spec.stream, spec.group, spec.consumer, count=10_000))
     loop = asyncio.get_running_loop()
     next_claim = loop.time()
     while not stop.is_set():
         try:
             if spec.claim_idle_ms is not None and loop.time() >= next_claim:
                 next_claim = loop.time() + spec.claim_idle_ms / 2000
-                await dispatch(await _claim(bus, spec))
-            await dispatch(await _read(bus, spec, stop))
+                await sink(await _claim(bus, spec))
+            await sink(await _read(bus, spec, stop))
         except StoreUnavailable as exc:
             log.warning("consumer of %s: %s; retrying", spec.stream, exc)
             await asyncio.sleep(0.5)
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _read(bus: MessageBus, spec: ConsumerSpec, stop: asyncio.Event) -> list[Delivery]:

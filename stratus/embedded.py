@@ -118,6 +118,7 @@ def embedded_mongo(data_dir: Path) -> Iterator[str]:
         str(storage),
         "--log-level",
         "WARNING",
+        "--standalone",  # no replica-set oplog: nothing here reads change streams, and it doubled each write
     ]
     with _process(argv, "mongo", port, data_dir, 60):
         yield f"mongodb://127.0.0.1:{port}/?directConnection=true"

@@ -86,5 +86,5 @@ def statuses(beats: Sequence[Heartbeat], booked_mb: Sequence[int], now_ms: int, 
 async def list_invokers(bus: MessageBus, ledger: Ledger, now_ms: int, ttl_ms: int) -> list[InvokerStatus]:
     """Every invoker that sent a heartbeat (and was not forgotten), with its state and booked load."""
     beats = await bus.heartbeats()
-    booked = await ledger.booked([beat.invoker_id for beat in beats], "")
-    return statuses(beats, [b.memory_mb for b in booked], now_ms, ttl_ms)
+    books = await ledger.books([beat.invoker_id for beat in beats])
+    return statuses(beats, [b.memory_mb for b in books], now_ms, ttl_ms)

@@ -9,21 +9,30 @@
 - **Namespace ledger**: a sorted set of in-flight activation ids per namespace (score: when the entry
   expires, so a lost activation never pins the count) and a counter per namespace and wall-clock minute.
 
-Every check-and-change is one Lua script: atomic across processes.
+Every check-and-change is one Lua script: atomic across processes. Two of them also move the stream
+entries that must go with the change, so that one round trip does what an activation needs at each end:
+- **place** (controller): book the slots, append the Dispatch to the invoker's stream, ack and delete the
+  Invocation entry. Either all of it happens or, when the invoker has no room, none of it.
+- **end** (invoker, or a controller failing an activation): give the slots back, end the namespace's
+  in-flight entry, append the record to the records outbox (`stratus:records`) and the reply to the
+  gateway's stream, ack and delete the entry that carried the work. A record is durable from here on
+  (Redis, append-only file); a recorder writes the outbox to the activation store in batches.
+Both are pipelined for a batch of activations: the round trip is paid once per batch.
 """
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from stratus.bus import redis_client
+from stratus.bus import Delivery, redis_client
 from stratus.errors import StoreUnavailable
 from stratus.ids import ActivationId, InvokerId
+from stratus.messages import RECORDS
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +81,37 @@ class Reservation:
 
 
 @dataclass(frozen=True)
-class Booked:
-    """One invoker's books, as the scheduler needs them for one action."""
+class Books:
+    """One invoker's books: memory booked by in-flight activations, and how many of each action key."""
 
-    memory_mb: int
-    action_in_flight: int
+    memory_mb: int = 0
+    in_flight: Mapping[str, int] | None = None
+
+    def of(self, action_key: str) -> int:
+        return (self.in_flight or {}).get(action_key, 0)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """Book `reservation` and hand its Dispatch to the invoker, acknowledging the entry it came from."""
+
+    reservation: Reservation
+    capacity_mb: int
+    force: bool  # book even past capacity (nobody has room: the invoker queues it)
+    stream: str  # the invoker's stream
+    fields: Mapping[str, str]  # the Dispatch
+    source: Delivery  # acknowledged and deleted when the booking holds
+
+
+@dataclass(frozen=True)
+class Ending:
+    """The end of an activation: slots back, in-flight entry gone, record out, caller answered, entry acked."""
+
+    activation_id: ActivationId
+    namespace: str
+    record: Mapping[str, str]  # a messages.Record, for the outbox
+    reply: tuple[str, Mapping[str, str]] | None  # (the gateway's reply stream, a Completion)
+    source: Delivery | None  # the entry that carried the work, acknowledged and deleted
 
 
 Refusal = Literal["per-minute", "concurrent"]
@@ -90,12 +125,20 @@ class Refused:
 
 
 class Ledger(Protocol):
-    async def booked(self, invoker_ids: Sequence[str], action_key: str) -> list[Booked]:
-        """A snapshot of the books of these invokers, for this action."""
+    async def books(self, invoker_ids: Sequence[str]) -> list[Books]:
+        """A snapshot of the books of these invokers, in the same order."""
 
     async def reserve(self, reservation: Reservation, capacity_mb: int, *, force: bool) -> bool:
         """Book the activation on its invoker if it fits (always with `force`). A reservation already
         held by this activation id is released first, so a retried placement never books twice."""
+
+    async def place(self, bookings: Sequence[Booking]) -> list[bool]:
+        """`reserve` each, and for each that holds, append its Dispatch and ack its source entry, atomically
+        per booking; one round trip for all. False: no room (nothing changed for that one)."""
+
+    async def end(self, endings: Sequence[Ending]) -> None:
+        """End each activation atomically (see `Ending`); one round trip for all. Idempotent for the
+        books: slots already given back are not given back twice."""
 
     async def release(self, activation_id: ActivationId) -> Reservation | None:
         """Give back what the activation booked; None (and nothing changed) when it holds nothing."""
@@ -116,41 +159,73 @@ class Ledger(Protocol):
     async def close(self) -> None: ...
 
 
-RESERVE = """
-local slots, reservations = KEYS[1], KEYS[2]
-local aid, akey, mem, conc, cap, force, record = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]),
-  tonumber(ARGV[5]), ARGV[6], ARGV[7]
-local old = redis.call('HGET', reservations, aid)
-if old then
-  local r = cjson.decode(old)
-  local oslots = 'stratus:slots:' .. r.i
-  local n = redis.call('HINCRBY', oslots, 'n:' .. r.k, -1)
-  if n <= 0 then redis.call('HDEL', oslots, 'n:' .. r.k) end
-  if (n % r.c) == 0 then redis.call('HINCRBY', oslots, 'mem', -r.m) end
+# Lua shared by the scripts below: give back what reservation `aid` booked; returns it (or false).
+_GIVE_BACK = """
+local function give_back(reservations, aid)
+  local raw = redis.call('HGET', reservations, aid)
+  if not raw then return false end
+  local r = cjson.decode(raw)
+  local slots = 'stratus:slots:' .. r.i
+  local n = redis.call('HINCRBY', slots, 'n:' .. r.k, -1)
+  if n <= 0 then redis.call('HDEL', slots, 'n:' .. r.k) end
+  if (n % r.c) == 0 then redis.call('HINCRBY', slots, 'mem', -r.m) end
   redis.call('HDEL', reservations, aid)
+  return raw
 end
-local n = tonumber(redis.call('HGET', slots, 'n:' .. akey) or '0')
-local extra = 0
-if (n % conc) == 0 then extra = mem end
-local booked = tonumber(redis.call('HGET', slots, 'mem') or '0')
-if force ~= '1' and extra > 0 and booked + extra > cap then return 0 end
-redis.call('HINCRBY', slots, 'mem', extra)
-redis.call('HINCRBY', slots, 'n:' .. akey, 1)
-redis.call('HSET', reservations, aid, record)
-return 1
 """
 
-RELEASE = """
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return false end
-local r = cjson.decode(raw)
-local slots = 'stratus:slots:' .. r.i
-local n = redis.call('HINCRBY', slots, 'n:' .. r.k, -1)
-if n <= 0 then redis.call('HDEL', slots, 'n:' .. r.k) end
-if (n % r.c) == 0 then redis.call('HINCRBY', slots, 'mem', -r.m) end
-redis.call('HDEL', KEYS[1], ARGV[1])
-return raw
+# KEYS: slots of the invoker, reservations. ARGV: aid, action key, memory, concurrency, capacity, force, json.
+_BOOK = """
+local function book(slots, reservations, a)
+  local aid, akey, mem, conc, cap = a[1], a[2], tonumber(a[3]), tonumber(a[4]), tonumber(a[5])
+  give_back(reservations, aid)
+  local n = tonumber(redis.call('HGET', slots, 'n:' .. akey) or '0')
+  local extra = 0
+  if (n % conc) == 0 then extra = mem end
+  local booked = tonumber(redis.call('HGET', slots, 'mem') or '0')
+  if a[6] ~= '1' and extra > 0 and booked + extra > cap then return 0 end
+  redis.call('HINCRBY', slots, 'mem', extra)
+  redis.call('HINCRBY', slots, 'n:' .. akey, 1)
+  redis.call('HSET', reservations, aid, a[7])
+  return 1
+end
 """
+
+RESERVE = _GIVE_BACK + _BOOK + "return book(KEYS[1], KEYS[2], ARGV)"
+
+RELEASE = _GIVE_BACK + "return give_back(KEYS[1], ARGV[1])"
+
+# KEYS: slots, reservations, the invoker's stream, the source stream.
+# ARGV: the 7 of RESERVE, then the Dispatch body, the stream's max length, the source group, the source entry.
+PLACE = (
+    _GIVE_BACK
+    + _BOOK
+    + """
+if book(KEYS[1], KEYS[2], ARGV) == 0 then return 0 end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*', 'body', ARGV[8])
+redis.call('XACK', KEYS[4], ARGV[10], ARGV[11])
+redis.call('XDEL', KEYS[4], ARGV[11])
+return 1
+"""
+)
+
+# KEYS: reservations, the namespace's in-flight set, the records outbox, the reply stream, the source stream.
+# ARGV: aid, record body, reply body ('' for none), the reply stream's max length, source group, source entry ('').
+END = (
+    _GIVE_BACK
+    + """
+give_back(KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('XADD', KEYS[3], '*', 'body', ARGV[2])
+if ARGV[3] ~= '' then redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'body', ARGV[3]) end
+if ARGV[6] ~= '' then
+  redis.call('XACK', KEYS[5], ARGV[5], ARGV[6])
+  redis.call('XDEL', KEYS[5], ARGV[6])
+end
+return 1
+"""
+)
+REPLY_MAXLEN = 100_000  # a gateway trims what it read; this bounds the stream of one that stopped reading
 
 ADMIT = """
 local inflight, minute = KEYS[1], KEYS[2]
@@ -177,37 +252,64 @@ class RedisLedger:
         self._redis = client
         self._reserve = client.register_script(RESERVE)
         self._release = client.register_script(RELEASE)
+        self._place = client.register_script(PLACE)
+        self._end = client.register_script(END)
         self._admit = client.register_script(ADMIT)
 
     @classmethod
     def from_url(cls, url: str) -> "RedisLedger":
         return cls(redis_client(url))
 
-    async def booked(self, invoker_ids: Sequence[str], action_key: str) -> list[Booked]:
+    async def books(self, invoker_ids: Sequence[str]) -> list[Books]:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for invoker_id in invoker_ids:
-                    pipe.hmget(slots_key(invoker_id), ["mem", f"n:{action_key}"])
-                rows: list[Any] = await pipe.execute()
+                    pipe.hgetall(slots_key(invoker_id))
+                rows: list[dict[bytes, bytes]] = await pipe.execute()
         except RedisError as exc:
             raise StoreUnavailable(f"could not read the slot books: {exc}") from exc
-        return [Booked(int(mem or 0), int(n or 0)) for mem, n in rows]
+        return [_books(row) for row in rows]
 
     async def reserve(self, reservation: Reservation, capacity_mb: int, *, force: bool) -> bool:
-        args: list[str | int] = [
-            reservation.activation_id,
-            reservation.action_key,
-            reservation.memory_mb,
-            max(reservation.concurrency, 1),
-            capacity_mb,
-            "1" if force else "0",
-            reservation.to_json(),
-        ]
+        args = _reserve_args(reservation, capacity_mb, force)
         try:
             done = await self._reserve(keys=[slots_key(reservation.invoker_id), RESERVATIONS_KEY], args=args)
         except RedisError as exc:
             raise StoreUnavailable(f"could not reserve slots: {exc}") from exc
         return bool(done)
+
+    async def place(self, bookings: Sequence[Booking]) -> list[bool]:
+        if not bookings:
+            return []
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for b in bookings:
+                    src = b.source
+                    keys = [slots_key(b.reservation.invoker_id), RESERVATIONS_KEY, b.stream, src.stream]
+                    args = _reserve_args(b.reservation, b.capacity_mb, b.force)
+                    args += [b.fields["body"], STREAM_MAXLEN, src.group, src.entry_id]
+                    await self._place(keys=keys, args=args, client=pipe)
+                done: list[Any] = await pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not place activations: {exc}") from exc
+        return [bool(d) for d in done]
+
+    async def end(self, endings: Sequence[Ending]) -> None:
+        if not endings:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for e in endings:
+                    reply_stream, reply = e.reply if e.reply else (RECORDS, {"body": ""})
+                    src = e.source
+                    keys = [RESERVATIONS_KEY, inflight_key(e.namespace), RECORDS, reply_stream]
+                    keys.append(src.stream if src else RECORDS)
+                    args: list[str | int] = [e.activation_id, e.record["body"], reply["body"], REPLY_MAXLEN]
+                    args += [src.group, src.entry_id] if src else ["", ""]
+                    await self._end(keys=keys, args=args, client=pipe)
+                await pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not end activations: {exc}") from exc
 
     async def release(self, activation_id: ActivationId) -> Reservation | None:
         try:
@@ -250,3 +352,23 @@ class RedisLedger:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+STREAM_MAXLEN = 100_000  # an invoker's stream: a backlog bound far above any real queue
+
+
+def _reserve_args(reservation: Reservation, capacity_mb: int, force: bool) -> list[str | int]:
+    return [
+        reservation.activation_id,
+        reservation.action_key,
+        reservation.memory_mb,
+        max(reservation.concurrency, 1),
+        capacity_mb,
+        "1" if force else "0",
+        reservation.to_json(),
+    ]
+
+
+def _books(row: Mapping[bytes, bytes]) -> Books:
+    in_flight = {k[2:].decode(): int(v) for k, v in row.items() if k.startswith(b"n:")}
+    return Books(int(row.get(b"mem", 0)), in_flight)

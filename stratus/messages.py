@@ -14,10 +14,12 @@ from stratus.ids import ActivationId, ControllerId, GatewayId, InvokerId
 from stratus.models import Action, Activation, ActivationResponse, KeyValue
 
 INVOCATIONS = "stratus:invocations"  # gateway -> controllers (group CONTROLLERS)
+RECORDS = "stratus:records"  # activation records on their way to the activation store (group RECORDERS)
 DEAD_LETTER = "stratus:dead-letter"
 INVOKERS_KEY = "stratus:invokers"  # hash: invoker id -> latest Heartbeat JSON
 CONTROLLERS_GROUP = "controllers"
 INVOKERS_GROUP = "invoker"
+RECORDERS_GROUP = "recorders"
 
 
 def invoker_stream(invoker_id: InvokerId) -> str:
@@ -28,15 +30,6 @@ def invoker_stream(invoker_id: InvokerId) -> str:
 def reply_stream(gateway_id: GatewayId) -> str:
     """invoker -> the gateway holding a blocking caller."""
     return f"stratus:replies:{gateway_id}"
-
-
-COMPLETIONS = "stratus:completions"  # invokers -> controllers (group CONTROLLERS): release capacity
-
-
-def completion_stream(controller_id: ControllerId) -> str:
-    """invoker -> controllers, to release capacity. One stream for all (consumed in CONTROLLERS_GROUP):
-    the books are in Redis, so any controller releases, also for one that died after dispatching."""
-    return COMPLETIONS
 
 
 class StreamMessage(BaseModel):
@@ -100,13 +93,19 @@ class Dispatch(StreamMessage):
 
 
 class Completion(StreamMessage):
-    """invoker -> gateway (blocking callers) and -> controller (release capacity)."""
+    """invoker (or a controller that failed the activation) -> the gateway holding a blocking caller."""
 
     version: Literal[1] = 1
     activation_id: ActivationId
-    invoker_id: InvokerId
-    memory_mb: int
-    activation: Activation | None = None  # only towards the gateway: the controller needs no record
+    activation: Activation
+
+
+class Record(StreamMessage):
+    """An activation record in the outbox (RECORDS): appended in the same atomic step that ends the
+    activation, written to the activation store in batches by a recorder, then deleted."""
+
+    version: Literal[1] = 1
+    activation: Activation
 
 
 class Heartbeat(StreamMessage):

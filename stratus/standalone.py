@@ -47,6 +47,8 @@ class Ready:
     api_url: str
     guest_key: str
     data_dir: Path
+    redis_url: str
+    mongo_url: str
 
 
 def default_data_dir() -> Path:
@@ -105,7 +107,7 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
         key = await guest_key(core.entities, data_dir)
         gateway = GatewaySettings(gateway_id=f"standalone-{suffix}", host=settings.host, port=settings.port, **conn)
         controller = Controller(
-            ControllerSettings(controller_id=f"standalone-{suffix}", **conn), core.bus, core.activations
+            ControllerSettings(controller_id=f"standalone-{suffix}", **conn), core.bus, core.activations, core.ledger
         )
         invoker_settings = InvokerSettings(
             invoker_id=f"standalone-{suffix}",
@@ -142,7 +144,7 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
             if not server.started:
                 stop.set()
                 raise RuntimeError(f"the API could not listen on {settings.host}:{settings.port}; is the port in use?")
-            on_ready(Ready(f"http://{settings.host}:{settings.port}", key, data_dir))
+            on_ready(Ready(f"http://{settings.host}:{settings.port}", key, data_dir, redis_url, mongo_url))
 
 
 @asynccontextmanager

@@ -17,11 +17,19 @@ class StartFailed(RuntimeError):
 def start_standalone(
     data_dir: Path, env: dict[str, str], timeout_s: float = 600
 ) -> tuple[subprocess.Popen[str], str, int]:
+    process, printed, port = start_standalone_printing(data_dir, env, timeout_s)
+    return process, printed["STRATUS_KEY"], port
+
+
+def start_standalone_printing(
+    data_dir: Path, env: dict[str, str], timeout_s: float = 600, log_level: str = "INFO"
+) -> tuple[subprocess.Popen[str], dict[str, str], int]:
+    """Like start_standalone, with every `STRATUS_X=value` line it printed (API URL, key, store URLs)."""
     port = free_port()
     env = {**os.environ, **env, "STRATUS_PORT": str(port), "STRATUS_DATA_DIR": str(data_dir)}
     log = (data_dir / "standalone.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "stratus.cli", "standalone", "--log-level", "INFO"],
+        [sys.executable, "-m", "stratus.cli", "standalone", "--log-level", log_level],
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
@@ -29,17 +37,18 @@ def start_standalone(
     )
     assert process.stdout is not None
     deadline = time.monotonic() + timeout_s
-    key = ""
+    printed: dict[str, str] = {}
     for line in process.stdout:
-        if match := re.match(r"STRATUS_KEY=(\S+)", line):
-            key = match.group(1)
-            break
+        if match := re.match(r"(STRATUS_[A-Z_]+)=(\S+)", line):
+            printed[match.group(1)] = match.group(2)
+            if match.group(1) == "STRATUS_KEY":
+                break
         if time.monotonic() > deadline:
             break
-    if not key:
+    if "STRATUS_KEY" not in printed:
         process.kill()
         raise StartFailed(f"stratus standalone did not come up:\n{(data_dir / 'standalone.log').read_text()[-4000:]}")
-    return process, key, port
+    return process, printed, port
 
 
 def stop(process: subprocess.Popen[str]) -> None:

@@ -35,12 +35,16 @@ def standalone(
             ("API", info.api_url),
             ("Key", f"{info.guest_key}  (namespace guest)"),
             ("Data", str(info.data_dir)),
+            ("Redis", info.redis_url),
+            ("Mongo", info.mongo_url),
         ):
             console.print(f"  {label:<5}{value}", soft_wrap=True, highlight=False)
         console.print(
             f"  Try:  curl -u '{info.guest_key}' {info.api_url}/api/v1/namespaces", soft_wrap=True, highlight=False
         )
         print(f"STRATUS_API_URL={info.api_url}", flush=True)
+        print(f"STRATUS_REDIS_URL={info.redis_url}", flush=True)
+        print(f"STRATUS_MONGO_URL={info.mongo_url}", flush=True)
         print(f"STRATUS_KEY={info.guest_key}", flush=True)
 
     async def main() -> None:

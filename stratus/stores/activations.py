@@ -1,11 +1,12 @@
 """Activation records in MongoDB through PyMongo's async API (the only pymongo import in Stratus)."""
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pymongo import DESCENDING, AsyncMongoClient
+from pymongo import DESCENDING, AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from stratus.errors import StoreUnavailable
 from stratus.models import Activation
@@ -13,13 +14,19 @@ from stratus.models import Activation
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
+DUPLICATE_KEY = 11000  # the record exists already: what idempotence wants
 
 
 class ActivationStore(Protocol):
     """Activation records; one per accepted activation, whatever happened to it."""
 
+    async def put_many(self, activations: Sequence[Activation]) -> None:
+        """Insert each record unless one with its id exists (then that one is kept): idempotent, so a batch
+        written again after a failure part-way, or a record delivered twice, still leaves exactly one.
+        Raises StoreUnavailable when any record may not have been written; retrying the batch is safe."""
+
     async def put(self, activation: Activation) -> None:
-        """Insert or replace. Idempotent: a redelivered Dispatch writes twice."""
+        """`put_many` of one."""
 
     async def get(self, namespace: str, activation_id: str) -> Activation | None:
         """Scoped: another namespace's activation is None."""
@@ -54,6 +61,9 @@ def _filter(namespace: str, name: str | None, since: int | None, upto: int | Non
 class MongoActivationStore:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self._collection = collection
+        # Journaled: a write is acknowledged once it survives a crash of the store (its records are then
+        # deleted from the outbox). Batches make the journal flush cheap: one per put_many, not per record.
+        self._durable = collection.with_options(write_concern=WriteConcern(w=1, j=True))
 
     async def ensure_indexes(self) -> None:
         try:
@@ -62,12 +72,21 @@ class MongoActivationStore:
         except PyMongoError as exc:
             raise StoreUnavailable(f"could not create activation indexes: {exc}") from exc
 
-    async def put(self, activation: Activation) -> None:
-        doc = activation.model_dump(mode="json", by_alias=True) | {"_id": activation.activation_id}
+    async def put_many(self, activations: Sequence[Activation]) -> None:
+        if not activations:
+            return
+        docs = [a.model_dump(mode="json", by_alias=True) | {"_id": a.activation_id} for a in activations]
         try:
-            await self._collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+            await self._durable.insert_many(docs, ordered=False)  # one round trip; unordered: all are tried
+        except BulkWriteError as exc:
+            failed = [e for e in exc.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
+            if failed or exc.details.get("writeConcernErrors"):
+                raise StoreUnavailable(f"could not write {len(failed)} of {len(docs)} activations: {exc}") from exc
         except PyMongoError as exc:
-            raise StoreUnavailable(f"could not write activation {activation.activation_id}: {exc}") from exc
+            raise StoreUnavailable(f"could not write {len(docs)} activations: {exc}") from exc
+
+    async def put(self, activation: Activation) -> None:
+        await self.put_many([activation])
 
     async def get(self, namespace: str, activation_id: str) -> Activation | None:
         try:

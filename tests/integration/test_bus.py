@@ -8,6 +8,7 @@ import pytest
 
 from stratus.bus import MAX_CONNECTIONS, RedisStreamBus
 from stratus.consumer import ConsumerSpec, run_consumer
+from stratus.errors import StoreUnavailable
 from stratus.ids import InvokerId
 from stratus.messages import DEAD_LETTER, Heartbeat
 
@@ -35,6 +36,20 @@ async def test_consumed_entry_stays_pending_until_acked(bus: RedisStreamBus, str
     assert again.entry_id == delivery.entry_id
     await bus.ack(delivery)
     assert await bus.pending(stream, "g", "c1", count=10) == []
+    assert await bus.read(stream, "0", count=10, block_ms=0) == []  # an acked entry is deleted: done work
+
+
+async def test_acks_of_several_streams_go_together(bus: RedisStreamBus, stream: str) -> None:
+    other = f"{stream}:other"
+    for name in (stream, other):
+        await bus.ensure_group(name, "g")
+        for n in range(3):
+            await bus.publish(name, {"n": str(n)})
+    delivered = [d for name in (stream, other) for d in await bus.consume(name, "g", "c", count=10, block_ms=100)]
+    await bus.ack_many(delivered[1:])
+    assert [d.entry_id for d in await bus.pending(stream, "g", "c", count=10)] == [delivered[0].entry_id]
+    assert await bus.pending(other, "g", "c", count=10) == []
+    assert [fields[b"n"] for _, fields in await bus.read(stream, "0", count=10, block_ms=0)] == [b"0"]
 
 
 async def test_stale_entries_of_a_dead_consumer_are_claimed(bus: RedisStreamBus, stream: str) -> None:
@@ -97,17 +112,24 @@ async def test_consumer_loop_handles_pending_first_then_new_and_drains(bus: Redi
     assert await bus.pending(stream, "g", "me", count=10) == []
 
 
-async def test_more_commands_in_flight_than_connections_wait_instead_of_failing(
-    bus: RedisStreamBus, stream: str
-) -> None:
+async def test_more_commands_in_flight_than_connections_wait_instead_of_failing(bus: RedisStreamBus) -> None:
     """301 concurrent web requests once failed with 'Too many connections' at redis-py's default limit."""
-    published = await asyncio.gather(*(bus.publish(stream, {"n": str(n)}) for n in range(MAX_CONNECTIONS + 200)))
-    assert len(set(published)) == MAX_CONNECTIONS + 200
-    assert len(await bus.read(stream, "0", count=10_000, block_ms=0)) == MAX_CONNECTIONS + 200
+    reads = await asyncio.gather(*(bus.heartbeats() for _ in range(MAX_CONNECTIONS + 200)))
+    assert len(reads) == MAX_CONNECTIONS + 200
 
 
-async def test_publish_many_appends_to_each_stream_in_one_go(bus: RedisStreamBus, stream: str) -> None:
+async def test_concurrent_publishes_share_round_trips_and_keep_their_order(bus: RedisStreamBus, stream: str) -> None:
     other = f"{stream}:other"
-    await bus.publish_many([(stream, {"n": "1"}), (other, {"n": "2"}), (stream, {"n": "3"})])
-    assert [fields[b"n"] for _, fields in await bus.read(stream, "0", count=10, block_ms=0)] == [b"1", b"3"]
-    assert [fields[b"n"] for _, fields in await bus.read(other, "0", count=10, block_ms=0)] == [b"2"]
+    ids = await asyncio.gather(*(bus.publish(stream if n % 2 else other, {"n": str(n)}) for n in range(1000)))
+    assert len(set(ids[1::2])) == len(set(ids[::2])) == 500  # entry ids are per stream
+    odd = [int(fields[b"n"]) for _, fields in await bus.read(stream, "0", count=10_000, block_ms=0)]
+    even = [int(fields[b"n"]) for _, fields in await bus.read(other, "0", count=10_000, block_ms=0)]
+    assert odd == list(range(1, 1000, 2)) and even == list(range(0, 1000, 2))
+
+
+async def test_a_publish_that_fails_fails_only_its_caller(bus: RedisStreamBus, stream: str) -> None:
+    await bus._redis.set(f"{stream}:string", "not a stream")
+    good, bad = await asyncio.gather(
+        bus.publish(stream, {"n": "1"}), bus.publish(f"{stream}:string", {"n": "2"}), return_exceptions=True
+    )
+    assert isinstance(good, str) and isinstance(bad, StoreUnavailable)

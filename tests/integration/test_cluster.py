@@ -17,19 +17,19 @@ from controller.service import Controller
 from stratus.bus import RedisStreamBus
 from stratus.config import ControllerSettings
 from stratus.ids import ActivationId, InvokerId, new_activation_id
-from stratus.ledger import RedisLedger, Reservation
+from stratus.ledger import Ending, RedisLedger, Reservation
 from stratus.messages import (
-    COMPLETIONS,
     INVOCATIONS,
     INVOKERS_GROUP,
     Completion,
     Dispatch,
     Heartbeat,
     Invocation,
+    Record,
     invoker_stream,
     reply_stream,
 )
-from stratus.models import Limits
+from stratus.models import ActivationResponse, Limits
 from stratus.stores.activations import ActivationStore
 from tests.factories import make_action
 
@@ -160,15 +160,13 @@ async def test_two_controllers_fill_uneven_invokers_exactly_and_release_once(
         assert (len(small), len(large)) == (2, 4)  # filled to capacity, nobody over
         assert {d.controller_id for d in small + large} <= {first.controller_id, second.controller_id}
         assert (await books(bus, "i-small"), await books(bus, "i-large")) == (512, 1024)
-        for d in small + large:  # every completion arrives twice: released once
-            done = Completion(activation_id=d.invocation.activation_id, invoker_id=d.invoker_id, memory_mb=256)
-            await bus.publish(COMPLETIONS, done.to_fields())
-            await bus.publish(COMPLETIONS, done.to_fields())
-
-        async def all_released() -> bool:
-            return not await ledger.reservations()
-
-        await eventually(all_released)
+        for d in small + large:  # every activation is ended twice (a redelivered Dispatch): released once
+            record = d.invocation.record(
+                ActivationResponse(status="success", result={}), start=1, end=2, annotations=[]
+            )
+            end = Ending(record.activation_id, "ns", Record(activation=record).to_fields(), None, None)
+            await ledger.end([end, end])
+        assert not await ledger.reservations()
     assert (await books(bus, "i-small"), await books(bus, "i-large")) == (0, 0)
 
 
@@ -188,11 +186,16 @@ async def test_nothing_goes_to_unhealthy_or_offline_invokers_and_a_returning_one
         await eventually(twelve)
         assert await dispatched(bus, "i-sick") == [] and await dispatched(bus, "i-gone") == []
 
-        await beat(bus, "i-sick")  # healed: its heartbeat no longer reports a failure
-        await beat(bus, "i-gone")  # back
-        await controller.refresh()
-        homes = {await controller.place(invocation(name=f"a{n}")) for n in range(30)}
-        assert homes == {"i-ok", "i-sick", "i-gone"}
+    async with beating(bus, ("i-ok", 2048), ("i-sick", 2048), ("i-gone", 2048)), running(controller):
+        # healed (its heartbeat no longer reports a failure) and back: both get work again
+        for n in range(30):
+            await bus.publish(INVOCATIONS, invocation(name=f"a{n}").to_fields())
+
+        async def spread() -> bool:
+            counts = [len(await dispatched(bus, i)) for i in ("i-ok", "i-sick", "i-gone")]
+            return sum(counts) == 42 and all(counts)
+
+        await eventually(spread)
 
 
 async def test_offline_invoker_backlog_is_rerouted_and_its_running_work_fails_after_the_deadline(

@@ -14,7 +14,17 @@ from stratus.bus import RedisStreamBus
 from stratus.config import DEFAULT_RUNTIME_IMAGE, InvokerSettings
 from stratus.ids import ControllerId, InvokerId, new_activation_id
 from stratus.images import ensure_runtime_image
-from stratus.messages import Completion, Dispatch, Invocation, completion_stream, invoker_stream, reply_stream
+from stratus.ledger import RedisLedger
+from stratus.messages import (
+    INVOKERS_GROUP,
+    RECORDS,
+    Completion,
+    Dispatch,
+    Invocation,
+    Record,
+    invoker_stream,
+    reply_stream,
+)
 from stratus.stores.activations import MongoActivationStore
 from stratus.stores.entities import SqlEntityStore
 from tests.factories import make_action
@@ -37,7 +47,7 @@ async def test_invoker_lifecycle(
     settings = InvokerSettings(
         invoker_id=invoker_id, redis_url=redis_url, mongo_url="-", entities_url="-", network="stratus-test-functions"
     )
-    core = CoreBackends(sqlite_entities, activations, bus)
+    core = CoreBackends(sqlite_entities, activations, bus, RedisLedger(bus._redis))
     stop = asyncio.Event()
     try:
         async with open_invoker(settings, core) as invoker:
@@ -61,14 +71,12 @@ async def test_invoker_lifecycle(
             await bus.publish(invoker_stream(invoker_id), dispatch.to_fields())
             [(_, reply)] = await bus.read(replies, "0", count=1, block_ms=30_000)
             completion = Completion.from_fields(reply)
-            assert completion.activation is not None and completion.activation.response.result == {"v": 7}
-            [(_, freed)] = await bus.read(completion_stream(controller), "0", count=1, block_ms=5_000)
-            assert Completion.from_fields(freed).activation is None  # the controller gets no record
-            for _ in range(50):
-                if await activations.get("ns", invocation.activation_id):
-                    break
-                await asyncio.sleep(0.1)
-            assert (await activations.get("ns", invocation.activation_id)) == completion.activation
+            assert completion.activation.response.result == {"v": 7}
+            # in the same step: the record in the outbox (a recorder writes it to the store), the Dispatch done
+            outbox = [Record.from_fields(fields).activation for _, fields in await bus._redis.xrange(RECORDS)]
+            assert [r for r in outbox if r.activation_id == invocation.activation_id] == [completion.activation]
+            assert await bus.pending(invoker_stream(invoker_id), INVOKERS_GROUP, invoker_id, count=10) == []
+            assert await bus.read(invoker_stream(invoker_id), "0", count=10, block_ms=0) == []
             assert engine.containers.list(filters={"label": f"{MANAGED_LABEL}={invoker_id}"})
             stop.set()
             await asyncio.wait_for(running, 30)

@@ -14,7 +14,8 @@ from stratus.backends import CoreBackends
 from stratus.bus import RedisStreamBus
 from stratus.config import InvokerSettings, StemCells
 from stratus.ids import ControllerId, InvokerId, new_activation_id
-from stratus.messages import INVOKERS_GROUP, Dispatch, Invocation, invoker_stream
+from stratus.ledger import RedisLedger
+from stratus.messages import INVOKERS_GROUP, RECORDS, Dispatch, Invocation, Record, invoker_stream
 from stratus.stores.activations import MongoActivationStore
 from stratus.stores.entities import SqlEntityStore
 from tests.factories import make_action
@@ -62,7 +63,9 @@ async def test_stop_finishes_in_flight_activations_records_them_and_removes_ever
         for n in range(3)
     ]
     try:
-        async with open_invoker(settings, CoreBackends(sqlite_entities, activations, bus)) as invoker:
+        async with open_invoker(
+            settings, CoreBackends(sqlite_entities, activations, bus, RedisLedger(bus._redis))
+        ) as invoker:
             running = asyncio.create_task(invoker.run(stop))
             await eventually(lambda: invoker._pool.states()["prewarm"] == 1)
             for invocation in invocations:
@@ -76,8 +79,11 @@ async def test_stop_finishes_in_flight_activations_records_them_and_removes_ever
             assert sample(scraped, "stratus_invoker_memory_mb", invoker=invoker_id, kind="busy") >= 3 * 256
             stop.set()  # while all three are still sleeping in their functions
             await asyncio.wait_for(running, 60)
-        for invocation in invocations:  # finished and recorded, not dropped
-            record = await activations.get("ns", invocation.activation_id)
+        outbox = {
+            r.activation_id: r for r in (Record.from_fields(f).activation for _, f in await bus._redis.xrange(RECORDS))
+        }
+        for invocation in invocations:  # finished and recorded (in the outbox a recorder empties), not dropped
+            record = outbox.get(invocation.activation_id)
             assert record is not None and record.response.result == {"n": invocation.params["n"]}
         assert engine.containers.list(all=True, filters={"label": f"{MANAGED_LABEL}={invoker_id}"}) == []
         assert await bus.pending(invoker_stream(invoker_id), INVOKERS_GROUP, invoker_id, count=10) == []  # all acked

@@ -1,0 +1,362 @@
+"""Benchmark: warm throughput of `stratus standalone` beside a direct call of the same container, one run.
+
+Not part of the test run. Starts `stratus standalone` on its embedded defaults in a temporary data
+directory (log level WARNING, as users run it), deploys a no-op action with concurrency 100 and one
+with concurrency 1, warms them, then runs closed-loop rounds of C clients (aiohttp, one event loop):
+- direct: `POST /run` straight into the concurrency-100 action's warm container (the bare baseline);
+- c=100:  blocking `result=true` invocations of the concurrency-100 action through the API;
+- c=1:    the same for the concurrency-1 action (one container per activation in flight).
+Rounds are interleaved (direct, c=100, c=1, direct, ...). It prints invocations/s, p50, p99, failures,
+Redis commands per activation (`INFO commandstats` before and after) and the platform/direct ratio.
+
+With `--soak SECONDS` it then drives the c=100 action for that long and prints, every 30 s, the rate,
+p50/p99 of the window, Redis memory, the activation store's size and one probe write's latency.
+
+    python tests/bench/bench_throughput.py [--clients 32] [--seconds 10] [--rounds 3] [--soak 600]
+"""
+
+import argparse
+import asyncio
+import base64
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import docker
+import redis
+from pymongo import MongoClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.standalone_process import start_standalone_printing, stop
+
+NOOP = "def main(args):\n    return {'ok': True}\n"
+MEMORY_MB = 128
+USER_MEMORY_MB = 8192  # room for one container per client of the concurrency-1 action
+
+
+@dataclass
+class Window:
+    latencies_ms: list[float] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
+    started: float = 0.0
+    ended: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies_ms) / max(self.ended - self.started, 1e-9)
+
+    def fail(self, what: str) -> None:
+        self.failures[what] = self.failures.get(what, 0) + 1
+
+
+def pct(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+Call = Callable[[aiohttp.ClientSession], Awaitable[bool]]
+
+
+async def closed_loop(call: Call, clients: int, seconds: float, session: aiohttp.ClientSession) -> Window:
+    window = Window(started=time.perf_counter())
+    deadline = window.started + seconds
+
+    async def client() -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                ok = await call(session)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                window.fail(type(exc).__name__)
+                continue
+            if ok:
+                window.latencies_ms.append((time.perf_counter() - started) * 1000)
+            else:
+                window.fail("status")
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    window.ended = time.perf_counter()
+    return window
+
+
+def invoke_call(api: str, name: str, auth: dict[str, str]) -> Call:
+    url = f"{api}/api/v1/namespaces/_/actions/{name}?blocking=true&result=true"
+
+    async def call(session: aiohttp.ClientSession) -> bool:
+        async with session.post(url, json={}, headers=auth) as response:
+            await response.read()
+            return response.status == 200
+
+    return call
+
+
+def direct_call(address: str) -> Call:
+    body = {
+        "value": {},
+        "activation_id": "0" * 32,
+        "namespace": "guest",
+        "action_name": "/guest/bench",
+        "action_version": "0.0.1",
+        "transaction_id": "bench",
+        "deadline": str(int(time.time() * 1000) + 3_600_000),
+    }
+    headers = {"X-Stratus-Envelope": "1"}
+
+    async def call(session: aiohttp.ClientSession) -> bool:
+        async with session.post(f"{address}/run", json=body, headers=headers) as response:
+            await response.read()
+            return response.status == 200
+
+    return call
+
+
+async def put_action(session: aiohttp.ClientSession, api: str, auth: dict[str, str], name: str, conc: int) -> None:
+    body = {"exec": {"kind": "python:3.11", "code": NOOP}, "limits": {"memory": MEMORY_MB, "concurrency": conc}}
+    url = f"{api}/api/v1/namespaces/_/actions/{name}?overwrite=true"
+    async with session.put(url, json=body, headers=auth) as response:
+        response.raise_for_status()
+
+
+def container_address(name: str) -> str:
+    engine = docker.from_env()
+    try:
+        containers = engine.containers.list(filters={"label": [f"org.stratus.action=guest/{name}"]})
+        networks = containers[0].attrs["NetworkSettings"]["Networks"]
+        ip = next(n["IPAddress"] for n in networks.values() if n["IPAddress"])
+        return f"http://{ip}:8080"
+    finally:
+        engine.close()
+
+
+def process_tree(root: int) -> dict[int, str]:
+    """pid -> name of `root` and its descendants (the standalone, its embedded servers, its workers)."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        parents[int(stat.parent.name)], names[int(stat.parent.name)] = int(fields[1]), part_name(argv)
+    tree, frontier = {root: names.get(root, "?")}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree[pid] = names[pid]
+                frontier.append(pid)
+    return tree
+
+
+def part_name(argv: list[bytes]) -> str:
+    line = b" ".join(argv).decode(errors="replace")
+    for marker, name in (("secantus", "activation store (SecantusDB)"), ("redis-server", "redis")):
+        if marker in line:
+            return name
+    return "platform" if "stratus" in line else line[:40]
+
+
+def cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def container_cpu_s(name: str) -> float:
+    engine = docker.from_env()
+    try:
+        containers = engine.containers.list(filters={"label": [f"org.stratus.action=guest/{name}"]})
+        return sum(c.stats(stream=False)["cpu_stats"]["cpu_usage"]["total_usage"] for c in containers) / 1e9
+    finally:
+        engine.close()
+
+
+class CpuMeter:
+    """CPU seconds each part of the platform spends: robust on a busy machine, unlike a rate."""
+
+    def __init__(self, root: int, action: str) -> None:
+        self._root, self._action = root, action
+
+    def sample(self) -> dict[str, float]:
+        used: dict[str, float] = {}
+        for pid, name in process_tree(self._root).items():
+            used[name] = used.get(name, 0.0) + cpu_s(pid)
+        used["container"] = container_cpu_s(self._action)
+        used["load generator"] = time.process_time()
+        return used
+
+
+def command_calls(client: redis.Redis) -> dict[str, int]:
+    stats: dict[str, Any] = client.info("commandstats")
+    return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info"}
+
+
+def redis_calls(client: redis.Redis) -> int:
+    return sum(command_calls(client).values())
+
+
+@dataclass
+class Result:
+    label: str
+    windows: list[Window] = field(default_factory=list)
+    redis_calls: int = 0
+
+    def row(self, direct_rate: float | None) -> str:
+        lat = [x for w in self.windows for x in w.latencies_ms]
+        n = len(lat)
+        seconds = sum(w.ended - w.started for w in self.windows)
+        rate = n / seconds if seconds else 0.0
+        failures = sum(sum(w.failures.values()) for w in self.windows)
+        per = f"{self.redis_calls / n:8.1f}" if n and self.redis_calls else f"{'-':>8}"
+        ratio = f"{rate / direct_rate:7.2f}x" if direct_rate else f"{'':>8}"
+        return f"{self.label:<34}{rate:9.0f}{pct(lat, 0.5):9.1f}{pct(lat, 0.99):9.1f}{failures:9d}{per}{ratio}"
+
+    @property
+    def rate(self) -> float:
+        n = sum(len(w.latencies_ms) for w in self.windows)
+        return n / max(sum(w.ended - w.started for w in self.windows), 1e-9)
+
+
+async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: argparse.Namespace, pid: int) -> None:
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
+        await put_action(session, api, auth, "noop-c100", 100)
+        await put_action(session, api, auth, "noop-c1", 1)
+        c100, c1 = invoke_call(api, "noop-c100", auth), invoke_call(api, "noop-c1", auth)
+        print("warming up (containers for every client of the concurrency-1 action) ...", flush=True)
+        await closed_loop(c100, args.clients, 3, session)
+        if "c1" in args.paths:
+            await closed_loop(c1, args.clients, 8, session)
+        direct = direct_call(container_address("noop-c100"))
+        await closed_loop(direct, args.clients, 2, session)
+        results = {"direct": Result("direct POST /run (same container)"), "c100": Result("Stratus, concurrency 100")}
+        results["c1"] = Result("Stratus, concurrency 1")
+        calls = {k: v for k, v in {"direct": direct, "c100": c100, "c1": c1}.items() if k in args.paths}
+        results = {k: v for k, v in results.items() if k in calls}
+        counter = redis.Redis.from_url(urls["STRATUS_REDIS_URL"])
+        for n in range(args.rounds):
+            for key, call in calls.items():
+                before = redis_calls(counter)
+                window = await closed_loop(call, args.clients, args.seconds, session)
+                results[key].windows.append(window)
+                results[key].redis_calls += redis_calls(counter) - before if key != "direct" else 0
+                print(f"  round {n + 1} {key:<7} {window.rate:8.0f}/s  failures {window.failures}", flush=True)
+        report(results, args)
+        await breakdown(c100, args, session, counter, CpuMeter(pid, "noop-c100"))
+        if args.soak:
+            await soak(c100, args, session, counter, urls)
+        counter.close()
+
+
+async def breakdown(
+    call: Call, args: argparse.Namespace, session: aiohttp.ClientSession, counter: redis.Redis, meter: CpuMeter
+) -> None:
+    """Where one activation's cost goes: Redis commands (inside scripts included), round trips, CPU per part."""
+    commands, reads, cpu = command_calls(counter), int(counter.info("stats")["total_reads_processed"]), meter.sample()
+    window = await closed_loop(call, args.clients, args.seconds, session)
+    n = max(len(window.latencies_ms), 1)
+    after, reads_after, cpu_after = (
+        command_calls(counter),
+        int(counter.info("stats")["total_reads_processed"]),
+        meter.sample(),
+    )
+    per = sorted(((after[k] - commands.get(k, 0)) / n, k) for k in after if after[k] != commands.get(k, 0))
+    print(f"\nOne more window of the concurrency-100 action: {window.rate:.0f}/s")
+    print("Redis commands per activation (inside scripts too): " + ", ".join(f"{k} {v:.2f}" for v, k in reversed(per)))
+    print(f"Redis requests read per activation (round trips; a pipeline is one): {(reads_after - reads) / n:.2f}")
+    print(
+        "CPU per activation (ms): "
+        + ", ".join(f"{k} {(cpu_after[k] - cpu.get(k, 0)) * 1000 / n:.3f}" for k in cpu_after)
+    )
+    total_s = sum(cpu_after[k] - cpu.get(k, 0) for k in cpu_after)
+    cores = os.cpu_count() or 1
+    print(
+        f"  total {total_s * 1000 / n:.3f} ms: all {cores} cores would serve ≈ {cores * n / max(total_s, 1e-9):.0f}/s"
+    )
+
+
+def report(results: dict[str, Result], args: argparse.Namespace) -> None:
+    engine = docker.from_env()
+    version = engine.version()["Version"]
+    engine.close()
+    print(
+        f"\nStratus throughput  {time.strftime('%Y-%m-%d %H:%M:%S')}  python {platform.python_version()}  "
+        f"kernel {platform.release()}  docker {version}  cpus {os.cpu_count()}"
+    )
+    print(f"{args.clients} closed-loop clients, warm no-op ({MEMORY_MB} MB), {args.rounds} x {args.seconds:.0f} s each")
+    print(f"{'path':<34}{'inv/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>9}{'redis/a':>8}{'ratio':>8}")
+    direct_rate = results["direct"].rate
+    for key, result in results.items():
+        print(result.row(None if key == "direct" else direct_rate))
+
+
+async def soak(
+    call: Call, args: argparse.Namespace, session: aiohttp.ClientSession, counter: redis.Redis, urls: dict[str, str]
+) -> None:
+    mongo: MongoClient[dict[str, Any]] = MongoClient(urls["STRATUS_MONGO_URL"])
+    records, probe = mongo["stratus"]["activations"], mongo["stratus_bench"]["probe"]
+    print(f"\nsoak: {args.soak:.0f} s of the concurrency-100 action, a line every 30 s")
+    heading = f"{'t (s)':>6}{'inv/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
+    print(heading + f"{'redis MB':>10}{'records':>10}{'probe ms':>10}")
+    started = time.perf_counter()
+    first_rate = last_rate = 0.0
+    while (elapsed := time.perf_counter() - started) < args.soak:
+        window = await closed_loop(call, args.clients, min(30.0, args.soak - elapsed), session)
+        memory_mb = int(counter.info("memory")["used_memory"]) / 1e6
+        t0 = time.perf_counter()
+        await asyncio.to_thread(probe.insert_one, {"t": time.time()})
+        probe_ms = (time.perf_counter() - t0) * 1000
+        count = await asyncio.to_thread(records.estimated_document_count)
+        lat = window.latencies_ms
+        failures = sum(window.failures.values())
+        t = time.perf_counter() - started
+        print(
+            f"{t:6.0f}{window.rate:9.0f}{pct(lat, 0.5):9.1f}{pct(lat, 0.99):9.1f}{failures:8d}"
+            f"{memory_mb:10.1f}{count:10d}{probe_ms:10.1f}",
+            flush=True,
+        )
+        first_rate = first_rate or window.rate
+        last_rate = window.rate
+    print(f"last window / first window: {last_rate / first_rate:.2f}")
+    mongo.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--soak", type=float, default=0.0)
+    parser.add_argument("--paths", default="direct,c100,c1", help="which of direct,c100,c1 to run")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
+        env = {
+            "STRATUS_IDLE_TTL_S": "3600",
+            "STRATUS_PAUSE_GRACE_S": "0",
+            "STRATUS_USER_MEMORY_MB": str(USER_MEMORY_MB),
+        }
+        process, printed, port = start_standalone_printing(Path(tmp), env, log_level="WARNING")
+        uuid, _, secret = printed["STRATUS_KEY"].partition(":")
+        try:
+            auth = {"Authorization": "Basic " + base64.b64encode(f"{uuid}:{secret}".encode()).decode()}
+            asyncio.run(rounds(f"http://127.0.0.1:{port}", auth, printed, args, process.pid))
+        finally:
+            stop(process)
+
+
+if __name__ == "__main__":
+    main()

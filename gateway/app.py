@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from gateway.deps import Backends
 from gateway.errors import TransactionIdMiddleware, install_error_handlers
+from gateway.fast_path import InvokeFastPath
 from gateway.routes import actions, activations, admin, api_gateway, apis, info, namespaces, web
 from gateway.web_cors import ResourceCors
 
@@ -33,6 +34,7 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(ResourceCors)  # web actions and API routes set their own CORS
     app.add_middleware(TransactionIdMiddleware)
+    app.add_middleware(InvokeFastPath, state=app.state)  # outermost: the hot route skips the rest
     routers = (info, admin, namespaces, actions, activations, web, apis, api_gateway)  # api_gateway last: /api/{ns}/...
     for module in routers:
         app.include_router(module.router)

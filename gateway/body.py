@@ -9,10 +9,17 @@ from stratus.errors import BadRequest, TooLarge
 
 
 async def json_object(request: Request, *, max_bytes: int, what: str = "request") -> dict[str, Any]:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise TooLarge(what, int(declared), max_bytes)
-    raw = await request.body()
+    check_declared(request.headers.get("content-length"), max_bytes, what)
+    return parse_object(await request.body(), max_bytes=max_bytes, what=what)
+
+
+def check_declared(content_length: str | None, max_bytes: int, what: str) -> None:
+    """413 before reading a body whose declared length is over the limit."""
+    if content_length and content_length.isdigit() and int(content_length) > max_bytes:
+        raise TooLarge(what, int(content_length), max_bytes)
+
+
+def parse_object(raw: bytes, *, max_bytes: int, what: str = "request") -> dict[str, Any]:
     if len(raw) > max_bytes:
         raise TooLarge(what, len(raw), max_bytes)
     if not raw.strip():

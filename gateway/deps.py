@@ -47,6 +47,10 @@ Caller = Annotated[Namespace, Depends(caller)]
 
 
 async def own_namespace(ns: str, who: Caller) -> Namespace:
+    return check_own(ns, who)
+
+
+def check_own(ns: str, who: Namespace) -> Namespace:
     """The `{ns}` path segment must be `_` or the caller's own namespace."""
     if ns not in ("_", who.name):
         raise Forbidden(f"The supplied authentication is not authorized to access '{ns}'.")

@@ -5,7 +5,6 @@
 
 import logging
 import secrets
-import string
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
@@ -18,7 +17,6 @@ from stratus import errors as E
 
 log = logging.getLogger(__name__)
 
-_ALNUM = string.ascii_letters + string.digits
 STATUS_OF: list[tuple[type[E.StratusError], int]] = [
     (E.BadRequest, 400),
     (E.BadMessage, 400),
@@ -33,15 +31,37 @@ STATUS_OF: list[tuple[type[E.StratusError], int]] = [
 ]
 
 
+def new_transaction_id() -> str:
+    return secrets.token_hex(16)  # 32 alphanumerics, as OpenWhisk's
+
+
+def given_transaction_id(headers: Mapping[bytes, bytes]) -> str:
+    """X-Request-ID (ignored when it starts with `sid_`), or a new one."""
+    given = headers.get(b"x-request-id", b"").decode("latin-1")
+    return given if given and not given.startswith("sid_") else new_transaction_id()
+
+
 def transaction_id(request: Request) -> str:
     tid = getattr(request.state, "transaction_id", None)
-    return tid if isinstance(tid, str) else "".join(secrets.choice(_ALNUM) for _ in range(32))
+    return tid if isinstance(tid, str) else new_transaction_id()
+
+
+def error_json(status: int, message: str, tid: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "code": tid}, status_code=status, headers=headers)
 
 
 def error_response(
     request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse({"error": message, "code": transaction_id(request)}, status_code=status, headers=headers)
+    return error_json(status, message, transaction_id(request), headers)
+
+
+def stratus_error_response(exc: E.StratusError, tid: str) -> JSONResponse:
+    status = status_of(exc)
+    if status >= 500:
+        log.warning("request %s failed: %s", tid, exc)
+    headers = {"WWW-Authenticate": 'Basic realm="Stratus"'} if status == 401 else None
+    return error_json(status, str(exc), tid, headers)
 
 
 def status_of(exc: E.StratusError) -> int:
@@ -50,11 +70,7 @@ def status_of(exc: E.StratusError) -> int:
 
 async def _stratus_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, E.StratusError)
-    status = status_of(exc)
-    if status >= 500:
-        log.warning("request %s failed: %s", transaction_id(request), exc)
-    headers = {"WWW-Authenticate": 'Basic realm="Stratus"'} if status == 401 else None
-    return error_response(request, status, str(exc), headers)
+    return stratus_error_response(exc, transaction_id(request))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -91,8 +107,7 @@ class TransactionIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        tid = given if given and not given.startswith("sid_") else "".join(secrets.choice(_ALNUM) for _ in range(32))
+        tid = given_transaction_id(dict(scope["headers"]))
         scope.setdefault("state", {})["transaction_id"] = tid
 
         async def send_with_id(message: Message) -> None:

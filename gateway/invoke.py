@@ -8,9 +8,12 @@ from fastapi.responses import JSONResponse
 
 from gateway import throttle
 from gateway.deps import Backends
+from stratus import limits as L
+from stratus.errors import BadRequest, NotFound
 from stratus.ids import ActivationId, new_activation_id
 from stratus.messages import INVOCATIONS, Invocation
 from stratus.models import Action, Activation, Namespace
+from stratus.names import check_name
 from stratus.params import run_params
 
 log = logging.getLogger(__name__)
@@ -18,6 +21,30 @@ log = logging.getLogger(__name__)
 STATUS_HTTP = {"success": 200, "application error": 502, "action developer error": 502, "whisk internal error": 500}
 ACTIVATION_HEADER = "x-openwhisk-activation-id"
 INVOCATIONS_MAXLEN = 1_000_000  # a backlog bound, far above any real queue
+
+
+def check_timeout(timeout_ms: int | None) -> None:
+    if timeout_ms is not None and not 0 < timeout_ms <= L.BLOCKING_WAIT_MAX_MS:
+        raise BadRequest(f"The timeout must be a number of milliseconds from 1 to {L.BLOCKING_WAIT_MAX_MS}.")
+
+
+async def invoke_named(
+    backends: Backends,
+    who: Namespace,
+    name: str,
+    body: dict[str, Any],
+    *,
+    blocking: bool,
+    result_only: bool,
+    timeout_ms: int | None,
+) -> JSONResponse:
+    """POST …/actions/{name} once the caller and the body are known (the FastAPI route and the fast path),
+    the timeout checked (`check_timeout`) before the body was read."""
+    action = await backends.actions.get(who.name, check_name(name))
+    if action is None:
+        raise NotFound("action", f"{who.name}/{name}")
+    wait_s = timeout_ms / 1000 if timeout_ms else backends.settings.blocking_wait_s
+    return await invoke(backends, who, action, body, blocking=blocking, result_only=result_only, wait_s=wait_s)
 
 
 async def invoke(

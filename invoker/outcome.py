@@ -5,6 +5,7 @@
 | /run 200, dict without `error`, or a list   | success                | kept      |
 | /run 200, dict with `error`                 | application error      | kept      |
 | /run result larger than the limit           | application error      | kept      |
+| /run answer (result + logs) far larger      | action developer error | destroyed |
 | /run non-200, or not JSON                   | action developer error | destroyed |
 | /init failed, timed out, or the process died| action developer error | destroyed |
 | time limit, memory limit                    | action developer error | destroyed |
@@ -47,6 +48,16 @@ def from_run(answer: ProxyAnswer) -> ActivationResponse:
         (f"The action did not produce a valid JSON object or array (HTTP {answer.status}): {answer.raw[:4096]}"),
         size,
     )
+
+
+def answer_limit(logs_mb: int) -> int:
+    """The most of a /run answer the invoker reads: the logs the action may keep, a result well past its
+    limit (so that one just over it still gets OpenWhisk's truncation message), and the envelope."""
+    return logs_mb * L.MB + 2 * L.RESULT_MAX_BYTES + 64 * 1024
+
+
+def too_large(limit: int) -> ActivationResponse:
+    return _error("action developer error", f"The action's answer (result and logs) exceeded {limit} bytes.")
 
 
 def from_init(answer: ProxyAnswer) -> ActivationResponse:

@@ -1,9 +1,10 @@
 """HTTP to the action proxy in a container: /init (retried while the server starts) and /run.
 
-aiohttp, not httpx, on this hop: measured here at 0.29 ms against 0.90 ms per call
-(reference/performance.md), and this hop is on every warm invocation. Each container gets its own
-connection pool, closed when the container goes, so a keep-alive connection never outlives its
-container and meets a new container that was given the same IP address.
+The transport is invoker.http1 (httptools on an asyncio Protocol): this hop is on every warm invocation,
+and there it costs half of aiohttp's CPU (tests/bench/bench_container_hop.py), which itself was 0.29 ms
+against httpx's 0.90 ms per call (reference/performance.md). Each container gets its own connection pool, closed when the container
+goes, so a keep-alive connection never outlives its container and meets a new container that was given
+the same IP address.
 """
 
 import asyncio
@@ -14,13 +15,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import aiohttp
+from invoker.http1 import Dropped, Http1Pool, TooLarge, Unreachable
+from stratus import limits as L
 
 log = logging.getLogger(__name__)
 
-ENVELOPE = {"X-Stratus-Envelope": "1", "Content-Type": "application/json"}
+ENVELOPE = b"X-Stratus-Envelope: 1\r\nContent-Type: application/json\r\n"
 CONNECT_RETRY_S = 0.005  # a refused connect costs ~0.1 ms: retry often, a cold start waits on it
 ALIVE_CHECK_S = 0.5  # while retrying, ask the engine this often whether the container still runs
+SMALL_ANSWER_BYTES = 1 * L.MB + 64 * 1024  # /init and /ping answers
 
 
 class ProxyTimeout(Exception):
@@ -33,6 +36,14 @@ class ProxyGone(Exception):
 
 class ProxyUnreachable(ProxyGone):
     """No connection could be made, so nothing was sent (a starting server does not listen yet)."""
+
+
+class ProxyTooLarge(Exception):
+    """The answer was larger than the limit; the rest was not read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than {limit} bytes")
+        self.limit = limit
 
 
 Alive = Callable[[], Awaitable[bool]]  # whether the container still runs
@@ -49,36 +60,30 @@ class ProxyAnswer:
 
 class ProxyClient:
     def __init__(self) -> None:
-        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._pools: dict[str, Http1Pool] = {}
 
-    def _session(self, address: str) -> aiohttp.ClientSession:
-        session = self._sessions.get(address)
-        if session is None or session.closed:
-            connector = aiohttp.TCPConnector(limit=0, force_close=False, enable_cleanup_closed=True)
-            session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False)
-            self._sessions[address] = session
-        return session
+    def _pool(self, address: str) -> Http1Pool:
+        pool = self._pools.get(address)
+        if pool is None:
+            pool = self._pools[address] = Http1Pool(address)
+        return pool
 
     async def init(self, address: str, value: dict[str, Any], timeout_s: float, alive: Alive) -> ProxyAnswer:
         """POST /init once the server listens: only a connection that could not be made is retried (a sent
         /init never is: a second one would be refused), and only while `alive()` says the container runs."""
         return await self._when_listening(
-            lambda remaining: self._post(address, "/init", {"value": value}, remaining), timeout_s, alive
+            lambda remaining: self._post(address, "/init", {"value": value}, remaining, SMALL_ANSWER_BYTES),
+            timeout_s,
+            alive,
         )
 
     async def wait_ready(self, address: str, timeout_s: float, alive: Alive) -> None:
         """Until GET /ping answers (a stem cell is only worth having once its server listens)."""
 
         async def ping(remaining: float) -> None:
-            try:
-                async with asyncio.timeout(remaining):
-                    async with self._session(address).get(address + "/ping") as response:
-                        if response.status != 200:
-                            raise ProxyUnreachable(f"/ping answered {response.status}")
-            except TimeoutError as exc:
-                raise ProxyTimeout() from exc
-            except aiohttp.ClientError as exc:
-                raise ProxyUnreachable(str(exc) or type(exc).__name__) from exc
+            status, _ = await self._request(address, "GET", "/ping", b"", b"", remaining, SMALL_ANSWER_BYTES)
+            if status != 200:
+                raise ProxyUnreachable(f"/ping answered {status}")
 
         await self._when_listening(ping, timeout_s, alive)
 
@@ -91,7 +96,8 @@ class ProxyClient:
                 return await attempt(deadline - time.monotonic())
             except ProxyUnreachable:
                 now = time.monotonic()
-                if now + CONNECT_RETRY_S >= deadline:
+                if now + CONNECT_RETRY_S >= deadline:  # the limit is the limit: not a few ms early
+                    await asyncio.sleep(max(0.0, deadline - now))
                     raise ProxyTimeout() from None
                 if now >= next_check:  # a container that died while starting never listens: stop waiting
                     if not await alive():
@@ -99,37 +105,48 @@ class ProxyClient:
                     next_check = now + ALIVE_CHECK_S
                 await asyncio.sleep(CONNECT_RETRY_S)
 
-    async def run(self, address: str, payload: dict[str, Any], timeout_s: float) -> ProxyAnswer:
-        return await self._post(address, "/run", payload, timeout_s)
+    async def run(self, address: str, payload: dict[str, Any], timeout_s: float, max_bytes: int) -> ProxyAnswer:
+        """POST /run; raises ProxyTooLarge past `max_bytes` (result and logs together)."""
+        return await self._post(address, "/run", payload, timeout_s, max_bytes)
 
     async def forget(self, address: str) -> None:
         """The container at `address` is gone: close its connections."""
-        session = self._sessions.pop(address, None)
-        if session is not None:
-            await session.close()
+        pool = self._pools.pop(address, None)
+        if pool is not None:
+            pool.close()
 
-    async def _post(self, address: str, path: str, payload: dict[str, Any], timeout_s: float) -> ProxyAnswer:
+    async def _post(
+        self, address: str, path: str, payload: dict[str, Any], timeout_s: float, max_bytes: int
+    ) -> ProxyAnswer:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        status, raw = await self._request(address, "POST", path, body, ENVELOPE, timeout_s, max_bytes)
+        return parse(status, raw)
+
+    async def _request(
+        self, address: str, method: str, path: str, body: bytes, headers: bytes, timeout_s: float, max_bytes: int
+    ) -> tuple[int, bytes]:
         if timeout_s <= 0:
             raise ProxyTimeout()
-        body = json.dumps(payload, separators=(",", ":")).encode()
         try:
             async with asyncio.timeout(timeout_s):
-                async with self._session(address).post(address + path, data=body, headers=ENVELOPE) as response:
-                    return parse(response.status, await response.text())
+                return await self._pool(address).request(method, path, body, headers, max_bytes)
         except TimeoutError as exc:
             raise ProxyTimeout() from exc
-        except aiohttp.ClientConnectorError as exc:  # before anything was sent
-            raise ProxyUnreachable(str(exc) or type(exc).__name__) from exc
-        except aiohttp.ClientError as exc:
-            raise ProxyGone(str(exc) or type(exc).__name__) from exc
+        except Unreachable as exc:  # before anything was sent
+            raise ProxyUnreachable(str(exc)) from exc
+        except Dropped as exc:
+            raise ProxyGone(str(exc)) from exc
+        except TooLarge as exc:
+            raise ProxyTooLarge(exc.limit) from exc
 
     async def aclose(self) -> None:
-        sessions, self._sessions = self._sessions, {}
-        for session in sessions.values():
-            await session.close()
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.close()
 
 
-def parse(status: int, text: str) -> ProxyAnswer:
+def parse(status: int, raw: bytes | str) -> ProxyAnswer:
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     try:
         envelope = json.loads(text)
     except ValueError:

@@ -16,7 +16,7 @@ from typing import Any
 from invoker import metrics, outcome
 from invoker.driver import ContainerDriver, ContainerError, ContainerHandle, ContainerSpec
 from invoker.pool import ContainerPool, PooledContainer, PoolTimeout, StartType
-from invoker.proxy_client import ProxyAnswer, ProxyClient, ProxyGone, ProxyTimeout
+from invoker.proxy_client import ProxyAnswer, ProxyClient, ProxyGone, ProxyTimeout, ProxyTooLarge
 from stratus.config import InvokerSettings
 from stratus.logs_format import log_line
 from stratus.messages import Invocation
@@ -172,9 +172,14 @@ class Runner:
         limit_ms = invocation.action.limits.timeout
         timing.run_start_ms = now_ms()
         payload = self._run_payload(invocation, timing.run_start_ms + limit_ms)
+        max_bytes = outcome.answer_limit(invocation.action.limits.logs)
         try:
             with metrics.CONTAINER_RUN.labels(self._settings.invoker_id).time():
-                answer: ProxyAnswer = await self._proxy.run(container.handle.address, payload, limit_ms / 1000)
+                answer: ProxyAnswer = await self._proxy.run(
+                    container.handle.address, payload, limit_ms / 1000, max_bytes
+                )
+        except ProxyTooLarge as exc:
+            response = outcome.too_large(exc.limit)
         except ProxyTimeout:
             timing.timed_out = True
             response = outcome.timed_out(limit_ms, during_init=False)

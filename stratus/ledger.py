@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, RedisError
 
 from stratus.bus import Delivery, redis_client
 from stratus.errors import StoreUnavailable
@@ -279,37 +280,49 @@ class RedisLedger:
         return bool(done)
 
     async def place(self, bookings: Sequence[Booking]) -> list[bool]:
-        if not bookings:
-            return []
+        calls: list[_Call] = []
+        for b in bookings:
+            src = b.source
+            keys = [slots_key(b.reservation.invoker_id), RESERVATIONS_KEY, b.stream, src.stream]
+            args = _reserve_args(b.reservation, b.capacity_mb, b.force)
+            args += [b.fields["body"], STREAM_MAXLEN, src.group, src.entry_id]
+            calls.append((self._place, keys, args))
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for b in bookings:
-                    src = b.source
-                    keys = [slots_key(b.reservation.invoker_id), RESERVATIONS_KEY, b.stream, src.stream]
-                    args = _reserve_args(b.reservation, b.capacity_mb, b.force)
-                    args += [b.fields["body"], STREAM_MAXLEN, src.group, src.entry_id]
-                    await self._place(keys=keys, args=args, client=pipe)
-                done: list[Any] = await pipe.execute()
+            return [bool(d) for d in await self._pipelined(calls)]
         except RedisError as exc:
             raise StoreUnavailable(f"could not place activations: {exc}") from exc
-        return [bool(d) for d in done]
 
     async def end(self, endings: Sequence[Ending]) -> None:
-        if not endings:
-            return
+        calls: list[_Call] = []
+        for e in endings:
+            reply_stream, reply = e.reply if e.reply else (RECORDS, {"body": ""})
+            src = e.source
+            keys = [RESERVATIONS_KEY, inflight_key(e.namespace), RECORDS, reply_stream, src.stream if src else RECORDS]
+            args: list[str | int] = [e.activation_id, e.record["body"], reply["body"], REPLY_MAXLEN]
+            args += [src.group, src.entry_id] if src else ["", ""]
+            calls.append((self._end, keys, args))
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for e in endings:
-                    reply_stream, reply = e.reply if e.reply else (RECORDS, {"body": ""})
-                    src = e.source
-                    keys = [RESERVATIONS_KEY, inflight_key(e.namespace), RECORDS, reply_stream]
-                    keys.append(src.stream if src else RECORDS)
-                    args: list[str | int] = [e.activation_id, e.record["body"], reply["body"], REPLY_MAXLEN]
-                    args += [src.group, src.entry_id] if src else ["", ""]
-                    await self._end(keys=keys, args=args, client=pipe)
-                await pipe.execute()
+            await self._pipelined(calls)
         except RedisError as exc:
             raise StoreUnavailable(f"could not end activations: {exc}") from exc
+
+    async def _pipelined(self, calls: Sequence["_Call"]) -> list[Any]:
+        """EVALSHA each in one round trip. (redis-py's pipelined scripts cost a SCRIPT EXISTS round trip
+        per pipeline; a script Redis lost, after a restart, is loaded when EVALSHA says so.)"""
+        if not calls:
+            return []
+        for attempt in range(2):
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for script, keys, args in calls:
+                        pipe.evalsha(script.sha, len(keys), *keys, *args)
+                    return list(await pipe.execute())
+            except NoScriptError:
+                if attempt:
+                    raise
+                for script in {script.sha: script for script, _, _ in calls}.values():
+                    await self._redis.script_load(script.script)
+        raise AssertionError("unreachable")
 
     async def release(self, activation_id: ActivationId) -> Reservation | None:
         try:
@@ -355,6 +368,7 @@ class RedisLedger:
 
 
 STREAM_MAXLEN = 100_000  # an invoker's stream: a backlog bound far above any real queue
+_Call = tuple[AsyncScript, list[str], list[str | int]]
 
 
 def _reserve_args(reservation: Reservation, capacity_mb: int, force: bool) -> list[str | int]:

@@ -84,15 +84,11 @@ async def invoke_action(
     result: bool = False,
     timeout: Annotated[int | None, Query(description="blocking wait in ms, 1..60000")] = None,  # noqa: ASYNC109
 ) -> JSONResponse:
-    """Invoke: 202 with the activation id, or (blocking) the record when it arrives in time."""
-    if timeout is not None and not 0 < timeout <= L.BLOCKING_WAIT_MAX_MS:
-        raise BadRequest(f"The timeout must be a number of milliseconds from 1 to {L.BLOCKING_WAIT_MAX_MS}.")
+    """Invoke: 202 with the activation id, or (blocking) the record when it arrives in time.
+    Served by gateway.fast_path in the common case; this route documents it and takes the rest."""
+    invoking.check_timeout(timeout)
     body = await json_object(request, max_bytes=L.PAYLOAD_MAX_BYTES)
-    action = await b.actions.get(who.name, check_name(name))
-    if action is None:
-        raise NotFound("action", f"{who.name}/{name}")
-    wait_s = timeout / 1000 if timeout else b.settings.blocking_wait_s
-    return await invoking.invoke(b, who, action, body, blocking=blocking, result_only=result, wait_s=wait_s)
+    return await invoking.invoke_named(b, who, name, body, blocking=blocking, result_only=result, timeout_ms=timeout)
 
 
 def _first_problem(exc: ValidationError) -> str:

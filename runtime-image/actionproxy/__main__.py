@@ -9,7 +9,7 @@ from actionproxy.app import app
 
 log = logging.getLogger(__name__)
 
-# Longer than any client's idle keep-alive (aiohttp: 15 s), so the client, not the proxy, closes idle
+# Longer than the invoker keeps an idle connection (invoker.http1: 600 s), so the client, not the proxy, closes idle
 # connections; otherwise a request can race the server's close and look like a dead container.
 KEEP_ALIVE_S = 3600
 

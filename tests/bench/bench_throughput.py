@@ -239,13 +239,13 @@ async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: arg
         c100, c1 = invoke_call(api, "noop-c100", auth), invoke_call(api, "noop-c1", auth)
         print("warming up (containers for every client of the concurrency-1 action) ...", flush=True)
         await closed_loop(c100, args.clients, 3, session)
-        if "c1" in args.paths:
+        if "c1" in args.paths.split(","):
             await closed_loop(c1, args.clients, 8, session)
         direct = direct_call(container_address("noop-c100"))
         await closed_loop(direct, args.clients, 2, session)
         results = {"direct": Result("direct POST /run (same container)"), "c100": Result("Stratus, concurrency 100")}
         results["c1"] = Result("Stratus, concurrency 1")
-        calls = {k: v for k, v in {"direct": direct, "c100": c100, "c1": c1}.items() if k in args.paths}
+        calls = {k: v for k, v in {"direct": direct, "c100": c100, "c1": c1}.items() if k in args.paths.split(",")}
         results = {k: v for k, v in results.items() if k in calls}
         counter = redis.Redis.from_url(urls["STRATUS_REDIS_URL"])
         for n in range(args.rounds):

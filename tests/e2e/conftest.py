@@ -7,7 +7,6 @@ from uuid import uuid4
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import create_engine, text
 
 from tests.conftest import require_service
@@ -28,12 +27,10 @@ class Platform:
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """One platform for the e2e session, on real Redis, MariaDB and the MongoDB wire server."""
-    redis_url = require_service("STRATUS_REDIS_URL")
+    """One platform for the e2e session, on MariaDB, the MongoDB wire server and a redis-server of its own
+    (the standalone's embedded one: stream names are global, so platforms must not share a Redis)."""
     mongo_url = require_service("STRATUS_MONGO_URL")
     mysql_url = require_service("STRATUS_MYSQL_URL")
-    e2e_redis = redis_url.rsplit("/", 1)[0] + "/1"
-    redis.Redis.from_url(e2e_redis).flushdb()
     database = f"e2e_{uuid4().hex[:12]}"
     admin = create_engine(mysql_url.replace("+aiomysql", "+pymysql"))
     with admin.begin() as conn:
@@ -43,7 +40,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     process, key, port = start_standalone(
         data_dir,
         {
-            "STRATUS_REDIS_URL": e2e_redis,
+            "STRATUS_REDIS_URL": "",
             "STRATUS_MONGO_URL": mongo_url,
             "STRATUS_ENTITIES_URL": entities_url,
             "STRATUS_MONGO_DB": database,

@@ -212,3 +212,32 @@ def test_entity_errors(platform: Platform) -> None:
         deleted = client.delete(f"/api/v1/namespaces/_/actions/{name}")
         assert deleted.status_code == 200 and deleted.json()["name"] == name
         assert client.get(f"/api/v1/namespaces/_/actions/{name}").status_code == 404
+
+
+def test_the_fast_path_and_the_documented_route_answer_alike(platform: Platform) -> None:
+    """An Origin header sends an invoke through FastAPI's route (CORS); without one, gateway.fast_path
+    serves it. Both must answer every case the same way (the CORS headers aside)."""
+    uuid = platform.key.split(":")[0]
+    with platform.client() as client:
+        name = unique("twin")
+        put_action(client, name, HELLO).raise_for_status()
+        cases: list[tuple[str, dict[str, Any], httpx.Client | None]] = [
+            (f"{name}?blocking=true&result=true", {"json": {"name": "a"}}, None),
+            (f"{name}?blocking=true&timeout=0", {"json": {}}, None),
+            (f"{name}", {"content": b"[1, 2]", "headers": {"content-type": "application/json"}}, None),
+            (f"{name}", {"content": b"{nope", "headers": {"content-type": "application/json"}}, None),
+            (f"{name}", {"json": {"blob": "x" * (1024 * 1024 + 1)}}, None),
+            (unique("missing"), {"json": {}}, None),
+            (f"{name}", {"json": {}}, platform.client(f"{uuid}:{'x' * 64}")),
+        ]
+        for path, kwargs, other in cases:
+            answers = []
+            for headers in ({}, {"origin": "https://app.example"}):
+                sender = other or client
+                extra = kwargs.get("headers", {}) | headers
+                answer = sender.post(f"/api/v1/namespaces/_/actions/{path}", **(kwargs | {"headers": extra}))
+                body = answer.json()
+                if isinstance(body, dict):
+                    body.pop("code", None)
+                answers.append((answer.status_code, body, answer.headers.get("x-request-id") is not None))
+            assert answers[0] == answers[1], path

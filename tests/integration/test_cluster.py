@@ -320,3 +320,11 @@ async def test_slots_a_healthy_invoker_never_released_are_freed_long_after_the_d
     await controller.recovery.release_overdue(now_ms())
     assert sorted(r.activation_id for r in await ledger.reservations()) == ["a-dead", "a-recent"]
     assert await books(bus, "i-live") == 256  # the dead invoker's is failed with a record, by the takeover
+
+
+async def test_the_ledger_reloads_its_scripts_after_redis_lost_them(bus: RedisStreamBus, ledger: RedisLedger) -> None:
+    record = invocation().record(ActivationResponse(status="success", result={}), start=1, end=2, annotations=[])
+    end = Ending(record.activation_id, "ns", Record(activation=record).to_fields(), None, None)
+    await bus._redis.script_flush()  # what a restart without persistence of the script cache does
+    await ledger.end([end])
+    assert [e for e in await bus._redis.xrange("stratus:records") if e[1][b"body"] == end.record["body"].encode()]

@@ -2,9 +2,9 @@
 
 The transport is invoker.http1 (httptools on an asyncio Protocol): this hop is on every warm invocation,
 and there it costs half of aiohttp's CPU (tests/bench/bench_container_hop.py), which itself was 0.29 ms
-against httpx's 0.90 ms per call (reference/performance.md). Each container gets its own connection pool, closed when the container
-goes, so a keep-alive connection never outlives its container and meets a new container that was given
-the same IP address.
+against httpx's 0.90 ms per call (reference/performance.md). Each container gets its own connection
+pool, closed when the container goes, so a keep-alive connection never outlives its container and meets
+a new container that was given the same IP address.
 """
 
 import asyncio

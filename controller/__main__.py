@@ -10,10 +10,10 @@ from stratus.lifecycle import run_until_signal, setup_logging
 
 async def serve(stop: asyncio.Event) -> None:
     settings = ControllerSettings()
+    setup_logging(settings.log_level)
     async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
         await Controller(settings, core.bus, core.activations, core.ledger).run(stop)
 
 
 if __name__ == "__main__":
-    setup_logging()
     run_until_signal(serve)

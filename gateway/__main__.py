@@ -13,15 +13,19 @@ from stratus.lifecycle import setup_logging
 
 
 def main() -> None:
-    setup_logging()
     settings = GatewaySettings()
+    setup_logging(settings.log_level)
 
     @asynccontextmanager
     async def open_backends() -> AsyncIterator[Backends]:
         async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
             yield backends_from_core(settings, core)
 
-    uvicorn.run(create_app(open_backends), host=settings.host, port=settings.port, access_log=False)
+    app = create_app(open_backends)
+    if settings.listen_fd is not None:  # a worker of `stratus standalone`, sharing its socket
+        uvicorn.run(app, fd=settings.listen_fd, access_log=False, log_level=settings.log_level.lower())
+    else:
+        uvicorn.run(app, host=settings.host, port=settings.port, access_log=False)
 
 
 if __name__ == "__main__":

@@ -4,34 +4,25 @@ Writes through this gateway invalidate their entry at once; a write through anot
 becomes visible here within `ttl_s` (STRATUS_ACTION_CACHE_S, 2 s by default; 0 disables).
 """
 
-import time
-
 from stratus.models import Action
 from stratus.stores.entities import EntityStore
-
-MAX_ENTRIES = 10_000
+from stratus.ttl_cache import TTLCache
 
 
 class ActionCache:
+    """Actions as invocations need them: without their code (what an Invocation carries)."""
+
     def __init__(self, entities: EntityStore, ttl_s: float) -> None:
         self._entities = entities
-        self._ttl_s = ttl_s
-        self._entries: dict[tuple[str, str], tuple[float, Action]] = {}
+        self._cache: TTLCache[tuple[str, str], Action | None] = TTLCache(ttl_s)
 
     async def get(self, namespace: str, name: str) -> Action | None:
-        key = (namespace, name)
-        now = time.monotonic()
-        cached = self._entries.get(key)
-        if cached is not None and now - cached[0] < self._ttl_s:
-            return cached[1]
+        """Not kept when missing: an action created through another gateway is found at once."""
+        return await self._cache.get((namespace, name), lambda: self._load(namespace, name))
+
+    async def _load(self, namespace: str, name: str) -> Action | None:
         action = await self._entities.get_action(namespace, name)
-        if action is None:
-            self._entries.pop(key, None)
-        elif self._ttl_s > 0:
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[key] = (now, action)
-        return action
+        return action.without_code() if action is not None else None
 
     def invalidate(self, namespace: str, name: str) -> None:
-        self._entries.pop((namespace, name), None)
+        self._cache.invalidate((namespace, name))

@@ -2,12 +2,12 @@
 
 import base64
 import binascii
-import time
 
 from stratus.errors import Unauthorized
 from stratus.keys import secret_matches
 from stratus.models import Namespace
 from stratus.stores.entities import EntityStore
+from stratus.ttl_cache import TTLCache
 
 
 def parse_basic(header: str | None) -> tuple[str, str]:
@@ -27,8 +27,7 @@ class Authenticator:
 
     def __init__(self, entities: EntityStore, cache_s: float) -> None:
         self._entities = entities
-        self._cache_s = cache_s
-        self._cache: dict[str, tuple[float, Namespace | None]] = {}
+        self._cache: TTLCache[str, Namespace | None] = TTLCache(cache_s)
 
     async def authenticate(self, header: str | None) -> Namespace:
         uuid, secret = parse_basic(header)
@@ -38,12 +37,4 @@ class Authenticator:
         return namespace
 
     async def _lookup(self, uuid: str) -> Namespace | None:
-        now = time.monotonic()
-        cached = self._cache.get(uuid)
-        if cached and now - cached[0] < self._cache_s:
-            return cached[1]
-        namespace = await self._entities.namespace_by_uuid(uuid)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[uuid] = (now, namespace)
-        return namespace
+        return await self._cache.get(uuid, lambda: self._entities.namespace_by_uuid(uuid), keep=lambda _: True)

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 REPLY_STREAM_TTL_S = 3600
 RENEW_EVERY_S = 60.0
+TRIM_EVERY_S = 1.0
 
 
 class ReplyWaiter:
@@ -59,7 +60,7 @@ class ReplyWaiter:
 
     async def _listen(self) -> None:
         last_id = "$"
-        renew_at = 0.0
+        renew_at = trim_at = 0.0
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -67,8 +68,9 @@ class ReplyWaiter:
                 for entry_id, fields in entries:
                     last_id = entry_id
                     self._deliver(fields)
-                if entries:
+                if entries and loop.time() >= trim_at:
                     await self._bus.trim_before(self.stream, last_id)
+                    trim_at = loop.time() + TRIM_EVERY_S
                 if loop.time() >= renew_at:  # EXPIRE does nothing before the first reply created the stream
                     await self._bus.expire(self.stream, REPLY_STREAM_TTL_S)
                     renew_at = loop.time() + RENEW_EVERY_S

@@ -12,6 +12,7 @@ from stratus.lifecycle import run_until_signal, setup_logging
 
 async def serve(stop: asyncio.Event) -> None:
     settings = InvokerSettings()
+    setup_logging(settings.log_level)
     server, _ = start_http_server(settings.metrics_port, settings.metrics_addr)  # the pool, starts, durations
     try:
         async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
@@ -23,5 +24,4 @@ async def serve(stop: asyncio.Event) -> None:
 
 
 if __name__ == "__main__":
-    setup_logging()
     run_until_signal(serve)

@@ -15,6 +15,7 @@ them, or on a timeout (the caller's `asyncio.timeout`), the connection is closed
 
 import asyncio
 import time
+from typing import cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -51,8 +52,7 @@ class _Connection(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not asyncio subclasses
 
     def data_received(self, data: bytes) -> None:
         try:

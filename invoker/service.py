@@ -98,15 +98,18 @@ class Invoker:
     async def _end(self, end: Ending) -> None:
         """Slots back, record out, caller answered, Dispatch acked: retried while Redis is away (the work
         is done and must not be run again); past END_RETRY_S the entry is left pending for redelivery."""
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(StoreUnavailable),
-            wait=wait_exponential(multiplier=0.05, max=2.0),
-            stop=stop_after_delay(END_RETRY_S),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                await self._endings.submit(end)
+        try:
+            await self._endings.submit(end)
+        except StoreUnavailable:  # the rare path: only now pay for a retrying loop
+            retrying = AsyncRetrying(
+                retry=retry_if_exception_type(StoreUnavailable),
+                wait=wait_exponential(multiplier=0.05, max=2.0),
+                stop=stop_after_delay(END_RETRY_S),
+                reraise=True,
+            )
+            async for attempt in retrying:
+                with attempt:
+                    await self._endings.submit(end)
 
     async def _end_batch(self, endings: Sequence[Ending]) -> list[None]:
         await self._ledger.end(endings)

@@ -13,7 +13,7 @@ ack must not be half-cancelled). Results come back in submission order.
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,11 +32,10 @@ class Coalescer(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_retrieve)  # a cancelled caller's failed item must not warn as "never retrieved"
         self._queue.append((item, future))
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain(), name="coalescer")
-        return await asyncio.shield(future)
+        return await future  # a caller cancelled here cancels only its future: the item goes out anyway
 
     async def _drain(self) -> None:
         try:
@@ -56,14 +55,9 @@ class Coalescer(Generic[T, R]):
         except Exception as exc:
             results = [exc] * len(batch)
         for (_, future), result in zip(batch, results, strict=True):
-            if future.done():
+            if future.done():  # its caller was cancelled
                 continue
             if isinstance(result, BaseException):
                 future.set_exception(result)
             else:
                 future.set_result(result)
-
-
-def _retrieve(future: "asyncio.Future[Any]") -> None:
-    if not future.cancelled():
-        future.exception()

@@ -13,12 +13,14 @@ class ConnectionSettings(BaseSettings):
     mongo_url: str
     mongo_db: str = "stratus"
     entities_url: str  # mysql+aiomysql://user:pass@host/db or sqlite+aiosqlite:///path
+    log_level: str = "INFO"  # INFO logs every activation at every hop; WARNING for the most throughput
 
 
 class GatewaySettings(ConnectionSettings):
     gateway_id: str
     host: str = "127.0.0.1"
     port: int = 3233
+    listen_fd: int | None = None  # a listening socket inherited from a supervisor (host and port unused)
     blocking_wait_s: float = 60.0
     auth_cache_s: float = 5.0
     action_cache_s: float = 2.0
@@ -82,3 +84,4 @@ class StandaloneSettings(PoolSettings):
     entities_url: str = ""  # empty: SQLite in the data dir
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     base_image: str = "python:3.11-slim"
+    gateway_workers: int = 1  # API server processes beside the one running the controller and the invoker

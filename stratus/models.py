@@ -72,6 +72,8 @@ class Action(BaseModel):
         return next((a.value for a in self.annotations if a.key == key), default)
 
     def without_code(self) -> "Action":
+        if self.exec.code is None:
+            return self
         return self.model_copy(update={"exec": self.exec.model_copy(update={"code": None})})
 
     def summary(self) -> dict[str, Any]:

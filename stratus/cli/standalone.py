@@ -21,7 +21,8 @@ def standalone(
     data_dir: str = typer.Option(None, help="Where state lives (default ~/.local/share/stratus/standalone)."),
     log_level: str = typer.Option("WARNING", help="Python log level of the platform's own logs."),
 ) -> None:
-    """Run gateway, controller and one invoker in one process; builds the runtime image if missing."""
+    """Run the whole platform (API workers, controller, one invoker) on embedded services; builds the runtime
+    image if missing."""
     from stratus.standalone import run_standalone  # imports every service: only when needed
 
     setup_logging(log_level)
@@ -37,8 +38,9 @@ def standalone(
             ("Data", str(info.data_dir)),
             ("Redis", info.redis_url),
             ("Mongo", info.mongo_url),
+            ("Metrics", f"{info.metrics_url} (controller, invoker; the API's at /metrics)"),
         ):
-            console.print(f"  {label:<5}{value}", soft_wrap=True, highlight=False)
+            console.print(f"  {label:<8}{value}", soft_wrap=True, highlight=False)
         console.print(
             f"  Try:  curl -u '{info.guest_key}' {info.api_url}/api/v1/namespaces", soft_wrap=True, highlight=False
         )

@@ -165,6 +165,8 @@ def part_name(argv: list[bytes]) -> str:
     for marker, name in (("secantus", "activation store (SecantusDB)"), ("redis-server", "redis")):
         if marker in line:
             return name
+    if "-m gateway" in line:
+        return "API workers"
     return "platform" if "stratus" in line else line[:40]
 
 

@@ -1,6 +1,7 @@
 """Running a service until a signal: the first SIGINT/SIGTERM drains, a second one exits at once."""
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -41,5 +42,16 @@ def run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
     """asyncio.run on uvloop: the services' hot paths are many small socket operations."""
+    quiet_gc()
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(main)
+
+
+def quiet_gc() -> None:
+    """Keep the cyclic garbage collector from stalling the event loop. Everything alive now (modules,
+    classes, the imported libraries) moves to a generation it never scans again, and the young
+    generation is collected less often. Measured in the standalone at 500 activations/s: full
+    collections of ~130k objects stalled the loop ~100 ms, twice every 5 s (the p99 of every call)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)

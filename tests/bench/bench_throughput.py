@@ -301,7 +301,7 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> None:
     )
     print(f"{args.clients} closed-loop clients, warm no-op ({MEMORY_MB} MB), {args.rounds} x {args.seconds:.0f} s each")
     print(f"{'path':<34}{'inv/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>9}{'redis/a':>8}{'ratio':>8}")
-    direct_rate = results["direct"].rate
+    direct_rate = results["direct"].rate if "direct" in results else None
     for key, result in results.items():
         print(result.row(None if key == "direct" else direct_rate))
 

@@ -84,4 +84,4 @@ class StandaloneSettings(PoolSettings):
     entities_url: str = ""  # empty: SQLite in the data dir
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     base_image: str = "python:3.11-slim"
-    gateway_workers: int = 1  # API server processes beside the one running the controller and the invoker
+    gateway_workers: int = 1  # API server processes (beside the controller's and the invoker's)

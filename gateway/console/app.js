@@ -76,6 +76,15 @@ function logOut() {
 }
 
 async function start() {
+  if (window.opener) {
+    // A page that opened this window can script it (same origin, e.g. a web action's page): it could
+    // read the key typed here. Only a console opened directly (address bar, bookmark, noopener link) runs.
+    say($('login-error'), 'This console was opened by another page: open it from the address bar instead.', 'error');
+    show($('login-view'), true);
+    show($('login-form').querySelector('label'), false);
+    show($('login'), false);
+    return;
+  }
   initActions({
     namespace: () => namespace,
     openRecord: (id) => {

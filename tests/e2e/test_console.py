@@ -294,3 +294,35 @@ def test_invokers_and_their_warm_pools_for_the_admin_key(console: Console) -> No
     assert state.text == "healthy"
     assert driver.execute_script("return sessionStorage.getItem('stratus.adminKey')") == console.platform.admin_key
     console.shot("invokers")
+
+
+USER_PAGE = """def main(args):
+    headers = {"content-type": "text/html"}
+    if args.get("coop"):
+        headers["cross-origin-opener-policy"] = "same-origin"
+    return {"headers": headers, "body": "<p>a page of user content on the API's origin</p>"}
+"""
+
+
+def opened_console(console: Console, opener_url: str) -> None:
+    driver = console.driver
+    driver.get(opener_url)
+    driver.execute_script("window.open('/console/')")  # chromedriver turns the popup blocker off
+    driver.switch_to.window(driver.window_handles[-1])
+    wait_for(driver, lambda d: d.find_element(By.ID, "login-view").is_displayed(), what="the console's first view")
+
+
+def test_a_console_opened_and_scriptable_by_another_page_refuses_to_run(console: Console) -> None:
+    driver = console.driver
+    put_action(console, "page", USER_PAGE, annotations=[{"key": "web-export", "value": True}])
+    page = f"{console.platform.url}/api/v1/web/{console.namespace}/default/page.http"
+    opened_console(console, page)  # the console's COOP severs a page without one: it runs
+    assert driver.execute_script("return window.opener") is None
+    assert driver.find_element(By.ID, "login-key").is_displayed()
+    driver.close()
+    driver.switch_to.window(driver.window_handles[0])
+
+    opened_console(console, f"{page}?coop=true")  # same origin and same COOP: the opener could script it
+    assert "opened by another page" in text_of(driver, "login-error")
+    assert not driver.find_element(By.ID, "login-key").is_displayed()
+    console.shot("opened-by-another-page")

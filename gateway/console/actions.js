@@ -47,7 +47,8 @@ async function refreshList() {
   try {
     const { data } = await api(ns('actions'), { query: { limit: 200 } });
     fill($('actions-table').tBodies[0], data.map(actionRow));
-    say(message, data.length ? '' : 'No actions yet: create one with "New action".');
+    const more = data.length === 200 ? 'The 200 most recently updated actions are listed.' : '';
+    say(message, data.length ? more : 'No actions yet: create one with "New action".');
   } catch (error) {
     say(message, error.message, 'error');
   }

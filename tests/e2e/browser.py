@@ -71,7 +71,7 @@ def screenshot(driver: WebDriver, name: str) -> Path:
     return path
 
 
-def wait_for(driver: WebDriver, condition: Callable[[WebDriver], T], timeout_s: float = 30, what: str = "") -> T:
+def wait_for(driver: WebDriver, condition: Callable[[WebDriver], T], timeout_s: float = 60, what: str = "") -> T:
     """The first truthy value of `condition`; a timeout says what was awaited and what the page shows."""
     try:
         wait = WebDriverWait(driver, timeout_s, 0.2, (NoSuchElementException, StaleElementReferenceException))

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from gateway.deps import Backends
 from gateway.errors import TransactionIdMiddleware, install_error_handlers
 from gateway.fast_path import InvokeFastPath
-from gateway.routes import actions, activations, admin, api_gateway, apis, info, namespaces, web
+from gateway.routes import actions, activations, admin, api_gateway, apis, console, info, namespaces, web
 from gateway.web_cors import ResourceCors
 
 OpenBackends = Callable[[], AbstractAsyncContextManager[Backends]]
@@ -35,7 +35,8 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     app.add_middleware(ResourceCors)  # web actions and API routes set their own CORS
     app.add_middleware(TransactionIdMiddleware)
     app.add_middleware(InvokeFastPath, state=app.state)  # outermost: the hot route skips the rest
-    routers = (info, admin, namespaces, actions, activations, web, apis, api_gateway)  # api_gateway last: /api/{ns}/...
+    # api_gateway after the API (/api/{ns}/...); the console after everything, off the invoke path
+    routers = (info, admin, namespaces, actions, activations, web, apis, api_gateway, console)
     for module in routers:
         app.include_router(module.router)
     return app

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test entry point: README's second command, and what .ci/run calls.
-# Installs what the suite needs (Python packages, redis-server, mariadb-server, debootstrap),
+# Installs what the suite needs (Python packages, redis-server, mariadb-server, debootstrap, and
+# chromium + chromium-driver for the web console's browser tests),
 # starts the real backing services on loopback, builds the images offline, then runs pytest.
 # Extra arguments go to pytest, e.g. `bash tests/run.sh tests/unit -x`.
 set -euo pipefail
@@ -12,6 +13,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v mariadbd >/dev/null || command -v mysqld >/dev/null || missing+=(mariadb-server)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if ((${#missing[@]})); then
   step "Debian packages: ${missing[*]}"
   apt-get update -qq

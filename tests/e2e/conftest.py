@@ -1,5 +1,6 @@
 """A real platform for e2e tests: `stratus standalone` as a subprocess, on the suite's real services."""
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ class Platform:
     key: str
     data_dir: Path
     entities_url: str
+    admin_key: str  # Bearer key of the admin API (/api/v1/admin/...)
 
     def client(self, key: str | None = None) -> httpx.Client:
         uuid, _, secret = (key or self.key).partition(":")
@@ -37,6 +39,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         conn.execute(text(f"CREATE DATABASE {database}"))
     data_dir = tmp_path_factory.mktemp("standalone")
     entities_url = mysql_url.rstrip("/") + "/" + database
+    admin_key = secrets.token_hex(16)
     process, key, port = start_standalone(
         data_dir,
         {
@@ -45,12 +48,20 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             "STRATUS_ENTITIES_URL": entities_url,
             "STRATUS_MONGO_DB": database,
             "STRATUS_IDLE_TTL_S": "120",
+            "STRATUS_ADMIN_KEY": admin_key,
         },
     )
     try:
-        yield Platform(f"http://127.0.0.1:{port}", key, data_dir, entities_url)
+        yield Platform(f"http://127.0.0.1:{port}", key, data_dir, entities_url, admin_key)
     finally:
         stop(process)
         with admin.begin() as conn:
             conn.execute(text(f"DROP DATABASE {database}"))
         admin.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.e2e.browser import ARTIFACTS, SAVED  # only loaded when the console tests ran
+
+    if SAVED:
+        terminalreporter.write_line(f"console screenshots ({len(SAVED)}): {ARTIFACTS}")

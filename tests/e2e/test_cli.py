@@ -1,5 +1,6 @@
 """The `stratus` CLI against a real platform: what it prints, its exit codes, and what the platform then holds."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -163,7 +164,7 @@ def test_list_and_delete(cli: Cli, platform: Platform, tmp_path: Path) -> None:
 
 def test_a_wrong_key_is_explained(platform: Platform, tmp_path: Path) -> None:
     uuid = platform.key.split(":")[0]
-    wrong = Cli(Platform(platform.url, f"{uuid}:wrong", platform.data_dir, platform.entities_url), tmp_path / "c.json")
+    wrong = Cli(dataclasses.replace(platform, key=f"{uuid}:wrong"), tmp_path / "c.json")
     answer = wrong("action", "list")
     assert answer.exit_code == 1 and "stratus property set --auth" in answer.stderr
 

@@ -20,6 +20,7 @@ import redis
 
 from controller.scheduler import probe_order, shard_key
 from controller.service import REFRESH_S
+from gateway.routes.console import FILES as CONSOLE_FILES
 from stratus.namespaces import create_namespace
 from stratus.stores.entities import SqlEntityStore
 from tests.compose_stack import Stack, compose_command, compose_stack
@@ -128,3 +129,12 @@ def test_scaled_invokers_share_the_work_and_a_killed_one_loses_nothing(stack: St
     group = {g["name"].decode(): g for g in raw.xinfo_groups(f"stratus:invoker:{victim}")}["invoker"]
     assert group["pending"] == 0 and group.get("lag", 0) == 0  # its stream: nothing left behind
     raw.close()
+
+
+def test_the_platform_image_serves_the_console(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.url, timeout=30, trust_env=False) as http:
+        page = http.get("/console/")
+        assert page.status_code == 200 and "<title>Stratus console</title>" in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        missing = [name for name in CONSOLE_FILES if http.get(f"/console/{name}").status_code != 200]
+    assert missing == []  # every file of this checkout's console is in the image (the stratus wheel)

@@ -17,17 +17,17 @@ from collections import Counter
 from collections.abc import Sequence
 
 from controller.recorder import Recorder
-from controller.records import internal_error
 from controller.recovery import Recovery
 from controller.registry import Registry
 from controller.scheduler import InvokerState, choose_invoker, shard_key
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
-from stratus.consumer import ConsumerSpec, run_batch_consumer
+from stratus.consumer import ConsumerSpec, end_unreadable, run_batch_consumer
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import ControllerId, InvokerId
 from stratus.ledger import Booking, Ending, Ledger, Reservation
 from stratus.messages import CONTROLLERS_GROUP, INVOCATIONS, Completion, Dispatch, Invocation, Record, invoker_stream
+from stratus.records import internal_error
 from stratus.stores.activations import ActivationStore
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Controller:
             try:
                 work.append((delivery, Invocation.from_fields(delivery.fields)))
             except BadMessage:
-                await self._dead_letter(delivery)
+                await self._unreadable(delivery)
         try:
             await self.dispatch(work)
         except asyncio.CancelledError:
@@ -104,7 +104,8 @@ class Controller:
             if remaining and time.monotonic() >= deadline:
                 await self.fail_all([(d, i) for d, i in remaining], NO_INVOKER)
                 return
-            if remaining:
+            if remaining:  # waiting for an invoker: keep them ours, or a claim would place them twice
+                await self._bus.touch([d for d, _ in remaining])
                 await asyncio.sleep(REFRESH_S)
                 await self.refresh()
 
@@ -196,8 +197,8 @@ class Controller:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), REFRESH_S)
 
-    async def _dead_letter(self, delivery: Delivery) -> None:
+    async def _unreadable(self, delivery: Delivery) -> None:
         try:
-            await self._bus.dead_letter(delivery)
-        except StoreUnavailable as exc:
-            log.warning("could not dead-letter entry %s: %s", delivery.entry_id, exc)
+            await end_unreadable(self._bus, self.ledger, delivery)
+        except StoreUnavailable as exc:  # left pending: a claim tries again
+            log.warning("could not end unreadable entry %s: %s", delivery.entry_id, exc)

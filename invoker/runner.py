@@ -81,9 +81,13 @@ class Runner:
         container, timing.start_type = placement.container, placement.start
         metrics.STARTS.labels(self._settings.invoker_id, placement.start).inc()
         await self.remove(placement.victims)
-        response = await self._prepare(container, invocation, timing)
-        if response is None:
-            response = await self._run(container, invocation, timing)
+        try:
+            response = await self._prepare(container, invocation, timing)
+            if response is None:
+                response = await self._run(container, invocation, timing)
+        except Exception as exc:  # e.g. the entity store failed a cold start: the container's memory must not leak
+            log.exception("activation %s failed in the invoker", invocation.activation_id)
+            response = outcome.not_provisioned(f"the invoker failed: {type(exc).__name__}")
         keep = outcome.keeps_container(response) and container.ready
         if await self._pool.release(container, destroy=not keep):
             await self.remove([container])

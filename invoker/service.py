@@ -20,15 +20,17 @@ from invoker.runner import Runner
 from stratus.bus import Delivery, MessageBus
 from stratus.coalesce import Coalescer
 from stratus.config import InvokerSettings
-from stratus.consumer import ConsumerSpec, run_consumer
+from stratus.consumer import ConsumerSpec, end_unreadable, run_consumer
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
 from stratus.ledger import Ending, Ledger
 from stratus.messages import INVOKERS_GROUP, Completion, Dispatch, Heartbeat, Record, invoker_stream
 from stratus.models import Activation
+from stratus.records import internal_error
 
 log = logging.getLogger(__name__)
 
+RESTARTED = "The invoker restarted while the activation ran; it did not complete."
 END_RETRY_S = 60.0  # how long an ended activation waits for Redis to come back before it is left pending
 REAP_INTERVAL_S = 1.0  # pausing and idle removal are checked this often
 REFILL_INTERVAL_S = 5.0
@@ -61,6 +63,8 @@ class Invoker:
         await self._remove_leftovers()
         await self._driver.ensure_network(self._settings.network)
         spec = ConsumerSpec(invoker_stream(self.invoker_id), INVOKERS_GROUP, self.invoker_id, concurrency=256)
+        await self._bus.ensure_group(spec.stream, spec.group)
+        await self._end_unfinished(spec)
         refiller = asyncio.create_task(self._refiller(stop), name="invoker-stem-cells")
         background = [
             asyncio.create_task(self._heartbeats(stop), name="invoker-heartbeat"),
@@ -89,11 +93,29 @@ class Invoker:
             await self._end(ending(activation, invocation.reply_to, delivery))
             log.info("activation %s ended: %s", activation.activation_id, activation.response.status)
         except BadMessage:
-            await self._bus.dead_letter(delivery)
+            await end_unreadable(self._bus, self._ledger, delivery)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("dispatch entry %s failed; left pending for redelivery", delivery.entry_id)
+
+    async def _end_unfinished(self, spec: ConsumerSpec) -> None:
+        """Dispatches an earlier run of this invoker received and never ended: it read only what it started
+        at once, so they may have run, even had effects. They end with a record saying so, and are never
+        run again (OpenWhisk's at-most-once for running activations; a dead invoker's get the same from
+        a controller, controller.recovery)."""
+        unfinished = await self._bus.pending(spec.stream, spec.group, spec.consumer, count=10_000)
+        now = int(time.time() * 1000)
+        for delivery in unfinished:
+            try:
+                invocation = Dispatch.from_fields(delivery.fields).invocation
+            except BadMessage:
+                await end_unreadable(self._bus, self._ledger, delivery)
+                continue
+            log.warning(
+                "activation %s was running when this invoker stopped: ended as failed", invocation.activation_id
+            )
+            await self._end(ending(internal_error(invocation, RESTARTED, now), invocation.reply_to, delivery))
 
     async def _end(self, end: Ending) -> None:
         """Slots back, record out, caller answered, Dispatch acked: retried while Redis is away (the work

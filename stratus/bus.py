@@ -36,6 +36,7 @@ class Delivery:
     group: str
     entry_id: str
     fields: Fields
+    consumer: str = ""  # who it was delivered to
 
 
 class MessageBus(Protocol):
@@ -55,6 +56,9 @@ class MessageBus(Protocol):
         self, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int
     ) -> list[Delivery]:
         """Take over entries pending longer than `min_idle_ms` at any consumer of the group."""
+
+    async def touch(self, deliveries: Sequence[Delivery]) -> None:
+        """Still being worked on: reset their idle time, so that no claim takes them over meanwhile."""
 
     async def ack(self, delivery: Delivery) -> None:
         """Acknowledge and delete the entry: its work is done."""
@@ -153,7 +157,7 @@ class RedisStreamBus:
         except RedisError as exc:
             raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
         return [
-            Delivery(stream, group, entry_id.decode(), fields)
+            Delivery(stream, group, entry_id.decode(), fields, consumer)
             for _, entries in reply or []
             for entry_id, fields in entries
             if fields  # a pending entry trimmed away comes back empty
@@ -166,7 +170,17 @@ class RedisStreamBus:
             reply: Any = await self._redis.xautoclaim(stream, group, consumer, min_idle_ms, start_id="0-0", count=count)
         except RedisError as exc:
             raise StoreUnavailable(f"could not claim from {stream}: {exc}") from exc
-        return [Delivery(stream, group, entry_id.decode(), fields) for entry_id, fields in reply[1] if fields]
+        return [Delivery(stream, group, entry_id.decode(), fields, consumer) for entry_id, fields in reply[1] if fields]
+
+    async def touch(self, deliveries: Sequence[Delivery]) -> None:
+        by_owner: dict[tuple[str, str, str], list[str | int | bytes | memoryview]] = defaultdict(list)
+        for d in deliveries:
+            by_owner[(d.stream, d.group, d.consumer)].append(d.entry_id)
+        try:
+            for (stream, group, consumer), ids in by_owner.items():
+                await self._redis.xclaim(stream, group, consumer, 0, ids, justid=True)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not touch {len(deliveries)} entries: {exc}") from exc
 
     async def ack(self, delivery: Delivery) -> None:
         await self._acks.submit(delivery)

@@ -1,6 +1,6 @@
 """Settings of every service, read from STRATUS_* environment variables; nowhere else reads os.environ."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RUNTIME_IMAGE = "stratus/runtime-python:3.11"
@@ -35,7 +35,9 @@ class ControllerSettings(ConnectionSettings):
     heartbeat_ttl_s: float = 10.0
     max_in_flight: int = 256
     no_invoker_grace_s: float = 30.0  # how long an activation waits for a healthy invoker before it fails
-    claim_idle_ms: int = 30_000  # an invocation left pending this long by a dead controller is taken over
+    # an invocation left pending this long by a dead controller is taken over (a live one renews what it holds
+    # every 0.5 s, so this must be well above that)
+    claim_idle_ms: int = Field(default=30_000, ge=1_000)
     dead_invoker_grace_s: float = 10.0  # after an activation's timeout, its dead invoker's entry is failed
     forget_invoker_s: float = 600.0  # an invoker offline this long leaves the registry
 

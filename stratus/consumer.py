@@ -10,11 +10,15 @@ A handler must never raise and acknowledges its entries itself, after their work
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from stratus.bus import Delivery, MessageBus
 from stratus.errors import StoreUnavailable
+from stratus.ledger import Ending, Ledger
+from stratus.messages import Completion, Record
+from stratus.records import UNREADABLE, salvage
 
 log = logging.getLogger(__name__)
 
@@ -105,3 +109,26 @@ async def _claim(bus: MessageBus, spec: ConsumerSpec) -> list[Delivery]:
     if claimed:
         log.warning("took over %d entries left pending on %s", len(claimed), spec.stream)
     return claimed
+
+
+async def end_unreadable(bus: MessageBus, ledger: Ledger, delivery: Delivery) -> None:
+    """An Invocation or Dispatch that does not decode: its activation still ends with a record (and its
+    caller with an answer, its slots and throttle entry freed) when its id can be read; the entry itself
+    goes to the dead-letter stream. Idempotent: a second pass writes the same record id."""
+    unreadable = salvage(delivery.fields, UNREADABLE, int(time.time() * 1000))
+    if unreadable is not None:
+        record = unreadable.record
+        log.warning("activation %s: entry %s does not decode; ended as failed", record.activation_id, delivery.entry_id)
+        reply = Completion(activation_id=record.activation_id, activation=record).to_fields()
+        await ledger.end(
+            [
+                Ending(
+                    record.activation_id,
+                    record.namespace,
+                    Record(activation=record).to_fields(),
+                    (unreadable.reply_to, reply) if unreadable.reply_to else None,
+                    None,
+                )
+            ]
+        )
+    await bus.dead_letter(delivery)

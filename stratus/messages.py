@@ -27,9 +27,12 @@ def invoker_stream(invoker_id: InvokerId) -> str:
     return f"stratus:invoker:{invoker_id}"
 
 
+REPLY_PREFIX = "stratus:replies:"
+
+
 def reply_stream(gateway_id: GatewayId) -> str:
     """invoker -> the gateway holding a blocking caller."""
-    return f"stratus:replies:{gateway_id}"
+    return f"{REPLY_PREFIX}{gateway_id}"
 
 
 class StreamMessage(BaseModel):

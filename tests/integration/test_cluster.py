@@ -62,7 +62,7 @@ def settings(**overrides: object) -> ControllerSettings:
         "no_invoker_grace_s": 0.5,
         "heartbeat_ttl_s": 2.0,
         "dead_invoker_grace_s": 0.2,
-        "claim_idle_ms": 500,
+        "claim_idle_ms": 1000,
     }
     return ControllerSettings(**(base | overrides))  # type: ignore[arg-type]
 
@@ -328,3 +328,26 @@ async def test_the_ledger_reloads_its_scripts_after_redis_lost_them(bus: RedisSt
     await bus._redis.script_flush()  # what a restart without persistence of the script cache does
     await ledger.end([end])
     assert [e for e in await bus._redis.xrange("stratus:records") if e[1][b"body"] == end.record["body"].encode()]
+
+
+async def test_an_invocation_waiting_for_an_invoker_is_not_claimed_and_placed_twice(
+    bus: RedisStreamBus, ledger: RedisLedger, activations: ActivationStore
+) -> None:
+    """A controller that holds an invocation longer than the claim idle time (waiting for a healthy
+    invoker) keeps it: another controller's claim must not take it over and place it a second time."""
+    options = {"no_invoker_grace_s": 6.0, "claim_idle_ms": 1500}
+    first, second = (Controller(settings(**options), bus, activations, ledger) for _ in range(2))
+    sent = [invocation() for _ in range(4)]
+    async with running(first, second):
+        for one in sent:
+            await bus.publish(INVOCATIONS, one.to_fields())
+        await asyncio.sleep(3.5)  # over twice the claim idle time with nobody to run them
+        async with beating(bus, ("i-late", 2048)):
+
+            async def placed() -> bool:
+                return len(await dispatched(bus, "i-late")) >= len(sent)
+
+            await eventually(placed)
+            await asyncio.sleep(2)  # a second placement would show up by now
+            ids = [d.invocation.activation_id for d in await dispatched(bus, "i-late")]
+    assert sorted(ids) == sorted(one.activation_id for one in sent)

@@ -1,6 +1,7 @@
 """The controller against real Redis and the real activation store."""
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from uuid import uuid4
@@ -13,6 +14,7 @@ from stratus.config import ControllerSettings
 from stratus.ids import InvokerId, new_activation_id
 from stratus.ledger import RedisLedger
 from stratus.messages import INVOCATIONS, Completion, Dispatch, Heartbeat, Invocation, invoker_stream, reply_stream
+from stratus.records import UNREADABLE
 from stratus.stores.activations import ActivationStore
 from tests.factories import make_action
 
@@ -114,3 +116,32 @@ async def test_undecodable_invocation_is_dead_lettered(bus: RedisStreamBus, acti
     await asyncio.wait_for(running, 10)
     assert await bus.read("stratus:dead-letter", "0", count=10, block_ms=0)
     assert await bus.pending(INVOCATIONS, "controllers", controller.controller_id, count=10) == []
+
+
+async def test_an_invocation_that_does_not_decode_still_ends_with_a_record_and_an_answer(
+    bus: RedisStreamBus, activations: ActivationStore
+) -> None:
+    """Params nested deeper than the consumers' parser takes were once accepted and then lost."""
+    controller = Controller(settings(), bus, activations, RedisLedger(bus._redis))
+    replies = reply_stream("gw-test")  # type: ignore[arg-type]
+    sent = invocation(reply_to=replies)
+    nested: dict[str, object] = {}
+    for _ in range(260):
+        nested = {"a": nested}
+    body = json.loads(sent.to_fields()["body"]) | {"params": nested}
+    stop = asyncio.Event()
+    running = asyncio.create_task(controller.run(stop))
+    await bus.publish(INVOCATIONS, {"body": json.dumps(body)})
+    entries = await bus.read(replies, "0", count=10, block_ms=5000)
+    for _ in range(100):
+        if stored := await activations.get("ns", sent.activation_id):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    [(_, fields)] = entries
+    assert Completion.from_fields(fields).activation.response.status == "whisk internal error"
+    assert stored is not None and stored.response.status == "whisk internal error"
+    assert stored.response.result == {"error": UNREADABLE}
+    assert await bus.pending(INVOCATIONS, "controllers", controller.controller_id, count=10) == []
+    assert await bus.read("stratus:dead-letter", "0", count=10, block_ms=0)  # the entry kept for a look

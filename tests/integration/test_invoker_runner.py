@@ -4,6 +4,7 @@ import docker
 import pytest
 
 from invoker.runner import Runner
+from stratus.errors import StoreUnavailable
 from tests.invoker_harness import Harness, notes, running_harness
 
 pytestmark = pytest.mark.docker
@@ -84,6 +85,16 @@ async def test_engine_failure_is_a_whisk_internal_error(harness: Harness) -> Non
     record = await harness.run(harness.action("def main(a):\n    return {}\n"))
     assert record.response.status == "whisk internal error"
     assert harness.pool.container_count == 0
+
+
+async def test_an_entity_store_failure_at_a_cold_start_is_recorded_and_frees_the_memory(harness: Harness) -> None:
+    async def store_down(namespace: str, name: str) -> None:
+        raise StoreUnavailable("could not read the action: connection refused")
+
+    harness.runner = Runner(harness.driver, harness.pool, harness.proxy, store_down, harness.settings)
+    record = await harness.run(harness.action("def main(a):\n    return {}\n"))
+    assert record.response.status == "whisk internal error"
+    assert harness.pool.container_count == 0 and harness.pool.total_memory_mb == 0  # no placeholder left behind
 
 
 async def test_eviction_under_memory_pressure_removes_the_idle_container(engine: docker.DockerClient) -> None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from typing import Any
 from uuid import uuid4
 
 import docker
@@ -85,5 +86,61 @@ async def test_invoker_lifecycle(
     finally:
         for container in engine.containers.list(all=True, filters={"label": f"{MANAGED_LABEL}={invoker_id}"}):
             container.remove(force=True)
+        await bus.close()
+        engine.close()
+
+
+async def test_a_restarted_invoker_ends_what_it_had_received_and_runs_none_of_it_again(
+    redis_url: str, activations: MongoActivationStore, sqlite_entities: SqlEntityStore
+) -> None:
+    invoker_id = InvokerId(f"svc-{uuid4().hex[:8]}")
+    bus = RedisStreamBus.from_url(redis_url)
+    stream, replies = invoker_stream(invoker_id), reply_stream(f"gw-{uuid4().hex[:6]}")  # type: ignore[arg-type]
+    action = make_action()
+    started = [
+        Invocation(
+            activation_id=new_activation_id(),
+            namespace="ns",
+            subject="ns",
+            action=action.without_code(),
+            params={},
+            accepted_ms=int(time.time() * 1000),
+            reply_to=replies,
+        )
+        for _ in range(2)
+    ]
+    await bus.ensure_group(stream, INVOKERS_GROUP)
+    for invocation in started:
+        dispatch = Dispatch(invocation=invocation, invoker_id=invoker_id, controller_id=ControllerId("c"))
+        await bus.publish(stream, dispatch.to_fields())
+    assert len(await bus.consume(stream, INVOKERS_GROUP, invoker_id, count=10, block_ms=1)) == 2  # then it died
+    settings = InvokerSettings(
+        invoker_id=invoker_id,
+        redis_url=redis_url,
+        mongo_url="-",
+        entities_url="-",
+        network="stratus-test-functions",
+        stem_cells=(),
+    )
+    stop = asyncio.Event()
+    engine = docker.from_env()
+    try:
+        async with open_invoker(
+            settings, CoreBackends(sqlite_entities, activations, bus, RedisLedger(bus._redis))
+        ) as invoker:
+            running = asyncio.create_task(invoker.run(stop))
+            answers: list[tuple[str, Any]] = []
+            while len(answers) < 2:
+                answers += await bus.read(replies, answers[-1][0] if answers else "0", count=10, block_ms=30_000)
+            stop.set()
+            await asyncio.wait_for(running, 30)
+        ended = {Completion.from_fields(fields).activation.activation_id: fields for _, fields in answers}
+        assert set(ended) == {i.activation_id for i in started}
+        for fields in ended.values():
+            record = Completion.from_fields(fields).activation
+            assert record.response.status == "whisk internal error" and "restarted" in record.response.result["error"]
+        assert await bus.pending(stream, INVOKERS_GROUP, invoker_id, count=10) == []
+        assert engine.containers.list(all=True, filters={"label": f"{MANAGED_LABEL}={invoker_id}"}) == []  # none ran
+    finally:
         await bus.close()
         engine.close()

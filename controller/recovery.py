@@ -94,6 +94,7 @@ class Recovery:
         for invoker_id in registry.forgotten(now):
             if invoker_id not in self._held:
                 await self._bus.remove_heartbeat(invoker_id)
+                await self._bus.delete_if_done(invoker_stream(invoker_id))
                 log.info("invoker %s forgotten after being offline", invoker_id)
 
     async def release_overdue(self, now_ms: int) -> None:

@@ -56,6 +56,7 @@ class Controller:
         self.controller_id = ControllerId(settings.controller_id)
         self._settings = settings
         self._bus = bus
+        self._activations = activations
         self.ledger = ledger
         self.registry = Registry(
             heartbeat_ttl_ms=int(settings.heartbeat_ttl_s * 1000),
@@ -66,6 +67,7 @@ class Controller:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.refresh()
+        await self._activations.keep_for(self._settings.activation_ttl_s)
         invocations = ConsumerSpec(
             INVOCATIONS,
             CONTROLLERS_GROUP,

@@ -10,7 +10,19 @@ from stratus.errors import BadRequest, TooLarge
 
 async def json_object(request: Request, *, max_bytes: int, what: str = "request") -> dict[str, Any]:
     check_declared(request.headers.get("content-length"), max_bytes, what)
-    return parse_object(await request.body(), max_bytes=max_bytes, what=what)
+    return parse_object(await limited_body(request, max_bytes), max_bytes=max_bytes, what=what)
+
+
+async def limited_body(request: Request, max_bytes: int) -> bytes:
+    """The body, read no further than one chunk past `max_bytes` (a chunked upload declares no length)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            break
+    return b"".join(chunks)
 
 
 def check_declared(content_length: str | None, max_bytes: int, what: str) -> None:

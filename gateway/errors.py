@@ -61,6 +61,8 @@ def stratus_error_response(exc: E.StratusError, tid: str) -> JSONResponse:
     if status >= 500:
         log.warning("request %s failed: %s", tid, exc)
     headers = {"WWW-Authenticate": 'Basic realm="Stratus"'} if status == 401 else None
+    if status == 413:  # close rather than drain the rest of an oversized upload for keep-alive
+        headers = {"Connection": "close"}
     return error_json(status, str(exc), tid, headers)
 
 

@@ -1,5 +1,6 @@
 """Accepting an invocation: mint the id, publish the Invocation, wait for the record when blocking."""
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -8,10 +9,11 @@ from fastapi.responses import JSONResponse
 
 from gateway import throttle
 from gateway.deps import Backends
+from gateway.replies import RecordRef
 from stratus import limits as L
 from stratus.errors import BadRequest, NotFound
 from stratus.ids import ActivationId, new_activation_id
-from stratus.messages import INVOCATIONS, Invocation
+from stratus.messages import INVOCATIONS, RECORDS, Invocation, Record
 from stratus.models import Action, Activation, Namespace
 from stratus.names import check_name
 from stratus.params import run_params
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 STATUS_HTTP = {"success": 200, "application error": 502, "action developer error": 502, "whisk internal error": 500}
 ACTIVATION_HEADER = "x-openwhisk-activation-id"
 INVOCATIONS_MAXLEN = 1_000_000  # a backlog bound, far above any real queue
+LARGE_RECORD_TRIES = 50  # x 0.1 s: the recorder writes within its linger and one batch
 
 
 def check_timeout(timeout_ms: int | None) -> None:
@@ -85,7 +88,24 @@ async def invoke_blocking(
         backends.replies.forget(activation_id)
         raise
     log.info("activation %s accepted for %s (blocking)", activation_id, action.fqn)
-    return activation_id, await backends.replies.wait(future, activation_id, wait_s)
+    answer = await backends.replies.wait(future, activation_id, wait_s)
+    if isinstance(answer, RecordRef):
+        return activation_id, await large_record(backends, invocation.namespace, activation_id, answer)
+    return activation_id, answer
+
+
+async def large_record(
+    backends: Backends, namespace: str, activation_id: ActivationId, ref: RecordRef
+) -> Activation | None:
+    """A record too large for the reply stream: from the outbox, or from the store once the recorder moved it."""
+    fields = await backends.bus.read_entry(RECORDS, ref.entry_id)
+    if fields is not None:
+        return Record.from_fields(fields).activation
+    for _ in range(LARGE_RECORD_TRIES):
+        if (record := await backends.activations.get(namespace, activation_id)) is not None:
+            return record
+        await asyncio.sleep(0.1)
+    return None  # the caller gets the id (202) and reads the record when it is there
 
 
 async def _publish(backends: Backends, who: Namespace, invocation: Invocation) -> None:

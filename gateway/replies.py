@@ -8,6 +8,7 @@ no stream behind for long.
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 
 from stratus.bus import MAX_BLOCK_MS, MessageBus
 from stratus.errors import BadMessage, StoreUnavailable
@@ -17,21 +18,31 @@ from stratus.models import Activation
 
 log = logging.getLogger(__name__)
 
-REPLY_STREAM_TTL_S = 3600
+REPLY_STREAM_TTL_S = 600  # renewed every minute while the gateway runs; blocking waits are <= 60 s
 RENEW_EVERY_S = 60.0
 TRIM_EVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """The record was too large to travel in the reply: it is this entry of the records outbox."""
+
+    entry_id: str
+
+
+Answer = Activation | RecordRef
 
 
 class ReplyWaiter:
     def __init__(self, bus: MessageBus, stream: str) -> None:
         self._bus = bus
         self.stream = stream
-        self._waiting: dict[ActivationId, asyncio.Future[Activation]] = {}
+        self._waiting: dict[ActivationId, asyncio.Future[Answer]] = {}
         self._task: asyncio.Task[None] | None = None
 
-    def expect(self, activation_id: ActivationId) -> "asyncio.Future[Activation]":
+    def expect(self, activation_id: ActivationId) -> "asyncio.Future[Answer]":
         """Register before publishing, so a fast completion is never missed."""
-        future: asyncio.Future[Activation] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiting[activation_id] = future
         return future
 
@@ -39,9 +50,9 @@ class ReplyWaiter:
         self._waiting.pop(activation_id, None)
 
     async def wait(
-        self, future: "asyncio.Future[Activation]", activation_id: ActivationId, timeout_s: float
-    ) -> Activation | None:
-        """The record, or None when the wait ran out (the activation goes on)."""
+        self, future: "asyncio.Future[Answer]", activation_id: ActivationId, timeout_s: float
+    ) -> Answer | None:
+        """The record (or where it is), or None when the wait ran out (the activation goes on)."""
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout_s)
         except TimeoutError:
@@ -85,5 +96,9 @@ class ReplyWaiter:
             log.warning("ignoring an undecodable reply on %s", self.stream)
             return
         future = self._waiting.get(completion.activation_id)
-        if future is not None and not future.done():
+        if future is None or future.done():
+            return
+        if completion.activation is not None:
             future.set_result(completion.activation)
+        elif completion.record_entry is not None:
+            future.set_result(RecordRef(completion.record_entry))

@@ -23,8 +23,16 @@ from stratus.config import InvokerSettings
 from stratus.consumer import ConsumerSpec, end_unreadable, run_consumer
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
-from stratus.ledger import Ending, Ledger
-from stratus.messages import INVOKERS_GROUP, Completion, Dispatch, Heartbeat, Record, invoker_stream
+from stratus.ledger import BY_REFERENCE, Ending, Ledger
+from stratus.messages import (
+    INVOKERS_GROUP,
+    REPLY_INLINE_MAX_BYTES,
+    Completion,
+    Dispatch,
+    Heartbeat,
+    Record,
+    invoker_stream,
+)
 from stratus.models import Activation
 from stratus.records import internal_error
 
@@ -211,10 +219,11 @@ class Invoker:
 
 
 def ending(activation: Activation, reply_to: str | None, source: Delivery | None) -> Ending:
+    record = Record(activation=activation).to_fields()
     reply = None
     if reply_to:
-        reply = (reply_to, Completion(activation_id=activation.activation_id, activation=activation).to_fields())
-    record = Record(activation=activation).to_fields()
+        answer = Completion(activation_id=activation.activation_id, activation=activation).to_fields()
+        reply = (reply_to, answer if len(answer["body"]) <= REPLY_INLINE_MAX_BYTES else BY_REFERENCE)
     return Ending(activation.activation_id, activation.namespace, record, reply, source)
 
 

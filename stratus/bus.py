@@ -28,6 +28,10 @@ _Publish = tuple[str, Mapping[str, str], int | None]  # (stream, fields, maxlen)
 SOCKET_TIMEOUT_S = 10.0
 MAX_CONNECTIONS = 256  # per process; Redis's own default limit is 10,000 clients
 MAX_BLOCK_MS = 2000
+DELETE_IF_EMPTY = (
+    "if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('XLEN', KEYS[1]) == 0 then "
+    "return redis.call('DEL', KEYS[1]) end return 0"
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,12 @@ class MessageBus(Protocol):
 
     async def expire(self, stream: str, seconds: int) -> None: ...
 
+    async def read_entry(self, stream: str, entry_id: str) -> Fields | None:
+        """One entry by id; None when it is gone."""
+
+    async def delete_if_done(self, stream: str) -> None:
+        """Delete the stream (and its groups) when it holds no entry: the stream of an owner gone for good."""
+
     async def trim_before(self, stream: str, entry_id: str) -> None:
         """Drop entries older than `entry_id` (approximately: whole internal nodes), for streams read
         without a group."""
@@ -110,6 +120,7 @@ class RedisStreamBus:
     def __init__(self, client: "aioredis.Redis") -> None:
         self._redis = client
         self._publishes: Coalescer[_Publish, str] = Coalescer(self._publish_batch)
+        self._delete_if_empty = client.register_script(DELETE_IF_EMPTY)
         self._acks: Coalescer[Delivery, None] = Coalescer(self._ack_batch)
 
     @classmethod
@@ -221,6 +232,19 @@ class RedisStreamBus:
             await self._redis.expire(stream, seconds)
         except RedisError as exc:
             raise StoreUnavailable(f"could not set expiry on {stream}: {exc}") from exc
+
+    async def read_entry(self, stream: str, entry_id: str) -> Fields | None:
+        try:
+            found: Any = await self._redis.xrange(stream, entry_id, entry_id, count=1)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
+        return found[0][1] if found else None
+
+    async def delete_if_done(self, stream: str) -> None:
+        try:
+            await self._delete_if_empty(keys=[stream])
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not delete {stream}: {exc}") from exc
 
     async def trim_before(self, stream: str, entry_id: str) -> None:
         try:

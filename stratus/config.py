@@ -32,6 +32,7 @@ class GatewaySettings(ConnectionSettings):
 
 class ControllerSettings(ConnectionSettings):
     controller_id: str
+    activation_ttl_s: float = 7 * 24 * 3600  # activation records are deleted this long after they were written
     heartbeat_ttl_s: float = 10.0
     max_in_flight: int = 256
     no_invoker_grace_s: float = 30.0  # how long an activation waits for a healthy invoker before it fails

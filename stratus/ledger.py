@@ -211,14 +211,17 @@ return 1
 )
 
 # KEYS: reservations, the namespace's in-flight set, the records outbox, the reply stream, the source stream.
-# ARGV: aid, record body, reply body ('' for none), the reply stream's max length, source group, source entry ('').
+# ARGV: aid, record body, reply body ('' for none; '@record': a Completion naming the record's outbox entry),
+# the reply stream's max length, source group, source entry ('').
 END = (
     _GIVE_BACK
     + """
 give_back(KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('XADD', KEYS[3], '*', 'body', ARGV[2])
-if ARGV[3] ~= '' then redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'body', ARGV[3]) end
+local rid = redis.call('XADD', KEYS[3], '*', 'body', ARGV[2])
+local reply = ARGV[3]
+if reply == '@record' then reply = cjson.encode({version=1, activation_id=ARGV[1], record_entry=rid}) end
+if reply ~= '' then redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'body', reply) end
 if ARGV[6] ~= '' then
   redis.call('XACK', KEYS[5], ARGV[5], ARGV[6])
   redis.call('XDEL', KEYS[5], ARGV[6])
@@ -227,6 +230,7 @@ return 1
 """
 )
 REPLY_MAXLEN = 100_000  # a gateway trims what it read; this bounds the stream of one that stopped reading
+BY_REFERENCE = {"body": "@record"}  # an Ending's reply: the record is too large to travel twice; name its entry
 
 ADMIT = """
 local inflight, minute = KEYS[1], KEYS[2]

@@ -95,12 +95,18 @@ class Dispatch(StreamMessage):
     controller_id: ControllerId
 
 
+REPLY_INLINE_MAX_BYTES = 64 * 1024  # a larger record reaches the caller by reference (its outbox entry)
+
+
 class Completion(StreamMessage):
-    """invoker (or a controller that failed the activation) -> the gateway holding a blocking caller."""
+    """invoker (or a controller that failed the activation) -> the gateway holding a blocking caller.
+    Carries the record, or, when it is larger than REPLY_INLINE_MAX_BYTES (logs up to 10 MB), the id of
+    its entry in the records outbox: a reply stream never holds more than small entries."""
 
     version: Literal[1] = 1
     activation_id: ActivationId
-    activation: Activation
+    activation: Activation | None = None
+    record_entry: str | None = None  # in RECORDS, when `activation` is None
 
 
 class Record(StreamMessage):

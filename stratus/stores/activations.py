@@ -2,11 +2,12 @@
 
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pymongo import DESCENDING, AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
 from stratus.errors import StoreUnavailable
 from stratus.models import Activation
@@ -15,6 +16,9 @@ log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000  # the record exists already: what idempotence wants
+INDEX_OPTIONS_CONFLICT, INDEX_KEY_SPECS_CONFLICT = 85, 86
+RECORDED = "recordedAt"  # a date (what a TTL index needs): when the record was written
+RETENTION_INDEX = "retention"
 
 
 class ActivationStore(Protocol):
@@ -27,6 +31,10 @@ class ActivationStore(Protocol):
 
     async def put(self, activation: Activation) -> None:
         """`put_many` of one."""
+
+    async def keep_for(self, seconds: float) -> None:
+        """Records are deleted this long after they were written (the store never grows without bound).
+        Idempotent; a changed value applies to every record."""
 
     async def get(self, namespace: str, activation_id: str) -> Activation | None:
         """Scoped: another namespace's activation is None."""
@@ -75,7 +83,8 @@ class MongoActivationStore:
     async def put_many(self, activations: Sequence[Activation]) -> None:
         if not activations:
             return
-        docs = [a.model_dump(mode="json", by_alias=True) | {"_id": a.activation_id} for a in activations]
+        now = datetime.now(UTC)
+        docs = [a.model_dump(mode="json", by_alias=True) | {"_id": a.activation_id, RECORDED: now} for a in activations]
         try:
             await self._durable.insert_many(docs, ordered=False)  # one round trip; unordered: all are tried
         except BulkWriteError as exc:
@@ -87,6 +96,18 @@ class MongoActivationStore:
 
     async def put(self, activation: Activation) -> None:
         await self.put_many([activation])
+
+    async def keep_for(self, seconds: float) -> None:
+        try:
+            try:
+                await self._collection.create_index(RECORDED, expireAfterSeconds=int(seconds), name=RETENTION_INDEX)
+            except OperationFailure as exc:
+                if exc.code not in (INDEX_OPTIONS_CONFLICT, INDEX_KEY_SPECS_CONFLICT):
+                    raise
+                index = {"name": RETENTION_INDEX, "expireAfterSeconds": int(seconds)}
+                await self._collection.database.command("collMod", self._collection.name, index=index)
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"could not set the activation records' retention: {exc}") from exc
 
     async def get(self, namespace: str, activation_id: str) -> Activation | None:
         try:

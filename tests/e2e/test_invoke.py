@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
@@ -241,3 +242,40 @@ def test_the_fast_path_and_the_documented_route_answer_alike(platform: Platform)
                     body.pop("code", None)
                 answers.append((answer.status_code, body, answer.headers.get("x-request-id") is not None))
             assert answers[0] == answers[1], path
+
+
+def test_a_record_too_large_for_the_reply_stream_still_reaches_the_blocking_caller(platform: Platform) -> None:
+    """Records over 64 KB (logs up to 10 MB) travel by reference: the caller still gets all of it."""
+    chatty = "def main(args):\n    for i in range(3000):\n        print('line', i, 'x' * 100)\n    return {'n': 3000}\n"
+    with platform.client() as client:
+        name = unique("chatty")
+        put_action(client, name, chatty).raise_for_status()
+        answer = client.post(f"/api/v1/namespaces/_/actions/{name}?blocking=true", json={})
+        assert answer.status_code == 200, answer.text
+        record = answer.json()
+        assert record["response"]["result"] == {"n": 3000}
+        assert len(record["logs"]) == 3000 and record["logs"][-1].endswith("line 2999 " + "x" * 100)
+
+
+def test_a_chunked_body_over_the_limit_is_refused_without_reading_it_all(platform: Platform) -> None:
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal sent
+        yield b'{"blob": "'
+        for _ in range(64):  # 64 MB if read to the end
+            sent += 1
+            yield b"x" * (1024 * 1024)
+        yield b'"}'
+
+    with platform.client() as client:
+        name = unique("chunked")
+        put_action(client, name, HELLO).raise_for_status()
+        for path in (f"/api/v1/namespaces/_/actions/{name}", f"/api/v1/namespaces/_/actions/{name}?x=1"):
+            sent = 0
+            try:
+                answer = client.post(path, content=chunks(), headers={"content-type": "application/json"})
+            except httpx.HTTPError:  # the server may close the connection on the rest of the upload
+                answer = None
+            assert answer is None or answer.status_code == 413
+            assert sent < 64

@@ -70,7 +70,7 @@ class ReplyWaiter:
                 await self._task
 
     async def _listen(self) -> None:
-        last_id = "$"
+        last_id = "0-0"  # not "$": a reply landing between two blocking reads would be missed
         renew_at = trim_at = 0.0
         loop = asyncio.get_running_loop()
         while True:

@@ -97,6 +97,14 @@ class MessageBus(Protocol):
     async def close(self) -> None: ...
 
 
+def _slices(block_ms: int) -> Sequence[int | None]:
+    """A wait of `block_ms` as blocking reads the socket timeout allows (None: do not block)."""
+    if block_ms <= 0:
+        return [None]
+    full, rest = divmod(block_ms, MAX_BLOCK_MS)
+    return [MAX_BLOCK_MS] * full + ([rest] if rest else [])
+
+
 def redis_client(url: str) -> aioredis.Redis:
     """A Redis client as every Stratus component needs one.
 
@@ -161,12 +169,14 @@ class RedisStreamBus:
     async def _read_group(
         self, stream: str, group: str, consumer: str, start: str, count: int, block_ms: int | None
     ) -> list[Delivery]:
-        try:
-            reply: Any = await self._redis.xreadgroup(
-                group, consumer, {stream: start}, count=count, block=block_ms or None
-            )
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
+        reply: Any = None
+        for wait_ms in _slices(block_ms or 0):
+            try:
+                reply = await self._redis.xreadgroup(group, consumer, {stream: start}, count=count, block=wait_ms)
+            except RedisError as exc:
+                raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
+            if reply:
+                break
         return [
             Delivery(stream, group, entry_id.decode(), fields, consumer)
             for _, entries in reply or []
@@ -221,11 +231,23 @@ class RedisStreamBus:
         await self.ack(delivery)
 
     async def read(self, stream: str, last_id: str, *, count: int, block_ms: int) -> list[tuple[str, Fields]]:
+        if last_id == "$":  # "only new": pin it, or each slice of a long wait would start over
+            last_id = await self._last_id(stream)
+        for wait_ms in _slices(block_ms):
+            try:
+                reply: Any = await self._redis.xread({stream: last_id}, count=count, block=wait_ms)
+            except RedisError as exc:
+                raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
+            if reply:
+                return [(entry_id.decode(), fields) for _, entries in reply for entry_id, fields in entries]
+        return []
+
+    async def _last_id(self, stream: str) -> str:
         try:
-            reply: Any = await self._redis.xread({stream: last_id}, count=count, block=block_ms or None)
+            newest: Any = await self._redis.xrevrange(stream, count=1)
         except RedisError as exc:
             raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
-        return [(entry_id.decode(), fields) for _, entries in reply or [] for entry_id, fields in entries]
+        return str(newest[0][0].decode()) if newest else "0-0"
 
     async def expire(self, stream: str, seconds: int) -> None:
         try:

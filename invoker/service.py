@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 RESTARTED = "The invoker restarted while the activation ran; it did not complete."
 END_RETRY_S = 60.0  # how long an ended activation waits for Redis to come back before it is left pending
+PROBE_TIMEOUT_S = 10.0
 REAP_INTERVAL_S = 1.0  # pausing and idle removal are checked this often
 REFILL_INTERVAL_S = 5.0
 MANAGED_LABEL = "org.stratus.invoker"
@@ -160,22 +161,31 @@ class Invoker:
         )
 
     async def _probe_engine(self) -> None:
-        if self.health.probe_due(time.time()):
-            try:
-                await self._driver.list_labelled(f"{MANAGED_LABEL}={self.invoker_id}")
-                self.health.engine(None)
-            except Exception as exc:
-                self.health.engine(str(exc) or type(exc).__name__)
+        try:
+            await asyncio.wait_for(self._driver.list_labelled(f"{MANAGED_LABEL}={self.invoker_id}"), PROBE_TIMEOUT_S)
+            self.health.engine(None)
+        except TimeoutError:
+            self.health.engine(f"the container engine did not answer within {PROBE_TIMEOUT_S:.0f} s")
+        except Exception as exc:
+            self.health.engine(str(exc) or type(exc).__name__)
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await self._probe_engine()
-            try:
-                await self._bus.put_heartbeat(self.heartbeat())
-            except StoreUnavailable as exc:
-                log.warning("heartbeat not sent: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._settings.heartbeat_interval_s)
+        """Every interval, whatever the engine does: a slow engine probe (it runs beside, not before) once
+        delayed heartbeats past the offline threshold, and controllers failed activations still running."""
+        probing: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                if (probing is None or probing.done()) and self.health.probe_due(time.time()):
+                    probing = asyncio.create_task(self._probe_engine(), name="invoker-engine-probe")
+                try:
+                    await self._bus.put_heartbeat(self.heartbeat())
+                except StoreUnavailable as exc:
+                    log.warning("heartbeat not sent: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._settings.heartbeat_interval_s)
+        finally:
+            if probing is not None:
+                probing.cancel()
 
     async def _reaper(self, stop: asyncio.Event) -> None:
         """Pause containers idle past the grace period; remove those idle past the idle timeout."""

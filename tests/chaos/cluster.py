@@ -93,7 +93,7 @@ class Cluster:
             "STRATUS_MONGO_DB": "stratus",
             "STRATUS_ENTITIES_URL": f"mysql+aiomysql://root@127.0.0.1:{ports['mysql']}/stratus",
             "STRATUS_LOG_LEVEL": "WARNING",
-            "STRATUS_HEARTBEAT_TTL_S": "4",
+            "STRATUS_HEARTBEAT_TTL_S": "8",
             "STRATUS_CLAIM_IDLE_MS": "5000",
             "STRATUS_DEAD_INVOKER_GRACE_S": "3",
         }

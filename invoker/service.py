@@ -27,10 +27,9 @@ from stratus.ledger import BY_REFERENCE, Ending, Ledger
 from stratus.messages import (
     INVOKERS_GROUP,
     REPLY_INLINE_MAX_BYTES,
-    Completion,
     Dispatch,
     Heartbeat,
-    Record,
+    ending_fields,
     invoker_stream,
 )
 from stratus.models import Activation
@@ -229,10 +228,9 @@ class Invoker:
 
 
 def ending(activation: Activation, reply_to: str | None, source: Delivery | None) -> Ending:
-    record = Record(activation=activation).to_fields()
+    record, answer = ending_fields(activation)
     reply = None
     if reply_to:
-        answer = Completion(activation_id=activation.activation_id, activation=activation).to_fields()
         reply = (reply_to, answer if len(answer["body"]) <= REPLY_INLINE_MAX_BYTES else BY_REFERENCE)
     return Ending(activation.activation_id, activation.namespace, record, reply, source)
 

@@ -70,8 +70,9 @@ class Invocation(StreamMessage):
         annotations: list[KeyValue],
         logs: list[str] | None = None,
     ) -> Activation:
-        """The activation record of this invocation (epoch ms)."""
-        return Activation(
+        """The activation record of this invocation (epoch ms), from parts that are valid already (built,
+        not parsed): constructed without a second validation, on every activation's path."""
+        return Activation.model_construct(
             activation_id=self.activation_id,
             namespace=self.namespace,
             name=self.action.name,
@@ -83,6 +84,7 @@ class Invocation(StreamMessage):
             response=response,
             logs=logs or [],
             annotations=annotations,
+            publish=False,
         )
 
 
@@ -115,6 +117,14 @@ class Record(StreamMessage):
 
     version: Literal[1] = 1
     activation: Activation
+
+
+def ending_fields(activation: Activation) -> tuple[dict[str, str], dict[str, str]]:
+    """(Record, Completion) fields of one activation with its JSON rendered once, not once per message:
+    the same JSON their `to_fields` gives (tests/unit/test_params_and_messages.py checks it)."""
+    body = activation.model_dump_json()
+    completion = f'{{"version":1,"activation_id":"{activation.activation_id}","activation":{body}}}'
+    return {"body": f'{{"version":1,"activation":{body}}}'}, {"body": completion}
 
 
 class Heartbeat(StreamMessage):

@@ -3,10 +3,11 @@ import pytest
 from stratus.errors import BadMessage, BadRequest
 from stratus.ids import new_activation_id, new_auth_key
 from stratus.keys import hash_secret, secret_matches
-from stratus.messages import Invocation
-from stratus.models import Action, Exec, KeyValue
+from stratus.messages import Completion, Invocation, Record, ending_fields
+from stratus.models import Action, Activation, ActivationResponse, Exec, KeyValue
 from stratus.names import check_name
 from stratus.params import init_env, run_params
+from tests.factories import make_action
 
 
 def action(parameters: list[KeyValue], annotations: list[KeyValue] | None = None) -> Action:
@@ -73,3 +74,22 @@ def test_legal_names(name: str) -> None:
 def test_illegal_names(name: str) -> None:
     with pytest.raises(BadRequest):
         check_name(name)
+
+
+def test_an_ending_renders_the_record_once_as_each_message_would() -> None:
+    invocation = Invocation(
+        activation_id=new_activation_id(),
+        namespace="ns",
+        subject="ns",
+        action=make_action().without_code(),
+        params={},
+        accepted_ms=1,
+    )
+    response = ActivationResponse(status="success", result={"ok": "é\\u2028"})
+    record = invocation.record(response, start=5, end=9, annotations=[KeyValue(key="waitTime", value=4)], logs=["x"])
+    assert record == Activation.model_validate(record.model_dump())  # built without validation, yet valid
+    record_fields, completion_fields = ending_fields(record)
+    assert Record.from_fields({b"body": record_fields["body"].encode()}) == Record(activation=record)
+    completion = Completion.from_fields({b"body": completion_fields["body"].encode()})
+    assert completion == Completion(activation_id=record.activation_id, activation=record)
+    assert record_fields == Record(activation=record).to_fields()

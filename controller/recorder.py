@@ -9,8 +9,9 @@ idempotent, so a batch written twice (a claim after a slow write, a failure part
 record per activation.
 
 Batching is what the store needs: one write of 500 records costs about as much as a handful of single
-writes (`tests/bench/bench_throughput.py`). Nobody waits on the write (a blocking caller has its answer
-from the reply stream), so after a small batch the recorder lingers LINGER_S to let the next one grow.
+writes (`tests/bench/bench_throughput.py`). Batches form by themselves under load (whatever arrives during
+one write goes in the next); the recorder does not linger to make them larger, because a caller that
+reads the record right after its blocking call's answer should find it.
 """
 
 import asyncio
@@ -28,7 +29,6 @@ from stratus.stores.activations import ActivationStore
 log = logging.getLogger(__name__)
 
 BATCH = 500
-LINGER_S = 0.05  # after a small batch, let the outbox fill a little: fewer, larger writes and round trips
 CLAIM_IDLE_MS = 30_000  # a batch pending this long at a recorder that died is taken over
 RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 5.0
@@ -57,8 +57,7 @@ class Recorder:
                 await self._dead_letter(delivery)
         if await self._put(records):
             await self._ack(written)
-        if len(deliveries) < BATCH // 10 and not self._stop.is_set():  # nobody waits on a record's write
-            await asyncio.sleep(LINGER_S)
+
 
     async def _put(self, records: list[Activation]) -> bool:
         """Retried until written, or until the service stops (then the records stay in the outbox)."""

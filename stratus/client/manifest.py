@@ -27,10 +27,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stratus import limits as L
-from stratus.action_updates import KINDS
 from stratus.client.action_body import action_body, from_key_values
 from stratus.client.code import KIND, exec_from_path
 from stratus.client.errors import ConfigError
+from stratus.kinds import ALIASES
 
 Verdict = Literal["created", "updated", "unchanged"]
 DEFAULT_LIMITS = {b.field: b.default for b in L.ACTION_BOUNDS}
@@ -145,7 +145,7 @@ def plan_route(route: RouteSpec, existing: list[dict[str, Any]]) -> Change:
 
 def _exec_changes(desired: dict[str, Any], existing: dict[str, Any]) -> list[str]:
     changes = []
-    if KINDS.get(desired["kind"], desired["kind"]) != existing.get("kind"):
+    if ALIASES.get(desired["kind"], desired["kind"]) != existing.get("kind"):
         changes.append("kind")
     if desired["code"] != existing.get("code"):
         changes.append("code")

@@ -1,31 +1,27 @@
-"""`python -m actionproxy`: serve the proxy on 0.0.0.0:$PORT (8080), one process, quiet."""
+"""`python -m actionproxy`: serve the proxy on 0.0.0.0:$PORT (8080), one process, quiet.
 
-import logging
+SIGTERM ends it at once: as a container's process 1 it would otherwise be ignored until Docker's kill.
+"""
+
+import asyncio
 import os
+import signal
 
-import uvicorn
-
-from actionproxy.app import app
-
-log = logging.getLogger(__name__)
-
-# Longer than the invoker keeps an idle connection (invoker.http1: 600 s), so the client, not the proxy, closes idle
-# connections; otherwise a request can race the server's close and look like a dead container.
-KEEP_ALIVE_S = 3600
+from actionproxy.app import create_app
+from actionproxy.server import serve
 
 
-def main() -> None:
-    uvicorn.run(
-        app,
-        host="0.0.0.0",  # inside the container: the invoker reaches it over the function network
-        port=int(os.environ.get("PORT", "8080")),
-        workers=1,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_keep_alive=KEEP_ALIVE_S,
-    )
+async def main() -> None:
+    app = create_app()
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        # 0.0.0.0 inside the container: the invoker reaches it over the function network
+        await serve(app, "0.0.0.0", int(os.environ.get("PORT", "8080")))
+    except asyncio.CancelledError:
+        pass
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())

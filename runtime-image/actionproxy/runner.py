@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from actionproxy.loader import InitError, LoadedAction, load
+from actionproxy import lambdas
+from actionproxy.loader import InitError, LoadedAction, baked_code, load
 from actionproxy.logcapture import ActivationLog, current
 
 log = logging.getLogger(__name__)
@@ -76,17 +77,20 @@ class ActionRunner:
             return error(403, "The action cannot be initialized twice: this container already received /init.")
         code = value.get("code")
         if not isinstance(code, str) or not code.strip():
-            return error(403, "There is no code to run: /init needs a non-empty 'code'.")
+            if baked_code() is None:
+                return error(403, "There is no code to run: /init needs a non-empty 'code'.")
+            code = None  # the image carries it
         self._init_received = True
         env = value.get("env")
         export_env(env if isinstance(env, dict) else {}, activation)
-        entry_point = value.get("main")
+        entry_point, handler = value.get("main"), value.get("handler")
         token = current.set(activation)
         try:
             self._action = load(
                 code,
                 binary=bool(value.get("binary")),
                 entry_point=entry_point if isinstance(entry_point, str) and entry_point else "main",
+                handler=handler if isinstance(handler, str) and handler else None,
             )
         except InitError as exc:
             activation.write("stderr", exc.detail)
@@ -100,7 +104,7 @@ class ActionRunner:
         if action is None:
             return error(500, "No action has been initialized in this container: /init must succeed first.")
         export_env({key: item for key, item in body.items() if key != "value"}, activation, prefix="__OW_")
-        token = current.set(activation)
+        token, body_token = current.set(activation), lambdas.run_body.set(body)
         try:
             result = await self._call(action, body.get("value", {}))
         except Exception as exc:
@@ -111,6 +115,7 @@ class ActionRunner:
             return error(502, f"The action exited (exit code {exc.code!r}) instead of returning a result.")
         finally:
             current.reset(token)
+            lambdas.run_body.reset(body_token)
         return check_result(result)
 
     async def _call(self, action: LoadedAction, params: Any) -> Any:

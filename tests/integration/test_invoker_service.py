@@ -10,6 +10,7 @@ import pytest
 
 from invoker.service import MANAGED_LABEL
 from invoker.wiring import open_invoker
+from stratus import kinds
 from stratus.backends import CoreBackends
 from stratus.bus import RedisStreamBus
 from stratus.config import DEFAULT_RUNTIME_IMAGE, InvokerSettings
@@ -37,7 +38,7 @@ async def test_invoker_lifecycle(
     redis_url: str, activations: MongoActivationStore, sqlite_entities: SqlEntityStore
 ) -> None:
     engine = docker.from_env()
-    ensure_runtime_image(engine, base_image="python:3.11-slim", tag=DEFAULT_RUNTIME_IMAGE)
+    ensure_runtime_image(engine, kinds.DEFAULT)
     invoker_id = InvokerId(f"svc-{uuid4().hex[:8]}")
     leftover = engine.containers.create(DEFAULT_RUNTIME_IMAGE, labels={MANAGED_LABEL: invoker_id})
     bus = RedisStreamBus.from_url(redis_url)

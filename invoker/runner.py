@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LoadAction = Callable[[str, str], Awaitable[Action | None]]
 STEM_CELL_READY_S = 30.0
+OOM_WAIT_STEPS = 20  # of 50 ms
 QUEUE_WAIT_S = 60.0  # how long an activation may wait for pool capacity, beyond its own time limit
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 
@@ -343,8 +344,13 @@ class Runner:
         return alive
 
     async def _oom(self, container_id: str) -> bool:
-        await asyncio.sleep(0.05)  # the engine records the kill a moment after the connection drops
+        """Whether the memory limit killed it. The engine records the kill a moment after the connection
+        drops (measured: up to ~100 ms on a busy machine), so wait, briefly, for the container to stop."""
         try:
+            for _ in range(OOM_WAIT_STEPS):
+                await asyncio.sleep(0.05)
+                if not await self._driver.running(container_id):
+                    break
             return await self._driver.oom_killed(container_id)
         except ContainerError:
             return False

@@ -19,6 +19,9 @@ from stratus.errors import BadRequest, TooLarge
 from stratus.models import Action, Exec, KeyValue, Limits
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+# A Lambda-style handler annotation: "module.function", the module path dotted or slashed.
+HANDLER_ANNOTATION = "handler"
+_HANDLER = re.compile(r"^[A-Za-z_]\w*(?:[./][A-Za-z_]\w*)*\.[A-Za-z_]\w*$")
 # A Docker image reference: [registry[:port]/]path[:tag][@digest], lower-case path components.
 _IMAGE = re.compile(
     r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
@@ -134,6 +137,11 @@ def _annotations(existing: Action | None, put: ActionPut, kind: str) -> list[Key
     for annotation in put.annotations or []:
         merged[annotation.key] = annotation
     merged["exec"] = KeyValue(key="exec", value=kind)
+    handler = merged.get(HANDLER_ANNOTATION)
+    if handler is not None and not (isinstance(handler.value, str) and _HANDLER.match(handler.value)):
+        raise BadRequest(
+            "The handler annotation must name 'module.function' (for example lambda_function.lambda_handler)."
+        )
     if existing is None:
         merged.setdefault("provide-api-key", KeyValue(key="provide-api-key", value=False))
     return list(merged.values())

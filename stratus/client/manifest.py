@@ -6,6 +6,7 @@ actions:
     code: hello.py            # a .py file, a folder with __main__.py, or a .zip; relative to the manifest
     kind: python:3.11         # optional
     main: main                # optional entry function
+    handler: app.handler      # optional: a Lambda-style handler, called with (event, context)
     params: {greeting: Hi}    # replace the action's parameters
     limits: {memory: 256, timeout: 3000, concurrency: 1, logs: 10}   # unlisted limits get their defaults
     web: true                 # web-export (and final) annotations
@@ -43,6 +44,7 @@ class ActionSpec(BaseModel):
     code: str
     kind: str = KIND
     main: str | None = None
+    handler: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     limits: dict[str, int] = Field(default_factory=dict)
     web: bool | None = None
@@ -100,11 +102,12 @@ def desired_body(spec: ActionSpec, base_dir: Path) -> dict[str, Any]:
     unknown = sorted(set(spec.limits) - set(DEFAULT_LIMITS))
     if unknown:
         raise ConfigError(f"unknown limits {unknown}; known: {', '.join(DEFAULT_LIMITS)}")
+    handler = {"handler": spec.handler} if spec.handler else {}
     body = action_body(
-        exec_=exec_from_path(base_dir / spec.code, kind=spec.kind, main=spec.main),
+        exec_=exec_from_path(base_dir / spec.code, kind=spec.kind, main=spec.main, handler=spec.handler),
         params=spec.params,
         limits=DEFAULT_LIMITS | spec.limits,
-        annotations=spec.annotations,
+        annotations=spec.annotations | handler,
         web=spec.web,
     )
     managed = sorted(from_key_values(body.get("annotations")))

@@ -77,3 +77,16 @@ def test_bad_exec_is_a_clear_400(exec_: dict[str, object], message: str) -> None
 @pytest.mark.parametrize("image", ["thumbs", "team/thumbs:1.0", "localhost:5000/a/b:v2", "a.b/c_d-e"])
 def test_image_names_docker_accepts_are_accepted(image: str) -> None:
     assert create({"kind": "blackbox", "image": image}).exec.image == image
+
+
+@pytest.mark.parametrize("handler", ["lambda_function.lambda_handler", "src/app.handler", "pkg.mod.fn"])
+def test_a_lambda_handler_annotation_is_kept(handler: str) -> None:
+    body = put(exec={"kind": "python:3.11", "code": "x"}, annotations=[{"key": "handler", "value": handler}])
+    assert apply_put(None, body, namespace="n", name="a", now_ms=1).annotation("handler") == handler
+
+
+@pytest.mark.parametrize("handler", ["nodot", "a.", "1x.y", "a b.c", 7])
+def test_a_bad_handler_annotation_is_a_400(handler: object) -> None:
+    body = put(exec={"kind": "python:3.11", "code": "x"}, annotations=[{"key": "handler", "value": handler}])
+    with pytest.raises(BadRequest, match="module.function"):
+        apply_put(None, body, namespace="n", name="a", now_ms=1)

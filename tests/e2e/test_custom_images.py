@@ -1,11 +1,9 @@
 """Custom images (OpenWhisk's blackbox kind): built offline with `stratus image build-action`, named by
 actions through the API; an image missing from the engine is a clear error record."""
 
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
-import docker
 import pytest
 from typer.testing import CliRunner
 
@@ -32,8 +30,9 @@ def build_action(*args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Both images, built once for this module (layers are cached by the engine across runs)."""
+def images(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Both images, built for this module. They stay on the engine, like the runtime images, so that a
+    later run's build finds its layers cached (apt-get update alone takes a while)."""
     folder = tmp_path_factory.mktemp("custom")
     (folder / "requirements.txt").write_text("orjson\n")
     build_action(TAG, "--requirements", str(folder / "requirements.txt"), "--apt", "jq")
@@ -42,9 +41,6 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         "import orjson\ndef main(a):\n    return {'baked': orjson.dumps(a).decode()}\n"
     )
     build_action(BAKED_TAG, "--requirements", str(folder / "requirements.txt"), "--code", str(folder / "code"))
-    yield
-    for tag in (TAG, BAKED_TAG):
-        docker.from_env().images.remove(tag, force=True)
 
 
 def blackbox(platform: Platform, exec_: dict[str, object]) -> tuple[int, dict[str, object]]:

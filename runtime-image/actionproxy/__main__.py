@@ -3,25 +3,19 @@
 SIGTERM ends it at once: as a container's process 1 it would otherwise be ignored until Docker's kill.
 """
 
-import asyncio
 import os
 import signal
+import sys
 
 from actionproxy.app import create_app
-from actionproxy.server import serve
+from actionproxy.server import Server
 
 
-async def main() -> None:
-    app = create_app()
-    task = asyncio.current_task()
-    assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    try:
-        # 0.0.0.0 inside the container: the invoker reaches it over the function network
-        await serve(app, "0.0.0.0", int(os.environ.get("PORT", "8080")))
-    except asyncio.CancelledError:
-        pass
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # 0.0.0.0 inside the container: the invoker reaches it over the function network
+    Server(create_app().handle, "0.0.0.0", int(os.environ.get("PORT", "8080"))).serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

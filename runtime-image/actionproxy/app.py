@@ -1,8 +1,9 @@
-"""The ASGI app: POST /init once, POST /run per activation, GET /ping for readiness.
+"""The proxy's routes: POST /init once, POST /run per activation, GET /ping for readiness.
 
-Plain ASGI on the standard library (no web framework): a cold start waits for this module to import, and
-Starlette + uvicorn cost more to import than everything else the proxy loads (measured, README). Served by
-actionproxy.server in a container; tests drive it in-process (httpx.ASGITransport).
+No web framework, not even asyncio: a cold start waits for this module to import, and Starlette + uvicorn,
+then asyncio, cost more to import than everything else the proxy loads (measured, README). `ProxyApp.handle`
+serves actionproxy.server's threads in a container; the same app is an ASGI app for tests in-process
+(httpx.ASGITransport), which then run each request on a worker thread as the server would.
 
 Two response modes, chosen per request:
 - OpenWhisk (default): the body is exactly the result or `{"error": ...}`. The activation's output goes to
@@ -14,14 +15,12 @@ Two response modes, chosen per request:
 """
 
 import json
-import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, TextIO
 
 from actionproxy.logcapture import ActivationLog, StreamCapture, write_out
-from actionproxy.runner import MAX_THREADS, ActionRunner, Answer, error, to_json
-
-log = logging.getLogger(__name__)
+from actionproxy.runner import ActionRunner, Answer, error, to_json
+from actionproxy.server import Headers
 
 ENVELOPE_HEADER = b"x-stratus-envelope"
 Scope = MutableMapping[str, Any]
@@ -46,8 +45,8 @@ def envelope(answer: Answer, lines: list[str]) -> bytes:
 class Proxy:
     """Ties the runner to requests: one ActivationLog per request, rendered in the mode the request asked for."""
 
-    def __init__(self, real_streams: tuple[TextIO, TextIO] | None, max_threads: int) -> None:
-        self.runner = ActionRunner(max_threads)
+    def __init__(self, real_streams: tuple[TextIO, TextIO] | None) -> None:
+        self.runner = ActionRunner()
         self.capture = StreamCapture()
         self._real_streams = real_streams
 
@@ -62,19 +61,18 @@ class Proxy:
             answer = self.runner.init(value if isinstance(value, dict) else {}, activation)
         return self._respond(answer, activation, streams, enveloped, sentinels=answer.status != 200)
 
-    async def run(self, raw: bytes, enveloped: bool) -> Answer:
+    def run(self, raw: bytes, enveloped: bool) -> Answer:
         streams = self._start()
         activation = ActivationLog()
         body = read_object(raw)
         if body is None:
             answer = error(400, '/run expects a JSON object: {"value": {...}, "activation_id": ..., ...}.')
         else:
-            answer = await self.runner.run(body, activation)
+            answer = self.runner.run(body, activation)
         return self._respond(answer, activation, streams, enveloped, sentinels=True)
 
     def close(self) -> None:
         self.capture.uninstall()
-        self.runner.close()
 
     def _start(self) -> tuple[TextIO, TextIO]:
         fallbacks = self.capture.install()  # each request: cheap, and survives anyone swapping the streams
@@ -92,29 +90,19 @@ class Proxy:
 
 
 class ProxyApp:
-    """The ASGI application around one Proxy. `close()` puts sys.stdout/sys.stderr back and stops the
-    worker threads (tests build many apps)."""
+    """The routes around one Proxy. `close()` puts sys.stdout/sys.stderr back (tests build many apps)."""
 
     def __init__(self, proxy: Proxy) -> None:
         self.proxy = proxy
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        body = await _body(receive)
-        answer = await self._answer(scope, body)
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer.body)).encode())]
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.body})
+    def handle(self, method: str, path: str, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        """One request, on the calling thread (actionproxy.server's Handler)."""
+        answer = self._answer(method, path, (ENVELOPE_HEADER, b"1") in headers, body)
+        return answer.status, [(b"content-type", b"application/json")], answer.body
 
-    async def _answer(self, scope: Scope, body: bytes) -> Answer:
-        method, path = scope["method"], scope["path"]
-        enveloped = (ENVELOPE_HEADER, b"1") in scope.get("headers", [])
+    def _answer(self, method: str, path: str, enveloped: bool, body: bytes) -> Answer:
         if path == "/run" and method == "POST":
-            return await self.proxy.run(body, enveloped)
+            return self.proxy.run(body, enveloped)
         if path == "/init" and method == "POST":
             return self.proxy.init(body, enveloped)
         if path == "/ping" and method in ("GET", "HEAD"):
@@ -122,6 +110,23 @@ class ProxyApp:
         if path in ("/run", "/init", "/ping"):
             return error(405, f"{method} is not allowed on {path}.")
         return error(404, f"{path} is not a route of the action proxy (/init, /run, /ping).")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI, for tests in-process: each request runs on a worker thread, as on the server's threads."""
+        import asyncio  # already imported by whoever runs ASGI
+
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = await _body(receive)
+        status, headers, payload = await asyncio.to_thread(
+            self.handle, scope["method"], scope["path"], list(scope.get("headers", [])), body
+        )
+        headers.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
 
     def close(self) -> None:
         self.proxy.close()
@@ -146,8 +151,8 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def create_app(*, real_streams: tuple[TextIO, TextIO] | None = None, max_threads: int = MAX_THREADS) -> ProxyApp:
+def create_app(*, real_streams: tuple[TextIO, TextIO] | None = None) -> ProxyApp:
     """A fresh proxy with no action. It routes sys.stdout/sys.stderr from its first request until
     `close()`. `real_streams` (stdout, stderr) receive OpenWhisk-mode output; by default, the
     streams that were sys.stdout/sys.stderr when it started routing."""
-    return ProxyApp(Proxy(real_streams, max_threads))
+    return ProxyApp(Proxy(real_streams))

@@ -23,18 +23,17 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl
 
+from actionproxy.logcapture import current_run
 from actionproxy.webapp import WebCall, http_result, is_binary_type, media_type
 
 RunBody = Mapping[str, Any]
-run_body: ContextVar[RunBody | None] = ContextVar("run_body", default=None)  # the current activation's /run body
 
 
 def current_body() -> RunBody:
-    return run_body.get() or {}
+    return current_run.get() or {}
 
 
 class LambdaContext:

@@ -1,7 +1,5 @@
 """The container's memory limit and use, from its cgroup (v1 or v2): None where they cannot be read."""
 
-from pathlib import Path
-
 MB = 1024 * 1024
 LIMIT_FILES = ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max")
 USAGE_FILES = ("/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory.current")
@@ -11,7 +9,8 @@ UNLIMITED = 2**60  # cgroup v1 reports "no limit" as a huge number (v2 as "max")
 def _read(paths: tuple[str, ...]) -> int | None:
     for path in paths:
         try:
-            text = Path(path).read_text().strip()
+            with open(path) as file:
+                text = file.read().strip()
         except OSError:
             continue
         if text.isdigit() and int(text) < UNLIMITED:

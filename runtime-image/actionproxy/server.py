@@ -1,26 +1,28 @@
-"""A small HTTP/1.1 server for the proxy's ASGI app, on asyncio streams from the standard library.
+"""A small threaded HTTP/1.1 server for the proxy, on the standard library's sockets.
 
-Why not uvicorn: a cold start waits until the proxy listens, and importing uvicorn (with click, logging
-config, multiprocessing) and Starlette took longer than starting the interpreter and asyncio together
-(README, "Cold starts"). The proxy's only client is the invoker, so this serves what it sends and little
-more: one request at a time per connection, keep-alive (HTTP/1.1 default; `Connection: close` and
-HTTP/1.0 close), bodies by Content-Length or chunked, `Expect: 100-continue`. Each connection is its own
-task, so concurrent activations use concurrent connections. A malformed request gets 400 and a close.
+Why not uvicorn, nor even asyncio: a cold start waits until the proxy listens, and importing uvicorn and
+Starlette, then asyncio alone, took longer than everything else the proxy loads (README, "Cold starts").
+The proxy's only client is the invoker, so this serves what it sends and little more: one thread per
+connection, one request at a time on it, keep-alive (HTTP/1.1's default; `Connection: close` and HTTP/1.0
+close), bodies by Content-Length or chunked, `Expect: 100-continue`. Concurrent activations arrive on
+concurrent connections, so they run side by side. A malformed request gets 400 (or 413/431/505) and a close.
 """
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from http import HTTPStatus
-from typing import Any
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from typing import BinaryIO
 
-log = logging.getLogger(__name__)
-
-App = Callable[
-    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
-]
+Headers = list[tuple[bytes, bytes]]  # names lower-cased
+Handler = Callable[[str, str, Headers, bytes], tuple[int, Headers, bytes]]  # (method, path, headers, body)
 HEAD_LIMIT = 64 * 1024
 BODY_LIMIT = 128 * 1024 * 1024  # /init carries the code: up to 48 MB of base64, inside JSON
+REASONS = {
+    100: "Continue", 200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    413: "Content Too Large", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+    502: "Bad Gateway", 505: "HTTP Version Not Supported",
+}  # fmt: skip
 
 
 class BadRequest(Exception):
@@ -30,9 +32,9 @@ class BadRequest(Exception):
 
 
 class Request:
-    def __init__(self, method: str, target: str, version: str, headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, method: str, target: str, version: str, headers: Headers) -> None:
         self.method, self.version, self.headers = method, version, headers
-        self.path, _, self.query = target.partition("?")
+        self.path = target.partition("?")[0]
 
     def header(self, name: bytes) -> bytes | None:
         return next((value for key, value in self.headers if key == name), None)
@@ -45,50 +47,80 @@ class Request:
         return connection != b"close"
 
 
-async def serve(app: App, host: str, port: int, *, started: Callable[[], None] | None = None) -> None:
-    """Serve until cancelled."""
-    server = await asyncio.start_server(lambda r, w: _connection(app, r, w), host, port, limit=HEAD_LIMIT)
-    async with server:
-        if started is not None:
-            started()
-        await server.serve_forever()
+class Server:
+    """Listens on construction; `serve_forever()` accepts until `close()` (from another thread)."""
 
+    def __init__(self, handler: Handler, host: str, port: int) -> None:
+        self._handler = handler
+        self._socket = socket.create_server((host, port), backlog=128)
+        self.port: int = self._socket.getsockname()[1]
 
-async def _connection(app: App, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while await _one(app, reader, writer):
+    def serve_forever(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._connection, args=(connection,), daemon=True).start()
+
+    def close(self) -> None:
+        try:
+            self._socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
             pass
-    except (ConnectionError, asyncio.IncompleteReadError):
-        pass  # the client went away
-    finally:
-        writer.close()
+        self._socket.close()
+
+    def _connection(self, connection: socket.socket) -> None:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = connection.makefile("rb")
+        try:
+            while self._one(reader, connection):
+                pass
+        except OSError:
+            pass  # the client went away
+        finally:
+            reader.close()
+            connection.close()
+
+    def _one(self, reader: BinaryIO, connection: socket.socket) -> bool:
+        """Serve one request; whether the connection stays open for another."""
+        try:
+            request = read_head(reader)
+            if request is None:
+                return False  # closed between requests
+            body = read_body(request, reader, connection)
+        except BadRequest as exc:
+            connection.sendall(response(exc.status, [(b"content-type", b"application/json")], _error(exc), False))
+            return False
+        try:
+            status, headers, payload = self._handler(request.method, request.path, request.headers, body)
+        except Exception as exc:
+            _report(exc, f"the proxy failed on {request.method} {request.path}")
+            status, headers, payload = 500, [], b'{"error":"The action proxy failed on this request."}'
+        connection.sendall(response(status, headers, b"" if request.method == "HEAD" else payload, request.keep_alive))
+        return request.keep_alive
 
 
-async def _one(app: App, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-    """Serve one request; whether the connection stays open for another."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if exc.partial.strip():
-            await _error(writer, BadRequest(400, "the request ended inside its head"))
-        return False
-    except asyncio.LimitOverrunError:
-        await _error(writer, BadRequest(431, f"request head over {HEAD_LIMIT} bytes"))
-        return False
-    try:
-        request = parse_head(head)
-        body = await _read_body(request, reader, writer)
-    except BadRequest as exc:
-        await _error(writer, exc)
-        return False
-    status, headers, payload = await _call(app, request, body)
-    _write(writer, status, headers, b"" if request.method == "HEAD" else payload, request.keep_alive)
-    await writer.drain()
-    return request.keep_alive
+def read_head(reader: BinaryIO) -> Request | None:
+    lines: list[bytes] = []
+    size = 0
+    while True:
+        line = reader.readline(HEAD_LIMIT + 1)
+        size += len(line)
+        if size > HEAD_LIMIT:
+            raise BadRequest(431, f"request head over {HEAD_LIMIT} bytes")
+        if not line:
+            if lines:
+                raise BadRequest(400, "the request ended inside its head")
+            return None
+        if line in (b"\r\n", b"\n"):
+            if lines:
+                return parse_head(lines)
+            continue  # tolerated: blank lines before a request
+        lines.append(line.rstrip(b"\r\n"))
 
 
-def parse_head(head: bytes) -> Request:
-    lines = head[:-4].split(b"\r\n")
+def parse_head(lines: list[bytes]) -> Request:
     try:
         method, target, version = lines[0].decode("ascii").split(" ")
     except (UnicodeDecodeError, ValueError):
@@ -104,11 +136,11 @@ def parse_head(head: bytes) -> Request:
     return Request(method, target, version, headers)
 
 
-async def _read_body(request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+def read_body(request: Request, reader: BinaryIO, connection: socket.socket) -> bytes:
     if (request.header(b"expect") or b"").lower() == b"100-continue":
-        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
     if (request.header(b"transfer-encoding") or b"").lower() == b"chunked":
-        return await _chunked(reader)
+        return _chunked(reader)
     length = request.header(b"content-length")
     if length is None:
         return b""
@@ -116,87 +148,50 @@ async def _read_body(request: Request, reader: asyncio.StreamReader, writer: asy
         raise BadRequest(400, "malformed Content-Length")
     if int(length) > BODY_LIMIT:
         raise BadRequest(413, f"request body over {BODY_LIMIT} bytes")
-    return await reader.readexactly(int(length))
+    return _exactly(reader, int(length))
 
 
-async def _chunked(reader: asyncio.StreamReader) -> bytes:
+def _exactly(reader: BinaryIO, size: int) -> bytes:
+    data = reader.read(size)
+    if len(data) < size:
+        raise OSError("the client closed the connection inside the body")
+    return data
+
+
+def _chunked(reader: BinaryIO) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
-        size_line = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
         try:
-            size = int(size_line, 16)
+            size = int(reader.readline(1024).split(b";", 1)[0].strip(), 16)
         except ValueError:
             raise BadRequest(400, "malformed chunk size") from None
         total += size
         if total > BODY_LIMIT:
             raise BadRequest(413, f"request body over {BODY_LIMIT} bytes")
         if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers, ignored
+            while reader.readline(HEAD_LIMIT) not in (b"\r\n", b"\n", b""):  # trailers, ignored
                 pass
             return b"".join(chunks)
-        chunks.append(await reader.readexactly(size))
-        await reader.readexactly(2)
+        chunks.append(_exactly(reader, size))
+        _exactly(reader, 2)
 
 
-async def _call(app: App, request: Request, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": request.version[5:],
-        "method": request.method,
-        "scheme": "http",
-        "path": request.path,
-        "raw_path": request.path.encode(),
-        "query_string": request.query.encode(),
-        "root_path": "",
-        "headers": request.headers,
-    }
-    started: dict[str, Any] = {}
-    chunks: list[bytes] = []
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Future()  # no disconnect is ever reported: the request is over when the app answers
-        raise AssertionError("unreachable")
-
-    async def send(message: Any) -> None:
-        if message["type"] == "http.response.start":
-            started.update(message)
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    try:
-        await app(scope, receive, send)
-    except Exception:
-        log.exception("the app failed on %s %s", request.method, request.path)
-        return 500, [], b'{"error":"The action proxy failed on this request."}'
-    return int(started.get("status", 500)), list(started.get("headers", [])), b"".join(chunks)
-
-
-def _write(
-    writer: asyncio.StreamWriter, status: int, headers: list[tuple[bytes, bytes]], body: bytes, keep_alive: bool
-) -> None:
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = ""
-    lines = [f"HTTP/1.1 {status} {reason}".encode()]
+def response(status: int, headers: Headers, body: bytes, keep_alive: bool) -> bytes:
+    lines = [f"HTTP/1.1 {status} {REASONS.get(status, '')}".encode()]
     lines += [name + b": " + value for name, value in headers if name.lower() not in (b"content-length", b"connection")]
     lines.append(b"content-length: " + str(len(body)).encode())
     if not keep_alive:
         lines.append(b"connection: close")
-    writer.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-async def _error(writer: asyncio.StreamWriter, exc: BadRequest) -> None:
-    body = b'{"error":"' + str(exc).encode() + b'"}'
-    _write(writer, exc.status, [(b"content-type", b"application/json")], body, keep_alive=False)
-    try:
-        await writer.drain()
-    except ConnectionError:
-        pass
+def _report(exc: BaseException, what: str) -> None:
+    import traceback
+
+    stream = sys.__stderr__ or sys.stderr  # the container's own log, not an activation's
+    stream.write(f"{what}:\n{''.join(traceback.format_exception(exc))}")
+
+
+def _error(exc: BadRequest) -> bytes:
+    return b'{"error":"' + str(exc).encode() + b'"}'

@@ -1,32 +1,32 @@
-"""actionproxy.server, the proxy's own HTTP/1.1 server, on a real loopback socket."""
+"""actionproxy.server, the proxy's own threaded HTTP/1.1 server, on a real loopback socket."""
 
 import asyncio
 import json
 import os
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
 
 from actionproxy.app import create_app
-from actionproxy.server import serve
-from stratus.embedded import free_port
+from actionproxy.server import Server
 
 CODE = "import time\ndef main(a):\n    time.sleep(a.get('sleep', 0))\n    return {'echo': a}\n"
+ASYNC = "import asyncio\nasync def main(a):\n    await asyncio.sleep(a.get('sleep', 0))\n    return {'echo': a}\n"
 
 
 @pytest.fixture
-async def address() -> AsyncIterator[str]:
-    app, port = create_app(), free_port()
-    path, cwd = list(sys.path), os.getcwd()
-    listening = asyncio.Event()
-    server = asyncio.create_task(serve(app, "127.0.0.1", port, started=listening.set))
-    await asyncio.wait_for(listening.wait(), 10)
-    yield f"http://127.0.0.1:{port}"
-    server.cancel()
-    await asyncio.gather(server, return_exceptions=True)
+def address() -> Iterator[str]:
+    app, path, cwd = create_app(), list(sys.path), os.getcwd()
+    server = Server(app.handle, "127.0.0.1", 0)  # listens from here on
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.close()
+    serving.join(10)
     app.close()
     sys.path[:] = path
     os.chdir(cwd)
@@ -61,9 +61,10 @@ async def test_init_then_runs_on_one_kept_alive_connection(address: str) -> None
     assert connections == 1
 
 
-async def test_concurrent_runs_are_served_side_by_side(address: str) -> None:
+@pytest.mark.parametrize("code", [CODE, ASYNC], ids=["sync", "async"])
+async def test_concurrent_runs_are_served_side_by_side(address: str, code: str) -> None:
     async with aiohttp.ClientSession() as session:
-        async with session.post(address + "/init", json={"value": {"code": CODE}}) as init:
+        async with session.post(address + "/init", json={"value": {"code": code}}) as init:
             assert init.status == 200
         started = time.monotonic()
 

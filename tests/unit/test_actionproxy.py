@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import io
+import logging
 import os
 import re
 import shutil
@@ -18,8 +19,9 @@ import httpx
 import pytest
 
 from actionproxy.app import create_app
-from actionproxy.loader import InitError, check_fits
+from actionproxy.errors import InitError
 from actionproxy.logcapture import SENTINEL, ActivationLog, RoutingStream
+from actionproxy.unpack import check_fits
 
 ENVELOPE = {"X-Stratus-Envelope": "1"}
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (stdout|stderr): (.*)$", re.DOTALL)
@@ -28,9 +30,10 @@ LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (stdout|stderr): (.*
 @pytest.fixture(autouse=True)
 def process_state() -> Iterator[None]:
     """The proxy owns its process: keep what it changes (path, environment, the actions' modules) to each test."""
-    path, environ, cwd = list(sys.path), dict(os.environ), os.getcwd()
+    path, environ, cwd, handlers = list(sys.path), dict(os.environ), os.getcwd(), list(logging.getLogger().handlers)
     yield
     os.chdir(cwd)  # /init makes the action's home the working directory
+    logging.getLogger().handlers[:] = handlers  # a Lambda handler's /init adds Lambda's log handler
     actions = os.path.join(tempfile.gettempdir(), "action-")
     for entry in set(sys.path) - set(path):
         if entry.startswith(actions):
@@ -508,4 +511,4 @@ async def test_code_baked_into_the_image_serves_an_init_without_code(
 
 def test_a_zip_larger_than_the_space_for_code_is_refused_before_unpacking(tmp_path: Path) -> None:
     with pytest.raises(InitError, match="unpacks to .* MB, more than the .* MB of space"):
-        check_fits(shutil.disk_usage(tmp_path).free + 1, tmp_path)
+        check_fits(shutil.disk_usage(tmp_path).free + 1, str(tmp_path), in_memory=False)

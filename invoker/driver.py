@@ -23,6 +23,7 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from stratus import limits as L
 from stratus.errors import StratusError
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class ContainerSpec:
     env: dict[str, str] = field(default_factory=dict)
     pids_limit: int = 64
     tmp_mb: int = 64
-    code_mb: int = 256  # the tmpfs at CODE_DIR
+    code_mb: int = L.CODE_UNPACKED_MAX_MB  # the tmpfs at CODE_DIR
     log_max_mb: int = 10
     command: list[str] | None = None  # None: the image's own (the action proxy)
 

@@ -6,6 +6,8 @@ The proxy's only client is the invoker, so this serves what it sends and little 
 connection, one request at a time on it, keep-alive (HTTP/1.1's default; `Connection: close` and HTTP/1.0
 close), bodies by Content-Length or chunked, `Expect: 100-continue`. Concurrent activations arrive on
 concurrent connections, so they run side by side. A malformed request gets 400 (or 413/431/505) and a close.
+An idle connection stays open until the client closes it (invoker.http1 does after 600 s), so a request
+never races a server-side close.
 """
 
 import socket

@@ -5,8 +5,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stratus import kinds
 
-DEFAULT_RUNTIME_IMAGE = kinds.DEFAULT.image()
-
 
 class ConnectionSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)

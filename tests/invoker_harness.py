@@ -21,13 +21,13 @@ from stratus.ids import new_activation_id
 from stratus.images import ensure_runtime_image
 from stratus.messages import Invocation
 from stratus.models import Action, Activation, Exec, Limits
-from tests.conftest import docker_engine
+from tests.conftest import docker_engine, runtime_repository
 
 
 @pytest.fixture(scope="session")
 def engine() -> docker.DockerClient:
     client = docker_engine()
-    ensure_runtime_image(client, kinds.DEFAULT)
+    ensure_runtime_image(client, kinds.DEFAULT, repository=runtime_repository())
     return client
 
 

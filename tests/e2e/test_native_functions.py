@@ -12,6 +12,7 @@ import pytest
 from stratus import kinds
 from stratus.images import ensure_runtime_image
 from stratus.images.base import ImageBuildError
+from tests.conftest import runtime_repository
 from tests.e2e.conftest import Platform
 from tests.native_zips import action_zip_base64
 
@@ -110,7 +111,7 @@ def test_pillow_igraph_lxml_and_cryptography_together(platform: Platform) -> Non
 @pytest.mark.parametrize("runtime", kinds.RUNTIMES, ids=lambda r: r.kind)
 def test_every_kind_runs_a_compiled_wheel_of_its_own_python(platform: Platform, runtime: kinds.Runtime) -> None:
     try:
-        ensure_runtime_image(docker.from_env(), runtime)  # `tests/run.sh` built it; a no-op then
+        ensure_runtime_image(docker.from_env(), runtime, repository=runtime_repository())  # run.sh built it
     except ImageBuildError as exc:
         pytest.skip(f"no {runtime.kind} image can be built here: {exc}")
     name = deploy(platform, action_zip_base64(VERSION, ["numpy"], runtime.version), kind=runtime.kind)

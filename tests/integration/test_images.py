@@ -7,7 +7,7 @@ from stratus import kinds
 from stratus.images import ensure_runtime_image
 from stratus.images.base import ImageBuildError, has_image, local_base
 from stratus.images.build import HASH_LABEL, input_hash, runtime_context
-from tests.conftest import docker_engine
+from tests.conftest import docker_engine, runtime_repository
 
 pytestmark = pytest.mark.docker
 
@@ -27,10 +27,10 @@ def test_each_kind_builds_once_with_its_python_and_the_label_matches_the_inputs(
 ) -> None:
     if not buildable(runtime, engine):
         pytest.skip(f"{runtime.base_image} cannot be had here and no Debian suite ships Python {runtime.version}")
-    first = ensure_runtime_image(engine, runtime)
-    again = ensure_runtime_image(engine, runtime)
+    first = ensure_runtime_image(engine, runtime, repository=runtime_repository())
+    again = ensure_runtime_image(engine, runtime, repository=runtime_repository())
     assert not again.built and again.image_id == first.image_id
-    image = engine.images.get(runtime.image())
+    image = engine.images.get(runtime.image(runtime_repository()))
     base = (
         runtime.base_image
         if has_image(engine, runtime.base_image)
@@ -48,4 +48,4 @@ def test_a_kind_without_an_offline_base_says_what_to_do(engine: docker.DockerCli
     if runtime is None or has_image(engine, runtime.base_image):
         pytest.skip("every kind can be built here")
     with pytest.raises(ImageBuildError, match=f"no Debian suite ships Python {runtime.version}.*--base-image"):
-        ensure_runtime_image(engine, runtime)
+        ensure_runtime_image(engine, runtime, repository=runtime_repository())

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.docker
 SCIENCE = """
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 def main(args):
     rng = np.random.default_rng(7)
@@ -29,7 +30,9 @@ def main(args):
     frame = pd.DataFrame({"city": ["a", "b", "a", "c", "b", "a"], "sales": [1, 2, 3, 4, 5, 6]})
     totals = frame.groupby("city")["sales"].sum()
     libraries = sorted({line.split()[-1] for line in open("/proc/self/maps") if "openblas" in line})
+    pixels = np.asarray(Image.new("L", (40, 30), 255).rotate(45))  # numpy and Pillow together, as the issue had
     return {
+        "pixels": [list(pixels.shape), int(pixels.max())],
         "identity": bool(np.allclose(matrix @ inverse, np.eye(200), atol=1e-6)),
         "totals": {city: int(total) for city, total in totals.items()},
         "openblas": libraries,
@@ -92,10 +95,11 @@ def invoke(platform: Platform, name: str, params: dict[str, object] | None = Non
     return record
 
 
-def test_numpy_with_its_openblas_and_pandas(platform: Platform) -> None:
-    name = deploy(platform, action_zip_base64(SCIENCE, ["numpy", "pandas"], "3.11"), memory_mb=512)
+def test_numpy_with_its_openblas_pandas_and_pillow(platform: Platform) -> None:
+    name = deploy(platform, action_zip_base64(SCIENCE, ["numpy", "pandas", "Pillow"], "3.11"), memory_mb=512)
     result = invoke(platform, name)["response"]["result"]  # type: ignore[index]
     assert result["identity"] is True and result["totals"] == {"a": 10, "b": 7, "c": 4}
+    assert result["pixels"] == [[30, 40], 255]
     assert result["openblas"] and all(path.startswith("/action/") for path in result["openblas"])
 
 

@@ -87,7 +87,9 @@ async def test_another_actions_files_are_invisible(harness: Harness) -> None:
         "    return {'found': found, 'tmp': os.listdir('/tmp'), 'processes': len(procs)}\n"
     )
     await harness.run(writer)
-    result = (await harness.run(reader)).response.result
+    record = await harness.run(reader)
+    result = record.response.result
+    assert record.response.status == "success", (record.response, record.logs)
     assert result["found"] is None and "secret" not in result["tmp"]
     assert result["processes"] < 5  # its own pid namespace: the proxy, not the host's processes
 

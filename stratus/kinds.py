@@ -12,7 +12,7 @@ speaks the action-proxy protocol; nothing here builds or pulls it.
 
 from dataclasses import dataclass
 
-RUNTIME_REPOSITORY = "stratus-i12/runtime-python"  # every runtime image is this repository, tagged by version
+RUNTIME_REPOSITORY = "stratus/runtime-python"  # every runtime image is this repository, tagged by version
 BLACKBOX = "blackbox"
 
 

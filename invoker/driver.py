@@ -1,7 +1,15 @@
 """Containers for functions: the ContainerDriver role, then DockerDriver (the only `docker` import).
 
 The Docker SDK is blocking, so every call runs in a worker thread. Transient engine errors are
-retried a few times; what still fails is raised as ContainerError.
+retried a few times; what still fails is raised as ContainerError (ImageMissing when the image is not on
+this engine: there is no registry to pull from, so it is never pulled).
+
+Every function container is hardened the same way: non-root (FUNCTION_USER), all capabilities dropped,
+no new privileges, a read-only root, memory = swap limit, pids and log limits. It has two writable places,
+both tmpfs: /tmp (small, noexec) and CODE_DIR, where the runtime unpacks the action's code: exec (so
+native libraries shipped in a zip load), writable only by the function user, at most `code_mb`. Both
+count against the container's memory limit (tmpfs pages are charged to its memory cgroup), so nothing
+written there outgrows what the action was given.
 """
 
 import asyncio
@@ -12,19 +20,30 @@ from typing import Any, Protocol, TypeVar
 
 import docker
 import requests
-from docker.errors import APIError, DockerException, NotFound
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from stratus import limits as L
 from stratus.errors import StratusError
 
 log = logging.getLogger(__name__)
 
 PROXY_PORT = 8080
+FUNCTION_USER = "65534:65534"
+CODE_DIR = "/action"  # the runtime image's actionproxy unpacks code here when it is a writable directory
 T = TypeVar("T")
 
 
 class ContainerError(StratusError):
     """The engine could not do what was asked."""
+
+
+class ImageMissing(ContainerError):
+    """The image is not on this engine (images are built on each engine, never pulled)."""
+
+    def __init__(self, image: str) -> None:
+        super().__init__(f"the image {image} is not on this Docker engine")
+        self.image = image
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,9 @@ class ContainerSpec:
     env: dict[str, str] = field(default_factory=dict)
     pids_limit: int = 64
     tmp_mb: int = 64
+    code_mb: int = L.CODE_UNPACKED_MAX_MB  # the tmpfs at CODE_DIR
     log_max_mb: int = 10
+    command: list[str] | None = None  # None: the image's own (the action proxy)
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,7 @@ class ContainerHandle:
     container_id: str
     name: str
     address: str  # http://<ip>:8080 on the function network
+    memory_mb: int = 0  # the engine's memory limit of the container (0: not known)
 
 
 class ContainerDriver(Protocol):
@@ -75,6 +97,9 @@ class ContainerDriver(Protocol):
 
     async def rename(self, container_id: str, name: str) -> None:
         """Give the container a new name (a stem cell once it serves an action)."""
+
+    async def set_memory(self, container_id: str, memory_mb: int, cpu_shares: int) -> None:
+        """Change a running container's memory (= swap) limit and CPU shares (a stem cell taken over)."""
 
 
 def _transient(exc: BaseException) -> bool:
@@ -126,12 +151,25 @@ class DockerDriver:
         except (KeyError, TypeError) as exc:
             await self.remove(container.id)
             raise ContainerError(f"container {spec.name} has no address on {spec.network}") from exc
-        return ContainerHandle(container.id, spec.name, f"http://{ip}:{PROXY_PORT}")
+        return ContainerHandle(container.id, spec.name, f"http://{ip}:{PROXY_PORT}", spec.memory_mb)
 
     def _run(self, spec: ContainerSpec) -> Any:
-        container = self._client.containers.run(
-            spec.image,
-            detach=True,
+        try:  # create, not run: run pulls a missing image, and there is no registry to pull from
+            container = self._client.containers.create(spec.image, spec.command, **self._options(spec))
+        except ImageNotFound as exc:
+            raise ImageMissing(spec.image) from exc
+        try:
+            container.start()
+            container.reload()
+        except DockerException:
+            container.remove(force=True)
+            raise
+        return container
+
+    @staticmethod
+    def _options(spec: ContainerSpec) -> dict[str, Any]:
+        uid, gid = FUNCTION_USER.split(":")
+        return dict(
             name=spec.name,
             labels=spec.labels,
             environment=spec.env,
@@ -141,15 +179,16 @@ class DockerDriver:
             cpu_shares=spec.cpu_shares,
             pids_limit=spec.pids_limit,
             read_only=True,
-            tmpfs={"/tmp": f"size={spec.tmp_mb}m,mode=1777"},
+            tmpfs={
+                "/tmp": f"rw,noexec,nosuid,nodev,size={spec.tmp_mb}m,mode=1777",
+                CODE_DIR: f"rw,exec,nosuid,nodev,size={spec.code_mb}m,uid={uid},gid={gid},mode=0700",
+            },
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
-            user="65534:65534",
+            user=FUNCTION_USER,
             ulimits=[docker.types.Ulimit(name="nofile", soft=1024, hard=1024)],
             log_config=docker.types.LogConfig(type="json-file", config={"max-size": f"{spec.log_max_mb}m"}),
         )
-        container.reload()
-        return container
 
     async def remove(self, container_id: str) -> None:
         def remove() -> None:
@@ -193,6 +232,16 @@ class DockerDriver:
 
     async def rename(self, container_id: str, name: str) -> None:
         await self._call(f"renaming container {container_id[:12]}", self._client.api.rename, container_id, name)
+
+    async def set_memory(self, container_id: str, memory_mb: int, cpu_shares: int) -> None:
+        await self._call(
+            f"updating the limits of container {container_id[:12]}",
+            self._client.api.update_container,
+            container_id,
+            mem_limit=f"{memory_mb}m",
+            memswap_limit=f"{memory_mb}m",
+            cpu_shares=cpu_shares,
+        )
 
     def close(self) -> None:
         self._client.close()

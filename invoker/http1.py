@@ -1,7 +1,7 @@
 """Keep-alive HTTP/1.1 to the action proxy in one container: the invoker's hottest hop, kept lean.
 
 Every warm activation is one request on this hop, so its cost is the platform's per-activation floor.
-The peer is always our own proxy (uvicorn, runtime-image/actionproxy), so this speaks only what that
+The peer is always our own proxy (actionproxy.server), so this speaks only what that
 needs: POST or GET with a Content-Length body, a Content-Length or chunked answer, keep-alive. The
 response is parsed by httptools (uvicorn's parser), on a plain asyncio Protocol: half of aiohttp's
 CPU per request, with a lower latency (tests/bench/bench_container_hop.py: 100 against 219 µs per
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-IDLE_S = 600.0  # an idle connection older than this is closed instead of reused (the proxy keeps 3600 s)
+IDLE_S = 600.0  # an idle connection older than this is closed instead of reused (the proxy never closes one)
 
 
 class Unreachable(Exception):

@@ -10,6 +10,7 @@
 | /init failed, timed out, or the process died| action developer error | destroyed |
 | time limit, memory limit                    | action developer error | destroyed |
 | the container could not be provisioned      | whisk internal error   | —         |
+| a blackbox action's image is not on the engine | action developer error | —       |
 """
 
 from typing import Any
@@ -83,6 +84,18 @@ def died(*, during_init: bool, oom: bool, memory_mb: int) -> ActivationResponse:
 
 def not_provisioned(reason: str) -> ActivationResponse:
     return _error("whisk internal error", f"Resources to run the action could not be provisioned: {reason}")
+
+
+def image_missing(image: str, *, blackbox: bool) -> ActivationResponse:
+    """No registry is used: every image must already be on the invoker's engine. A blackbox action's own
+    image is the developer's to provide (as a failed pull is in OpenWhisk); a runtime image, the operator's."""
+    if blackbox:
+        return _error(
+            "action developer error",
+            f"The action's image '{image}' is not on the invoker's Docker engine; images are never pulled: "
+            "build it on every invoker's engine (`stratus image build-action`).",
+        )
+    return not_provisioned(f"the runtime image {image} is not on the invoker's Docker engine (`stratus image build`)")
 
 
 def action_missing() -> ActivationResponse:

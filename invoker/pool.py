@@ -5,8 +5,10 @@ Pure decisions first, then the asyncio state around them. For each activation, i
 1. **warm**: a container of the same key — (invoking namespace, action fqn, action revision) — with a
   free concurrency slot; ready ones first, then one still initialising (the activation then waits for
   that /init and shares its outcome). Containers never cross namespaces or revisions.
-2. **prewarm**: a started stem cell of the action's kind and exactly its memory size. It takes the
-  key for good (never shared across namespaces once initialised) and a replacement is wanted.
+2. **prewarm**: a started stem cell of the action's kind — of exactly its memory size if there is one,
+  else the nearest size whose growth fits in the free memory (`invoker.takeover` sets the container's
+  limit to the action's before /init). It takes the key for good (never shared across namespaces once
+  initialised) and a replacement is wanted.
 3. **cold**: a new container, if its memory fits in the invoker's user-memory budget.
 4. **evict**: idle keyed containers (never stem cells), least recently used first, until it fits —
    but while this action has containers of its own (busy ones free soon), not the idle containers
@@ -18,7 +20,8 @@ Example: budget 512 MB, idle A (256 MB, used at t=1) and B (256 MB, used at t=5)
 arrives: free = 0, so A (the least recently used) is evicted and the new container takes its memory.
 
 Every container, stem cells and starting ones included, holds its memory from the moment it is reserved.
-Paused containers are idle: reusable (the runner unpauses) and evictable.
+Paused containers are idle: reusable (the runner unpauses) and evictable. Caveat: a stem cell shrunk for a
+smaller action frees its memory here at once, some 20 ms before the engine lowers its limit.
 """
 
 import asyncio
@@ -107,11 +110,16 @@ def _failed(container: PooledContainer) -> bool:
     return done is not None and done.done() and done.result() is not None
 
 
-def pick_stem_cell(containers: Sequence[PooledContainer], kind: str, memory_mb: int) -> PooledContainer | None:
-    return next(
-        (c for c in containers if c.stem_cell and c.handle is not None and c.kind == kind and c.memory_mb == memory_mb),
-        None,
-    )
+def pick_stem_cell(
+    containers: Sequence[PooledContainer], kind: str, memory_mb: int, free_mb: int
+) -> PooledContainer | None:
+    """A started stem cell of `kind`, the nearest in size (exact first); growing one must fit in `free_mb`."""
+    cells = [
+        c
+        for c in containers
+        if c.stem_cell and c.handle is not None and c.kind == kind and memory_mb - c.memory_mb <= free_mb
+    ]
+    return min(cells, key=lambda c: abs(c.memory_mb - memory_mb), default=None)
 
 
 def pick_victims(containers: Sequence[PooledContainer], needed_mb: int, free_mb: int) -> list[PooledContainer] | None:
@@ -208,9 +216,9 @@ class ContainerPool:
         if warm is not None:
             warm.active += 1
             return Placement(warm, "warm", [])
-        stem = pick_stem_cell(self._containers, kind, memory_mb)
+        stem = pick_stem_cell(self._containers, kind, memory_mb, self.user_memory_mb - self.total_memory_mb)
         if stem is not None:
-            stem.key, stem.concurrency, stem.active = key, concurrency, 1
+            stem.key, stem.concurrency, stem.active, stem.memory_mb = key, concurrency, 1, memory_mb
             stem.expect_init()
             self.refill_wanted.set()
             return Placement(stem, "prewarm", [])

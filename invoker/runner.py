@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invoker import metrics, outcome
-from invoker.driver import ContainerDriver, ContainerError, ContainerHandle, ContainerSpec
+from invoker.driver import ContainerDriver, ContainerError, ContainerHandle, ContainerSpec, ImageMissing
 from invoker.pool import ContainerPool, PooledContainer, PoolTimeout, StartType
 from invoker.proxy_client import ProxyAnswer, ProxyClient, ProxyGone, ProxyTimeout, ProxyTooLarge
+from invoker.takeover import cpu_shares, take_over
+from stratus import kinds
 from stratus.config import InvokerSettings
 from stratus.logs_format import log_line
 from stratus.messages import Invocation
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LoadAction = Callable[[str, str], Awaitable[Action | None]]
 STEM_CELL_READY_S = 30.0
+OOM_WAIT_STEPS = 20  # of 50 ms
 QUEUE_WAIT_S = 60.0  # how long an activation may wait for pool capacity, beyond its own time limit
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 
@@ -113,19 +116,26 @@ class Runner:
         self, container: PooledContainer, invocation: Invocation, timing: Timing
     ) -> ActivationResponse | None:
         stored = await self._load_action(invocation.action.namespace, invocation.action.name)
-        if stored is None or stored.exec.code is None:
+        if stored is None or (stored.exec.code is None and stored.exec.image is None):
             return outcome.action_missing()
         if container.handle is None:  # cold
-            spec = self._spec(invocation.action.limits.memory, self._action_labels(invocation), self._name(invocation))
+            action = invocation.action
+            image = kinds.image_for(action.exec.kind, action.exec.image, self._settings.runtime_repository)
+            spec = self._spec(image, action.limits.memory, self._action_labels(invocation), self._name(invocation))
             try:
                 with metrics.CONTAINER_CREATE.labels(self._settings.invoker_id).time():
                     handle = await self._driver.start(spec)
+            except ImageMissing as exc:
+                log.error("activation %s: %s", invocation.activation_id, exc)
+                return outcome.image_missing(exc.image, blackbox=action.exec.kind == kinds.BLACKBOX)
             except ContainerError as exc:
                 log.error("activation %s: %s", invocation.activation_id, exc)
                 return outcome.not_provisioned("the container could not be started")
             self._pool.started(container, handle)
         else:  # a stem cell: give it its action's name in the background, off the activation's path
             self._spawn(self._rename(container.handle.container_id, self._name(invocation)))
+            if failure := await take_over(self._driver, container, self._settings.user_memory_mb):
+                return failure
         return await self._init(container, stored, invocation, timing)
 
     async def _init(
@@ -205,7 +215,8 @@ class Runner:
 
     async def _start_stem_cell(self, container: PooledContainer) -> None:
         labels = self._labels() | {"org.stratus.stem-cell": container.kind}
-        spec = self._spec(container.memory_mb, labels, self._name())
+        image = kinds.runtime(container.kind).image(self._settings.runtime_repository)
+        spec = self._spec(image, container.memory_mb, labels, self._name())
         try:
             with metrics.CONTAINER_CREATE.labels(self._settings.invoker_id).time():
                 handle = await self._driver.start(spec)
@@ -271,14 +282,14 @@ class Runner:
             raw += f"_{invocation.namespace}_{invocation.action.name}"
         return _UNSAFE.sub("", raw)[:200]
 
-    def _spec(self, memory_mb: int, labels: dict[str, str], name: str) -> ContainerSpec:
+    def _spec(self, image: str, memory_mb: int, labels: dict[str, str], name: str) -> ContainerSpec:
         settings = self._settings
         return ContainerSpec(
-            image=settings.runtime_image,
+            image=image,
             name=name,
             network=settings.network,
             memory_mb=memory_mb,
-            cpu_shares=max(2, 1024 * memory_mb // settings.user_memory_mb),
+            cpu_shares=cpu_shares(memory_mb, settings.user_memory_mb),
             labels=labels,
             env={"__OW_API_HOST": settings.api_host} if settings.api_host else {},
         )
@@ -301,6 +312,7 @@ class Runner:
             "main": action.exec.entry_point,
             "binary": action.exec.binary,
             "code": action.exec.code,
+            "handler": action.annotation("handler"),  # a Lambda-style handler, "module.function"
             "env": init_env(action)
             | {
                 "__OW_NAMESPACE": invocation.namespace,
@@ -332,8 +344,13 @@ class Runner:
         return alive
 
     async def _oom(self, container_id: str) -> bool:
-        await asyncio.sleep(0.05)  # the engine records the kill a moment after the connection drops
+        """Whether the memory limit killed it. The engine records the kill a moment after the connection
+        drops (measured: up to ~100 ms on a busy machine), so wait, briefly, for the container to stop."""
         try:
+            for _ in range(OOM_WAIT_STEPS):
+                await asyncio.sleep(0.05)
+                if not await self._driver.running(container_id):
+                    break
             return await self._driver.oom_killed(container_id)
         except ContainerError:
             return False

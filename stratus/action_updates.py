@@ -13,12 +13,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stratus import kinds
 from stratus import limits as L
 from stratus.errors import BadRequest, TooLarge
 from stratus.models import Action, Exec, KeyValue, Limits
 
-KINDS = {"python:3.11": "python:3.11", "python:3": "python:3.11", "python:default": "python:3.11"}
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+# A Lambda-style handler annotation: "module.function", the module path dotted or slashed.
+HANDLER_ANNOTATION = "handler"
+_HANDLER = re.compile(r"^[A-Za-z_]\w*(?:[./][A-Za-z_]\w*)*\.[A-Za-z_]\w*$")
+# A Docker image reference: [registry[:port]/]path[:tag][@digest], lower-case path components.
+_IMAGE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
+    r"(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
 
 
 class ExecPut(BaseModel):
@@ -26,6 +34,7 @@ class ExecPut(BaseModel):
     code: str | None = None
     binary: bool | None = None
     main: str | None = None
+    image: str | None = None
 
 
 class ActionPut(BaseModel):
@@ -45,7 +54,7 @@ class ActionPut(BaseModel):
 def apply_put(existing: Action | None, put: ActionPut, *, namespace: str, name: str, now_ms: int) -> Action:
     check_sizes(put)
     if existing is None and put.exec is None:
-        raise BadRequest("The action's exec is undefined: give {'kind': 'python:3.11', 'code': '...'}.")
+        raise BadRequest(f"The action's exec is undefined: give {{'kind': '{kinds.DEFAULT.kind}', 'code': '...'}}.")
     exec_ = _exec(put.exec) if put.exec else existing.exec  # type: ignore[union-attr]
     limits = _limits(existing.limits if existing else Limits(), put.limits or {})
     annotations = _annotations(existing, put, exec_.kind)
@@ -78,18 +87,34 @@ def is_binary(code: str) -> bool:
 
 
 def _exec(put: ExecPut) -> Exec:
-    kind = KINDS.get(put.kind)
-    if kind is None:
-        raise BadRequest(f"The kind '{put.kind}' is not supported; valid kinds: {', '.join(sorted(KINDS))}.")
+    try:
+        kind = kinds.resolve(put.kind)
+    except kinds.UnknownKind as exc:
+        raise BadRequest(str(exc)) from None
+    image = _image(kind, put.image)
     if not put.code:
-        raise BadRequest("The action's exec has no code.")
+        if image is None:
+            raise BadRequest("The action's exec has no code.")
+        return Exec(kind=kind, main=put.main, image=image)  # the image holds the code
     binary = is_binary(put.code)
     if binary:
         try:
             base64.b64decode(put.code, validate=True)
         except binascii.Error as exc:
             raise BadRequest("The action's code looks like base64 but does not decode.") from exc
-    return Exec(kind=kind, code=put.code, binary=binary, main=put.main)
+    return Exec(kind=kind, code=put.code, binary=binary, main=put.main, image=image)
+
+
+def _image(kind: str, image: str | None) -> str | None:
+    if kind != kinds.BLACKBOX:
+        if image:
+            raise BadRequest(f"exec.image is only for the kind '{kinds.BLACKBOX}' (a custom image), not '{kind}'.")
+        return None
+    if not image:
+        raise BadRequest(f"The kind '{kinds.BLACKBOX}' needs exec.image: the image the action runs in.")
+    if len(image) > 255 or not _IMAGE.match(image):
+        raise BadRequest(f"exec.image '{image[:300]}' is not a valid image name (e.g. 'myteam/thumbnails:1.0').")
+    return image
 
 
 def _limits(old: Limits, given: dict[str, Any]) -> Limits:
@@ -112,6 +137,11 @@ def _annotations(existing: Action | None, put: ActionPut, kind: str) -> list[Key
     for annotation in put.annotations or []:
         merged[annotation.key] = annotation
     merged["exec"] = KeyValue(key="exec", value=kind)
+    handler = merged.get(HANDLER_ANNOTATION)
+    if handler is not None and not (isinstance(handler.value, str) and _HANDLER.match(handler.value)):
+        raise BadRequest(
+            "The handler annotation must name 'module.function' (for example lambda_function.lambda_handler)."
+        )
     if existing is None:
         merged.setdefault("provide-api-key", KeyValue(key="provide-api-key", value=False))
     return list(merged.values())

@@ -1,9 +1,9 @@
 """Settings of every service, read from STRATUS_* environment variables; nowhere else reads os.environ."""
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_RUNTIME_IMAGE = "stratus/runtime-python:3.11"
+from stratus import kinds
 
 
 class ConnectionSettings(BaseSettings):
@@ -48,7 +48,12 @@ class StemCells(BaseModel, frozen=True):
 
     kind: str
     count: int
-    memory_mb: int
+    memory_mb: int  # started with this much; a take-over sets the action's own memory
+
+    @field_validator("kind")
+    @classmethod
+    def _runtime_kind(cls, kind: str) -> str:
+        return kinds.runtime(kind).kind  # ValueError (a validation error) for blackbox or an unknown kind
 
 
 class PoolSettings(BaseSettings):
@@ -59,8 +64,9 @@ class PoolSettings(BaseSettings):
     user_memory_mb: int = 2048  # containers of this invoker, stem cells included, hold at most this
     idle_ttl_s: float = 600.0  # remove a container unused this long
     pause_grace_s: float = 10.0  # pause a container idle this long (0: never pause)
-    # JSON in STRATUS_STEM_CELLS, e.g. [{"kind": "python:3.11", "count": 2, "memory_mb": 256}]; [] for none
-    stem_cells: tuple[StemCells, ...] = (StemCells(kind="python:3.11", count=2, memory_mb=256),)
+    # JSON in STRATUS_STEM_CELLS, e.g. [{"kind": "python:3.11", "count": 2, "memory_mb": 256}]; [] for none.
+    # Matched by kind: an action of another memory size takes one over and gets its own limit.
+    stem_cells: tuple[StemCells, ...] = (StemCells(kind=kinds.DEFAULT.kind, count=2, memory_mb=256),)
 
 
 class InvokerSettings(ConnectionSettings, PoolSettings):
@@ -69,7 +75,7 @@ class InvokerSettings(ConnectionSettings, PoolSettings):
     # for several invokers on one host). Loopback by default: functions reach a host's 0.0.0.0 services.
     metrics_addr: str = "127.0.0.1"
     metrics_port: int = 9102
-    runtime_image: str = DEFAULT_RUNTIME_IMAGE
+    runtime_repository: str = kinds.RUNTIME_REPOSITORY  # each kind's image is <repository>:<version>
     network: str = "stratus-functions"
     heartbeat_interval_s: float = 1.0
     api_host: str = ""  # what functions see as __OW_API_HOST
@@ -85,6 +91,6 @@ class StandaloneSettings(PoolSettings):
     mongo_url: str = ""  # empty: start the embedded MongoDB-wire server on loopback
     mongo_db: str = "stratus"
     entities_url: str = ""  # empty: SQLite in the data dir
-    runtime_image: str = DEFAULT_RUNTIME_IMAGE
-    base_image: str = "python:3.11-slim"
+    runtime_repository: str = kinds.RUNTIME_REPOSITORY
+    base_image: str = ""  # empty: each kind's python:<version>-slim (a local Debian base when it cannot be pulled)
     gateway_workers: int = 1  # API server processes (beside the controller's and the invoker's)

@@ -33,6 +33,7 @@ CONCURRENCY = Bound("concurrency", "activations", 1, 1, 100)
 ACTION_BOUNDS = (TIMEOUT, MEMORY, LOGS, CONCURRENCY)
 
 EXEC_MAX_BYTES = 48 * MB
+CODE_UNPACKED_MAX_MB = 256  # the container's code tmpfs (/action); what is written there counts as memory
 PARAMETERS_MAX_BYTES = 1 * MB
 ANNOTATIONS_MAX_BYTES = 1 * MB
 PAYLOAD_MAX_BYTES = 1 * MB  # invoke body; also the result size before truncation

@@ -28,9 +28,10 @@ class Exec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: str
-    code: str | None = None
+    code: str | None = None  # None only for a blackbox action whose image holds its code
     binary: bool = False
     main: str | None = None
+    image: str | None = None  # the image of a blackbox action (OpenWhisk's custom-image `docker` kind)
 
     @property
     def entry_point(self) -> str:

@@ -91,7 +91,7 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
         key = await guest_key(core.entities, data_dir)
         invoker_settings = InvokerSettings(
             invoker_id=f"standalone-{suffix}",
-            runtime_image=settings.runtime_image,
+            runtime_repository=settings.runtime_repository,
             **{field: getattr(settings, field) for field in PoolSettings.model_fields},
             api_host=api_url,
             **conn,

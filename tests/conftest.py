@@ -11,6 +11,7 @@ from pymongo import AsyncMongoClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from stratus.config import StandaloneSettings
 from stratus.stores.activations import Document, MongoActivationStore
 from stratus.stores.entities import SqlEntityStore
 
@@ -22,6 +23,11 @@ def require_service(env_var: str, *, in_ci: bool = True) -> str:
     if in_ci and os.environ.get("CI"):
         pytest.fail(f"{env_var} is required when CI is set")
     pytest.skip(f"{env_var} not set")
+
+
+def runtime_repository() -> str:
+    """Where the runtime images are, as the platform reads it (STRATUS_RUNTIME_REPOSITORY, else the default)."""
+    return StandaloneSettings().runtime_repository
 
 
 def docker_engine() -> docker.DockerClient:

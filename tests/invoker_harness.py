@@ -15,18 +15,19 @@ from invoker.pool import ContainerPool
 from invoker.proxy_client import ProxyClient
 from invoker.runner import Runner
 from invoker.service import MANAGED_LABEL
-from stratus.config import DEFAULT_RUNTIME_IMAGE, InvokerSettings, StemCells
+from stratus import kinds
+from stratus.config import InvokerSettings, StemCells
 from stratus.ids import new_activation_id
 from stratus.images import ensure_runtime_image
 from stratus.messages import Invocation
 from stratus.models import Action, Activation, Exec, Limits
-from tests.conftest import docker_engine
+from tests.conftest import docker_engine, runtime_repository
 
 
 @pytest.fixture(scope="session")
 def engine() -> docker.DockerClient:
     client = docker_engine()
-    ensure_runtime_image(client, base_image="python:3.11-slim", tag=DEFAULT_RUNTIME_IMAGE)
+    ensure_runtime_image(client, kinds.DEFAULT, repository=runtime_repository())
     return client
 
 

@@ -30,8 +30,8 @@ bash tests/services.sh start "$services_dir"
 # shellcheck disable=SC1091
 source "$services_dir/env"
 
-step "Runtime image (offline build; a no-op when nothing changed)"
-python3 -m stratus.cli image build
+step "Runtime images of every kind (offline builds; a no-op when nothing changed)"
+python3 -m stratus.cli image build --all
 
 step "Tests"
 python3 -m pytest "$@"

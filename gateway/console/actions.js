@@ -34,6 +34,19 @@ export function initActions(ctx) {
   });
   $('open-record').addEventListener('click', () => lastActivationId && context.openRecord(lastActivationId));
   $('action-web').addEventListener('change', showWebUrl);
+  loadKinds();
+}
+
+/** The kinds the platform runs, from GET / (its `runtimes`, as OpenWhisk lists them); the default stays on failure. */
+async function loadKinds() {
+  try {
+    const response = await fetch(new URL('../../', apiBase), { credentials: 'omit', cache: 'no-store' });
+    const runtimes = Object.values((await response.json()).runtimes ?? {}).flat();
+    const kinds = runtimes.map((runtime) => runtime.kind).filter((kind) => kind !== 'blackbox');
+    if (kinds.length) fill($('action-kind'), ...kinds.map((kind) => h('option', { value: kind }, kind)));
+  } catch {
+    // keep the one kind the page ships with
+  }
 }
 
 export function enterActions() {

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
+from stratus import kinds
 from stratus import limits as L
 
 router = APIRouter(tags=["info"])
@@ -33,7 +34,7 @@ async def root() -> dict[str, Any]:
             "min_action_logs": L.LOGS.minimum * L.MB,
             "max_action_logs": L.LOGS.maximum * L.MB,
         },
-        "runtimes": {"python": [{"kind": "python:3.11", "default": True, "deprecated": False}]},
+        "runtimes": kinds.listing(),
     }
 
 

@@ -1,30 +1,20 @@
-"""`python -m actionproxy`: serve the proxy on 0.0.0.0:$PORT (8080), one process, quiet."""
+"""`python -m actionproxy`: serve the proxy on 0.0.0.0:$PORT (8080), one process, quiet.
 
-import logging
+SIGTERM ends it at once: as a container's process 1 it would otherwise be ignored until Docker's kill.
+"""
+
 import os
+import signal
+import sys
 
-import uvicorn
-
-from actionproxy.app import app
-
-log = logging.getLogger(__name__)
-
-# Longer than the invoker keeps an idle connection (invoker.http1: 600 s), so the client, not the proxy, closes idle
-# connections; otherwise a request can race the server's close and look like a dead container.
-KEEP_ALIVE_S = 3600
+from actionproxy.app import create_app
+from actionproxy.server import Server
 
 
 def main() -> None:
-    uvicorn.run(
-        app,
-        host="0.0.0.0",  # inside the container: the invoker reaches it over the function network
-        port=int(os.environ.get("PORT", "8080")),
-        workers=1,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_keep_alive=KEEP_ALIVE_S,
-    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # 0.0.0.0 inside the container: the invoker reaches it over the function network
+    Server(create_app().handle, "0.0.0.0", int(os.environ.get("PORT", "8080"))).serve_forever()
 
 
 if __name__ == "__main__":

@@ -12,14 +12,11 @@ the invoker applies the user's real log limit, which is far smaller.
 
 import contextvars
 import io
-import logging
 import sys
 import threading
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Literal, TextIO
-
-log = logging.getLogger(__name__)
+import time
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple, TextIO
 
 StreamName = Literal["stdout", "stderr"]
 MAX_LOG_BYTES = 16 * 1024 * 1024
@@ -29,15 +26,15 @@ SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
 
 def timestamp() -> str:
     """Now, as RFC 3339 UTC with microseconds: 2026-11-23T04:00:00.123456Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    now_us = time.time_ns() // 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_us // 1_000_000)) + f".{now_us % 1_000_000:06d}Z"
 
 
 def _utf8_len(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "backslashreplace"))
 
 
-@dataclass(frozen=True)
-class LogEntry:
+class LogEntry(NamedTuple):
     stamp: str
     stream: StreamName
     text: str
@@ -106,6 +103,8 @@ class ActivationLog:
 
 
 current: contextvars.ContextVar[ActivationLog | None] = contextvars.ContextVar("current_activation", default=None)
+# The /run body (activation id, deadline, action name, ...) of the activation in this context.
+current_run: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar("current_run", default=None)
 
 
 class RoutingStream(io.TextIOBase):

@@ -6,30 +6,20 @@ Outcomes, following OpenWhisk's Python action-loop runtime:
   uncaught exception (an application error; traceback on stderr); 502 for any other result, a result
   that is not JSON, or a function that exits the process (sys.exit).
 
-Sync functions run on a thread pool, so one slow activation never stalls the others or the proxy.
+Each request has a thread of its own (actionproxy.server), so a sync function runs right there and one
+slow activation never stalls the others; coroutines (async def, ASGI apps) run on actionproxy.aioloop.
 """
 
-import asyncio
-import contextvars
-import inspect
 import json
-import logging
 import os
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Mapping
+from typing import Any, NamedTuple
 
-from actionproxy.loader import InitError, LoadedAction, load
-from actionproxy.logcapture import ActivationLog, current
-
-log = logging.getLogger(__name__)
-
-MAX_THREADS = 128  # above the platform's largest per-container concurrency (100)
+from actionproxy.loader import InitError, LoadedAction, baked_code, load
+from actionproxy.logcapture import ActivationLog, current, current_run
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     body: bytes  # JSON
 
@@ -65,28 +55,30 @@ def export_env(variables: Mapping[str, Any], activation: ActivationLog, prefix: 
 
 
 class ActionRunner:
-    def __init__(self, max_threads: int = MAX_THREADS) -> None:
+    def __init__(self) -> None:
         self._action: LoadedAction | None = None
         self._init_received = False
-        self._threads = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="action")
 
     def init(self, value: Mapping[str, Any], activation: ActivationLog) -> Answer:
-        """Load the code. Runs on the event loop: module-level code may expect one, and nothing else runs yet."""
+        """Load the code, on the request's thread (nothing else runs yet)."""
         if self._init_received:
             return error(403, "The action cannot be initialized twice: this container already received /init.")
         code = value.get("code")
         if not isinstance(code, str) or not code.strip():
-            return error(403, "There is no code to run: /init needs a non-empty 'code'.")
+            if baked_code() is None:
+                return error(403, "There is no code to run: /init needs a non-empty 'code'.")
+            code = None  # the image carries it
         self._init_received = True
         env = value.get("env")
         export_env(env if isinstance(env, dict) else {}, activation)
-        entry_point = value.get("main")
+        entry_point, handler = value.get("main"), value.get("handler")
         token = current.set(activation)
         try:
             self._action = load(
                 code,
                 binary=bool(value.get("binary")),
                 entry_point=entry_point if isinstance(entry_point, str) and entry_point else "main",
+                handler=handler if isinstance(handler, str) and handler else None,
             )
         except InitError as exc:
             activation.write("stderr", exc.detail)
@@ -95,14 +87,14 @@ class ActionRunner:
             current.reset(token)
         return Answer(200, b'{"ok":true}')
 
-    async def run(self, body: Mapping[str, Any], activation: ActivationLog) -> Answer:
+    def run(self, body: Mapping[str, Any], activation: ActivationLog) -> Answer:
         action = self._action
         if action is None:
             return error(500, "No action has been initialized in this container: /init must succeed first.")
         export_env({key: item for key, item in body.items() if key != "value"}, activation, prefix="__OW_")
-        token = current.set(activation)
+        token, body_token = current.set(activation), current_run.set(body)
         try:
-            result = await self._call(action, body.get("value", {}))
+            result = self._call(action, body.get("value", {}))
         except Exception as exc:
             activation.write("stderr", action.traceback(exc))
             return error(200, str(exc) or type(exc).__name__)
@@ -111,18 +103,18 @@ class ActionRunner:
             return error(502, f"The action exited (exit code {exc.code!r}) instead of returning a result.")
         finally:
             current.reset(token)
+            current_run.reset(body_token)
         return check_result(result)
 
-    async def _call(self, action: LoadedAction, params: Any) -> Any:
-        if action.is_async:
-            result = await action.function(params)
-        else:
-            context = contextvars.copy_context()  # carries `current` into the worker thread
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self._threads, context.run, action.function, params)
-        if inspect.isawaitable(result):  # an async callable that iscoroutinefunction() did not recognise
-            result = await result
+    @staticmethod
+    def _call(action: LoadedAction, params: Any) -> Any:
+        result = action.function(params)
+        if isinstance(result, Awaitable):  # from a coroutine function or an ASGI app
+            from actionproxy import aioloop  # with asyncio: only actions that need a loop load it
+
+            result = aioloop.run(_awaited(result))
         return result
 
-    def close(self) -> None:
-        self._threads.shutdown(wait=False, cancel_futures=True)
+
+async def _awaited(result: Any) -> Any:
+    return await result

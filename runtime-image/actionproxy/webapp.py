@@ -13,7 +13,6 @@ The response body is base64 for binary content types, text otherwise; repeated h
 lists. ASGI apps get their lifespan startup once, before their first request.
 """
 
-import asyncio
 import base64
 import binascii
 import inspect
@@ -22,8 +21,11 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlencode
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,8 @@ class AsgiAction:
         self._lifespan_task: asyncio.Task[None] | None = None  # referenced: the loop keeps only weak ones
 
     async def __call__(self, params: Any) -> dict[str, Any]:
+        import asyncio  # loaded by then: this runs on actionproxy.aioloop
+
         await self._startup()
         call = WebCall(params if isinstance(params, dict) else {})
         scope = {
@@ -190,6 +194,8 @@ class AsgiAction:
         return http_result(response.status, response.headers, b"".join(response.chunks))
 
     async def _startup(self) -> None:
+        import asyncio
+
         if self._started is None:
             self._started = asyncio.get_running_loop().create_future()
             self._lifespan_task = asyncio.get_running_loop().create_task(self._lifespan(self._started))
@@ -197,6 +203,8 @@ class AsgiAction:
 
     async def _lifespan(self, started: "asyncio.Future[None]") -> None:
         """Startup once; the app's shutdown never comes (the container is simply removed)."""
+        import asyncio
+
         forever = asyncio.Event()
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self._state}
         sent = False

@@ -37,7 +37,9 @@ LOGS = typer.Option(None, "--logsize", "-l", help="Log limit in MB (0-10).")
 WEB = typer.Option(None, "--web/--no-web", help="Expose as a web action (annotation web-export: true).")
 KIND_OPTION = typer.Option(KIND, "--kind", help="Runtime kind.")
 MAIN = typer.Option(None, "--main", help="Entry function name (default main).")
-CODE = typer.Argument(..., help="A .py file, a folder with __main__.py, or a .zip.")
+HANDLER = typer.Option(None, "--handler", help="A Lambda-style handler, module.function: called with (event, context).")
+DOCKER = typer.Option(None, "--docker", help="Run in this custom image (kind blackbox); it must be on the invokers.")
+CODE = typer.Argument(None, help="A .py file, a folder with __main__.py, or a .zip (optional with --docker).")
 NEW_CODE = typer.Argument(None, help="New code: a .py file, a folder with __main__.py, or a .zip.")
 SAVE = typer.Option(None, "--save", help="Write the code (source or zip) to this file.")
 
@@ -51,15 +53,25 @@ def _params(ctx: typer.Context, param_file: Path | None) -> dict[str, Any] | Non
     return given if (given or param_file) else None
 
 
+def _exec(code: Path | None, options: dict[str, Any]) -> dict[str, str] | None:
+    image, kind, handler = options.pop("docker"), options["kind"], options["handler"]
+    if image:
+        kind = "blackbox"
+    with out.api_errors():
+        exec_ = exec_from_path(code, kind=kind, main=options["main"], handler=handler) if code else None
+    if image:
+        exec_ = (exec_ or {"kind": kind}) | {"image": image}
+    return exec_
+
+
 def _body(ctx: typer.Context, code: Path | None, options: dict[str, Any], param_file: Path | None) -> dict[str, Any]:
     limits = {k: options[k] for k in ("memory", "timeout", "concurrency", "logs") if options[k] is not None}
-    with out.api_errors():
-        exec_ = exec_from_path(code, kind=options["kind"], main=options["main"]) if code else None
+    notes = pairs(ctx, "annotation") | ({"handler": options["handler"]} if options["handler"] else {})
     return action_body(
-        exec_=exec_,
+        exec_=_exec(code, options),
         params=_params(ctx, param_file),
         limits=limits,
-        annotations=pairs(ctx, "annotation"),
+        annotations=notes,
         web=options["web"],
     )
 
@@ -90,9 +102,13 @@ def create(
     web: bool = WEB,
     kind: str = KIND_OPTION,
     main: str = MAIN,
+    handler: str = HANDLER,
+    docker: str = DOCKER,
     as_json: bool = out.JSON_OPTION,
 ) -> None:
     """Create an action; fails if it exists (use `update`)."""
+    if code is None and not docker:
+        raise out.fail("Give the code (a .py file, a folder or a .zip), or --docker IMAGE.", 2)
     options = dict(locals())
     _write(ctx, name, code, False, {k: options[k] for k in options if k not in ("ctx", "name", "code")})
 
@@ -112,6 +128,8 @@ def update(
     web: bool = WEB,
     kind: str = KIND_OPTION,
     main: str = MAIN,
+    handler: str = HANDLER,
+    docker: str = DOCKER,
     as_json: bool = out.JSON_OPTION,
 ) -> None:
     """Update an action (or create it): only what you give changes; parameters are replaced when given."""

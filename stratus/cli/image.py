@@ -1,38 +1,69 @@
-"""`stratus image build`: the runtime image, built offline when no registry is reachable."""
+"""`stratus image build` (the runtime images, built offline when no registry is reachable) and
+`stratus image build-action` (a custom image for blackbox actions)."""
 
-import docker
 import typer
 from rich.console import Console
 
-from stratus.config import DEFAULT_RUNTIME_IMAGE
+from stratus import kinds
+from stratus.cli.image_action import build_action, engine
 from stratus.errors import StratusError
 from stratus.images import ensure_runtime_image
+from stratus.images.base import ImageBuildError
 
 app = typer.Typer(help="Build the images functions run in.", no_args_is_help=True)
+app.command("build-action")(build_action)
 console = Console(stderr=True)
+KINDS = typer.Option(None, "--kind", "-k", help=f"A kind to build (repeatable); default {kinds.DEFAULT.kind}.")
 
 
 @app.command("build")
 def build(
+    kind: list[str] = KINDS,
+    every: bool = typer.Option(False, "--all", help="Every kind; one that cannot be built here is skipped."),
     base_image: str = typer.Option(
-        "python:3.11-slim",
+        "",
         envvar="STRATUS_BASE_IMAGE",
-        help="BASE_IMAGE; when it cannot be pulled, a local Debian base is built.",
+        help="BASE_IMAGE (default python:<version>-slim); when it cannot be pulled, a local Debian base is built.",
     ),
-    tag: str = typer.Option(DEFAULT_RUNTIME_IMAGE, help="Tag of the runtime image."),
+    repository: str = typer.Option(
+        kinds.RUNTIME_REPOSITORY, envvar="STRATUS_RUNTIME_REPOSITORY", help="Images are <repository>:<version>."
+    ),
     force: bool = typer.Option(False, help="Rebuild even when nothing changed."),
 ) -> None:
-    """Build the runtime image (a no-op when its inputs did not change)."""
+    """Build runtime images (a no-op for each whose inputs did not change)."""
     try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        console.print(f"[red]Cannot reach the Docker engine:[/red] {exc}\nStart Docker, or check DOCKER_HOST.")
-        raise typer.Exit(1) from exc
-    try:
-        with console.status("building images…"):
-            result = ensure_runtime_image(client, base_image=base_image, tag=tag, force=force, say=console.print)
-    except StratusError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
-    console.print(f"[green]{result.tag}[/green] {'built' if result.built else 'up to date'} ({result.image_id[7:19]})")
+        runtimes = list(kinds.RUNTIMES) if every else [kinds.runtime(k) for k in kind or [kinds.DEFAULT.kind]]
+    except kinds.UnknownKind as exc:
+        console.print(f"[red]{exc}[/red] Runtime kinds: {', '.join(r.kind for r in kinds.RUNTIMES)}.")
+        raise typer.Exit(2) from exc
+    if base_image and len(runtimes) > 1:
+        console.print("[red]--base-image names the base of one kind: give one --kind with it.[/red]")
+        raise typer.Exit(2)
+    client = engine()
+    failed = False
+    for runtime in runtimes:
+        try:
+            with console.status(f"building {runtime.kind}…"):
+                result = ensure_runtime_image(
+                    client,
+                    runtime,
+                    repository=repository,
+                    base_image=base_image or None,
+                    force=force,
+                    say=console.print,
+                )
+        except ImageBuildError as exc:
+            if every and runtime.debian_suite is None:
+                console.print(f"[yellow]{runtime.kind}: skipped[/yellow] {exc}")
+                continue
+            console.print(f"[red]{runtime.kind}: {exc}[/red]")
+            failed = True
+            continue
+        except StratusError as exc:
+            console.print(f"[red]{runtime.kind}: {exc}[/red]")
+            failed = True
+            continue
+        state = "built" if result.built else "up to date"
+        console.print(f"[green]{result.tag}[/green] ({runtime.kind}) {state} ({result.image_id[7:19]})")
+    if failed:
+        raise typer.Exit(1)

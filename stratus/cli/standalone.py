@@ -62,10 +62,13 @@ def standalone(
 
 
 def _ensure_image(settings: StandaloneSettings) -> None:
+    """The default kind's runtime image and those of the stem cells; other kinds: `stratus image build`."""
     import docker
 
+    from stratus import kinds
     from stratus.images import ensure_runtime_image
 
+    wanted = [kinds.DEFAULT, *(kinds.runtime(cells.kind) for cells in settings.stem_cells)]
     try:
         client = docker.from_env()
         client.ping()
@@ -73,8 +76,11 @@ def _ensure_image(settings: StandaloneSettings) -> None:
         console.print(f"[red]Cannot reach the Docker engine:[/red] {exc}\nStart Docker, or check DOCKER_HOST.")
         raise typer.Exit(1) from exc
     try:
-        with console.status("checking the runtime image…"):
-            ensure_runtime_image(client, base_image=settings.base_image, tag=settings.runtime_image, say=console.print)
+        with console.status("checking the runtime images…"):
+            for runtime in dict.fromkeys(wanted):
+                base = settings.base_image if runtime is kinds.DEFAULT and settings.base_image else None
+                repository = settings.runtime_repository
+                ensure_runtime_image(client, runtime, repository=repository, base_image=base, say=console.print)
     except StratusError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc

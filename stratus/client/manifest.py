@@ -6,6 +6,7 @@ actions:
     code: hello.py            # a .py file, a folder with __main__.py, or a .zip; relative to the manifest
     kind: python:3.11         # optional
     main: main                # optional entry function
+    handler: app.handler      # optional: a Lambda-style handler, called with (event, context)
     params: {greeting: Hi}    # replace the action's parameters
     limits: {memory: 256, timeout: 3000, concurrency: 1, logs: 10}   # unlisted limits get their defaults
     web: true                 # web-export (and final) annotations
@@ -27,10 +28,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stratus import limits as L
-from stratus.action_updates import KINDS
 from stratus.client.action_body import action_body, from_key_values
 from stratus.client.code import KIND, exec_from_path
 from stratus.client.errors import ConfigError
+from stratus.kinds import ALIASES
 
 Verdict = Literal["created", "updated", "unchanged"]
 DEFAULT_LIMITS = {b.field: b.default for b in L.ACTION_BOUNDS}
@@ -43,6 +44,7 @@ class ActionSpec(BaseModel):
     code: str
     kind: str = KIND
     main: str | None = None
+    handler: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     limits: dict[str, int] = Field(default_factory=dict)
     web: bool | None = None
@@ -100,11 +102,12 @@ def desired_body(spec: ActionSpec, base_dir: Path) -> dict[str, Any]:
     unknown = sorted(set(spec.limits) - set(DEFAULT_LIMITS))
     if unknown:
         raise ConfigError(f"unknown limits {unknown}; known: {', '.join(DEFAULT_LIMITS)}")
+    handler = {"handler": spec.handler} if spec.handler else {}
     body = action_body(
-        exec_=exec_from_path(base_dir / spec.code, kind=spec.kind, main=spec.main),
+        exec_=exec_from_path(base_dir / spec.code, kind=spec.kind, main=spec.main, handler=spec.handler),
         params=spec.params,
         limits=DEFAULT_LIMITS | spec.limits,
-        annotations=spec.annotations,
+        annotations=spec.annotations | handler,
         web=spec.web,
     )
     managed = sorted(from_key_values(body.get("annotations")))
@@ -145,7 +148,7 @@ def plan_route(route: RouteSpec, existing: list[dict[str, Any]]) -> Change:
 
 def _exec_changes(desired: dict[str, Any], existing: dict[str, Any]) -> list[str]:
     changes = []
-    if KINDS.get(desired["kind"], desired["kind"]) != existing.get("kind"):
+    if ALIASES.get(desired["kind"], desired["kind"]) != existing.get("kind"):
         changes.append("kind")
     if desired["code"] != existing.get("code"):
         changes.append("code")

@@ -1,5 +1,8 @@
 """The image to build FROM: BASE_IMAGE when present or pullable, else a Debian base made here with
-debootstrap (Debian packages only) and `docker import`. The same path serves air-gapped sites."""
+debootstrap (Debian packages only) and `docker import`. The same path serves air-gapped sites.
+
+Each Python version has its own local base, from the Debian suite whose python3 it is
+(`stratus.kinds`): bookworm for 3.11, trixie for 3.13."""
 
 import logging
 import os
@@ -16,8 +19,8 @@ from stratus.images.progress import Progress
 
 log = logging.getLogger(__name__)
 
-LOCAL_BASE = "stratus/base:bookworm-python3.11"
-SUITE = "bookworm"  # Debian 12: its python3 is 3.11
+SUITE = "bookworm"  # Debian 12: its python3 is 3.11; the platform's images use this one
+PYTHON = "3.11"
 PACKAGES = "python3,python3-venv,ca-certificates"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info")
@@ -35,8 +38,24 @@ def has_image(client: docker.DockerClient, name: str) -> bool:
     return True
 
 
-def ensure_base_image(client: docker.DockerClient, base_image: str, say: Progress, *, mirror: str | None = None) -> str:
-    """The name of an image present locally to build FROM."""
+def local_base(suite: str = SUITE, python: str = PYTHON) -> str:
+    return f"stratus/base:{suite}-python{python}"
+
+
+LOCAL_BASE = local_base()
+
+
+def ensure_base_image(
+    client: docker.DockerClient,
+    base_image: str,
+    say: Progress,
+    *,
+    suite: str | None = SUITE,
+    python: str = PYTHON,
+    mirror: str | None = None,
+) -> str:
+    """The name of an image present locally to build FROM. `suite` is the Debian suite whose python3 is
+    `python`, for the local base; None when there is none (then `base_image` must be had)."""
     if has_image(client, base_image):
         return base_image
     say(f"Base image {base_image} is not present; trying to pull it")
@@ -44,10 +63,18 @@ def ensure_base_image(client: docker.DockerClient, base_image: str, say: Progres
         client.images.pull(base_image)
         return base_image
     except APIError as exc:
-        say(f"Cannot pull {base_image} ({_short(exc)}); using a local Debian base instead")
-    if not has_image(client, LOCAL_BASE):
-        build_local_base(client, say, mirror=mirror or host_mirror())
-    return LOCAL_BASE
+        reason = _short(exc)
+    if suite is None:
+        raise ImageBuildError(
+            f"Cannot pull {base_image} ({reason}), and no Debian suite ships Python {python} to build a local "
+            f"base from: pass --base-image with a present image whose python3 is {python}, or build where a "
+            "registry is reachable."
+        )
+    tag = local_base(suite, python)
+    say(f"Cannot pull {base_image} ({reason}); using the local Debian base {tag} instead")
+    if not has_image(client, tag):
+        build_local_base(client, say, suite=suite, tag=tag, mirror=mirror or host_mirror())
+    return tag
 
 
 def host_mirror() -> str:
@@ -66,7 +93,9 @@ def host_mirror() -> str:
     return DEFAULT_MIRROR
 
 
-def build_local_base(client: docker.DockerClient, say: Progress, *, mirror: str) -> None:
+def build_local_base(
+    client: docker.DockerClient, say: Progress, *, mirror: str, suite: str = SUITE, tag: str = LOCAL_BASE
+) -> None:
     if shutil.which("debootstrap") is None:
         raise ImageBuildError("debootstrap is missing: run `apt-get install debootstrap`, or pass --base-image.")
     if os.geteuid() != 0:
@@ -76,31 +105,31 @@ def build_local_base(client: docker.DockerClient, say: Progress, *, mirror: str)
         )
     with tempfile.TemporaryDirectory(prefix="stratus-base-") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        say(f"debootstrap {SUITE} from {mirror} (a minute or two)")
-        _debootstrap(rootfs, mirror, say)
+        say(f"debootstrap {suite} from {mirror} (a minute or two)")
+        _debootstrap(rootfs, suite, mirror, say)
         for relative in TRIM:
             shutil.rmtree(rootfs / relative, ignore_errors=True)
         tarball = Path(tmp) / "rootfs.tar"
         say("packing the root filesystem")
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
-        say(f"docker import as {LOCAL_BASE}")
-        repository, tag = LOCAL_BASE.split(":")
+        say(f"docker import as {tag}")
+        repository, version = tag.split(":")
         client.api.import_image_from_file(
             str(tarball),
             repository=repository,
-            tag=tag,
+            tag=version,
             changes=[
                 "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 "ENV LANG=C.UTF-8",
                 'CMD ["python3"]',
             ],
         )
-    if not has_image(client, LOCAL_BASE):
-        raise ImageBuildError(f"docker import did not produce {LOCAL_BASE}")
+    if not has_image(client, tag):
+        raise ImageBuildError(f"docker import did not produce {tag}")
 
 
-def _debootstrap(rootfs: Path, mirror: str, say: Progress) -> None:
-    argv = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE, str(rootfs), mirror]
+def _debootstrap(rootfs: Path, suite: str, mirror: str, say: Progress) -> None:
+    argv = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", suite, str(rootfs), mirror]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     tail: list[str] = []

@@ -1,4 +1,5 @@
-"""The runtime image: built once, rebuilt only when its inputs change (a hash kept in a label)."""
+"""The runtime images, one per kind (`stratus.kinds`): each built once, rebuilt only when its inputs change
+(a hash kept in a label)."""
 
 import hashlib
 import logging
@@ -11,7 +12,7 @@ from docker.models.images import Image
 
 from stratus.images.base import ImageBuildError, ensure_base_image
 from stratus.images.progress import Progress, quiet
-from stratus.images.wheels import ensure_wheels
+from stratus.kinds import RUNTIME_REPOSITORY, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,9 @@ def runtime_context() -> Path:
     return context
 
 
-def input_hash(context: Path, base_id: str) -> str:
-    digest = hashlib.sha256(base_id.encode())
-    files = [context / "Dockerfile", context / "requirements.txt", *sorted((context / "actionproxy").glob("*.py"))]
+def input_hash(context: Path, base_id: str, kind: str) -> str:
+    digest = hashlib.sha256(f"{base_id}\n{kind}".encode())
+    files = [context / "Dockerfile", *sorted((context / "actionproxy").glob("*.py"))]
     for path in files:
         digest.update(path.relative_to(context).as_posix().encode())
         digest.update(path.read_bytes())
@@ -45,18 +46,29 @@ def input_hash(context: Path, base_id: str) -> str:
 
 
 def ensure_runtime_image(
-    client: docker.DockerClient, *, base_image: str, tag: str, force: bool = False, say: Progress = quiet
+    client: docker.DockerClient,
+    runtime: Runtime,
+    *,
+    repository: str = RUNTIME_REPOSITORY,
+    base_image: str | None = None,
+    force: bool = False,
+    say: Progress = quiet,
 ) -> BuildResult:
+    """The image of `runtime`'s kind, FROM `base_image` (default: its python:<version>-slim, else a local
+    Debian base of the suite that ships that Python)."""
     context = runtime_context()
-    base = ensure_base_image(client, base_image, say)
-    wanted = input_hash(context, str(client.images.get(base).id))
+    tag = runtime.image(repository)
+    base = ensure_base_image(
+        client, base_image or runtime.base_image, say, suite=runtime.debian_suite, python=runtime.version
+    )
+    wanted = input_hash(context, str(client.images.get(base).id), runtime.kind)
     current = _current(client, tag)
     if current is not None and current.labels.get(HASH_LABEL) == wanted and not force:
         say(f"{tag} is up to date")
         return BuildResult(str(current.id), tag, built=False)
-    ensure_wheels(context / "requirements.txt", context / "wheels", say)
     say(f"building {tag} FROM {base}")
-    image_id = _build(client, context, tag, {"BASE_IMAGE": base}, {HASH_LABEL: wanted}, say)
+    buildargs = {"BASE_IMAGE": base, "KIND": runtime.kind}
+    image_id = build_image(client, context, tag, buildargs, {HASH_LABEL: wanted}, say)
     say(f"built {tag} ({image_id[7:19]})")
     return BuildResult(image_id, tag, built=True)
 
@@ -68,7 +80,7 @@ def _current(client: docker.DockerClient, tag: str) -> Image | None:
         return None
 
 
-def _build(
+def build_image(
     client: docker.DockerClient,
     context: Path,
     tag: str,

@@ -3,6 +3,9 @@ side with a bare `docker run` of the same image, all in one run and interleaved.
 
 Not part of the test run. Drives the invoker's Runner directly (no gateway, no bus), on the real Docker
 engine and the runtime image, for a no-op function of 256 MB:
+- sleep: create + start of the same image running `sleep`, through the invoker's own driver (the same
+  hardening, mounts and network): the engine's share of a cold start, which the goal is stated against
+  (cold ≤ sleep + 100 ms, p50);
 - bare: `docker run -d` of the runtime image on the function network (no hardening options), then
   GET /ping until it answers: the floor a cold start stands on;
 - cold: a new action (no stem cell of its size), the whole Runner.run;
@@ -20,6 +23,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -27,6 +31,8 @@ import docker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from invoker.driver import ContainerSpec
+from stratus import kinds
 from stratus.config import StemCells
 from stratus.models import Action
 from tests.invoker_harness import Harness
@@ -56,7 +62,7 @@ async def bare_docker_run(engine: docker.DockerClient, harness: Harness, session
 
     def run() -> str:
         container = engine.containers.run(
-            harness.settings.runtime_image,
+            kinds.DEFAULT.image(harness.settings.runtime_repository),
             detach=True,
             network=harness.settings.network,
             mem_limit=f"{MEMORY}m",
@@ -74,6 +80,24 @@ async def bare_docker_run(engine: docker.DockerClient, harness: Harness, session
         except aiohttp.ClientError:
             await asyncio.sleep(0.002)
     return (time.perf_counter() - started) * 1000
+
+
+async def sleep_start(harness: Harness) -> float:
+    """create + start (and the driver's inspect for the address) of the runtime image running `sleep`."""
+    spec = ContainerSpec(
+        image=kinds.DEFAULT.image(harness.settings.runtime_repository),
+        name=f"stratus_{harness.invoker_id}_sleep_{time.monotonic_ns()}",
+        network=harness.settings.network,
+        memory_mb=MEMORY,
+        cpu_shares=256,
+        labels={"org.stratus.invoker": harness.invoker_id},
+        command=["sleep", "600"],
+    )
+    started = time.perf_counter()
+    handle = await harness.driver.start(spec)
+    took = (time.perf_counter() - started) * 1000
+    await harness.driver.remove(handle.container_id)
+    return took
 
 
 def cpu_ns(container: docker.models.containers.Container) -> int:
@@ -99,13 +123,23 @@ async def bench(samples: int, warm_n: int) -> dict[str, list[float]]:
     cells = [StemCells(kind="python:3.11", count=1, memory_mb=MEMORY)]
     harness = Harness(engine, user_memory_mb=4096, stem_cells=cells)
     await harness.driver.ensure_network(harness.settings.network)
-    results: dict[str, list[float]] = {"bare": [], "cold": [], "prewarm": [], "warm": [], "resume": [], "idle_cpu": []}
+    results: dict[str, list[float]] = {
+        "sleep": [],
+        "bare": [],
+        "cold": [],
+        "prewarm": [],
+        "prewarm_resized": [],
+        "warm": [],
+        "resume": [],
+        "idle_cpu": [],
+    }
     async with aiohttp.ClientSession() as session:
         try:
             await harness.run(harness.action(NOOP, memory=MEMORY))  # warm-up: image in page cache, first start
             remove_all(harness)
             harness.pool.drain()
-            for _ in range(samples):  # interleaved: bare, cold, prewarm
+            for _ in range(samples):  # interleaved: sleep, bare, cold, prewarm (same size, another size)
+                results["sleep"].append(await sleep_start(harness))
                 results["bare"].append(await bare_docker_run(engine, harness, session))
                 remove_all(harness)
                 harness.pool.drain()
@@ -114,6 +148,11 @@ async def bench(samples: int, warm_n: int) -> dict[str, list[float]]:
                 harness.pool.drain()
                 await harness.runner.refill_stem_cells()  # off the clock
                 results["prewarm"].append(await timed(lambda: harness.run(harness.action(NOOP, memory=MEMORY))))
+                remove_all(harness)
+                harness.pool.drain()
+                await harness.runner.refill_stem_cells()  # off the clock; taken over at half its size
+                resized = harness.action(NOOP, memory=MEMORY // 2)
+                results["prewarm_resized"].append(await timed(partial(harness.run, resized)))
                 remove_all(harness)
                 harness.pool.drain()
             action = harness.action(NOOP, memory=MEMORY)
@@ -148,9 +187,11 @@ def main() -> None:
     stats = {name: percentiles(samples) for name, samples in results.items()}
     print(f"{'start (ms, Runner.run end to end)':<44}{'n':>5}{'p50':>10}{'p90':>10}{'p99':>10}{'max':>10}")
     labels = {
+        "sleep": "create + start of the image running sleep",
         "bare": "bare docker run + first /ping 200",
         "cold": "cold start",
         "prewarm": "prewarmed start (stem cell)",
+        "prewarm_resized": f"prewarmed start, {MEMORY // 2} MB (cell resized)",
         "warm": "warm start",
         "resume": "warm start on a paused container",
     }
@@ -159,6 +200,10 @@ def main() -> None:
         print(f"{label:<44}{len(results[name]):>5}{s['p50']:>10.2f}{s['p90']:>10.2f}{s['p99']:>10.2f}{s['max']:>10.2f}")
     print(f"{'unpause cost (resume - warm, p50)':<44}{'':>5}{stats['resume']['p50'] - stats['warm']['p50']:>10.2f}")
     print(f"{'ratio cold / bare docker run (p50)':<44}{'':>5}{stats['cold']['p50'] / stats['bare']['p50']:>10.2f}")
+    over_sleep = stats["cold"]["p50"] - stats["sleep"]["p50"]
+    print(f"{'cold - create+start of sleep (p50; goal 100)':<44}{'':>5}{over_sleep:>10.2f}")
+    resize = stats["prewarm_resized"]["p50"] - stats["prewarm"]["p50"]
+    print(f"{'resize on take-over (prewarm delta, p50)':<44}{'':>5}{resize:>10.2f}")
     print(f"{'CPU of an idle running container (ms/min)':<44}{'':>5}{idle_cpu:>10.2f}")
     print(f"{'ratio prewarm / cold (p50)':<44}{'':>5}{stats['prewarm']['p50'] / stats['cold']['p50']:>10.2f}")
 

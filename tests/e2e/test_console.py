@@ -149,6 +149,12 @@ def test_create_edit_and_invoke_an_action(console: Console) -> None:
     driver = console.driver
     console.log_in()
     driver.find_element(By.ID, "new-action").click()
+
+    def kinds(d: WebDriver) -> list[str | None]:
+        return [o.get_attribute("value") for o in d.find_elements(By.CSS_SELECTOR, "#action-kind option")]
+
+    wait_for(driver, lambda d: "python:3.13" in kinds(d), what="the kinds GET / lists")
+    assert kinds(driver)[0] == "python:3.11"  # the default first, as the runtimes list it
     type_into(driver.find_element(By.ID, "action-name"), "greeter")
     code = driver.find_element(By.ID, "action-code")
     code.clear()

@@ -23,7 +23,7 @@ async def test_three_start_types_are_annotated(engine: docker.DockerClient) -> N
         assert cell.labels["org.stratus.stem-cell"] == "python:3.11"
         action = harness.action(ECHO)
         prewarm, warm = await harness.run(action, {"n": 1}), await harness.run(action, {"n": 2})
-        cold = await harness.run(harness.action(ECHO, memory=128), {"n": 3})  # no stem cell of 128 MB
+        cold = await harness.run(harness.action(ECHO, memory=128), {"n": 3})  # the one stem cell is taken
         assert [notes(r)["startType"] for r in (prewarm, warm, cold)] == ["prewarm", "warm", "cold"]
         assert "initTime" in notes(prewarm) and "initTime" not in notes(warm) and "initTime" in notes(cold)
         assert [r.response.result for r in (prewarm, warm, cold)] == [{"n": 1}, {"n": 2}, {"n": 3}]
@@ -32,6 +32,25 @@ async def test_three_start_types_are_annotated(engine: docker.DockerClient) -> N
         assert harness.pool.refill_wanted.is_set()
         await harness.runner.refill_stem_cells()
         assert harness.pool.states()["prewarm"] == 1  # replaced
+
+
+LIMIT = "def main(a):\n    return {'mb': int(open('/sys/fs/cgroup/memory/memory.limit_in_bytes').read()) // 2**20}\n"
+
+
+@pytest.mark.parametrize("memory_mb", [128, 512])
+async def test_a_stem_cell_of_another_size_is_taken_over_with_the_actions_limits(
+    engine: docker.DockerClient, memory_mb: int
+) -> None:
+    cells = [StemCells(kind="python:3.11", count=1, memory_mb=256)]
+    async with running_harness(engine, user_memory_mb=1024, stem_cells=cells) as harness:
+        await harness.runner.refill_stem_cells()
+        [cell] = harness.containers()
+        record = await harness.run(harness.action(LIMIT, memory=memory_mb))
+        assert notes(record)["startType"] == "prewarm" and record.response.result == {"mb": memory_mb}
+        host = engine.containers.get(cell.id).attrs["HostConfig"]
+        assert host["Memory"] == host["MemorySwap"] == memory_mb * 2**20
+        assert host["CpuShares"] == 1024 * memory_mb // 1024
+        assert harness.pool.total_memory_mb == memory_mb
 
 
 async def test_a_stem_cell_is_never_shared_across_namespaces(engine: docker.DockerClient) -> None:

@@ -4,7 +4,9 @@ import docker
 import pytest
 
 from invoker.runner import Runner
+from stratus import kinds
 from stratus.errors import StoreUnavailable
+from stratus.models import Exec
 from tests.invoker_harness import Harness, notes, running_harness
 
 pytestmark = pytest.mark.docker
@@ -79,11 +81,24 @@ async def test_deleted_action_is_an_application_error(harness: Harness) -> None:
     assert record.response.status == "application error" and harness.containers(action) == []
 
 
-async def test_engine_failure_is_a_whisk_internal_error(harness: Harness) -> None:
-    harness.settings = harness.settings.model_copy(update={"runtime_image": "stratus/no-such-image:0"})
+async def test_a_missing_runtime_image_is_a_whisk_internal_error_naming_it(harness: Harness) -> None:
+    harness.settings = harness.settings.model_copy(update={"runtime_repository": "stratus/no-such-image"})
     harness.runner = Runner(harness.driver, harness.pool, harness.proxy, harness.load, harness.settings)
     record = await harness.run(harness.action("def main(a):\n    return {}\n"))
     assert record.response.status == "whisk internal error"
+    assert f"stratus/no-such-image:{kinds.DEFAULT.version}" in record.response.result["error"]
+    assert harness.pool.container_count == 0
+
+
+async def test_a_missing_blackbox_image_is_a_developer_error_saying_it_is_never_pulled(harness: Harness) -> None:
+    action = harness.action("def main(a):\n    return {}\n")
+    action = action.model_copy(update={"exec": Exec(kind="blackbox", image="stratus-test/absent:1", code=None)})
+    harness.actions[(action.namespace, action.name)] = action
+    record = await harness.run(action)
+    assert record.response.status == "action developer error"
+    assert (
+        "stratus-test/absent:1" in record.response.result["error"] and "never pulled" in record.response.result["error"]
+    )
     assert harness.pool.container_count == 0
 
 

@@ -10,9 +10,10 @@ import pytest
 
 from invoker.service import MANAGED_LABEL
 from invoker.wiring import open_invoker
+from stratus import kinds
 from stratus.backends import CoreBackends
 from stratus.bus import RedisStreamBus
-from stratus.config import DEFAULT_RUNTIME_IMAGE, InvokerSettings
+from stratus.config import InvokerSettings
 from stratus.ids import ControllerId, InvokerId, new_activation_id
 from stratus.images import ensure_runtime_image
 from stratus.ledger import RedisLedger
@@ -28,6 +29,7 @@ from stratus.messages import (
 )
 from stratus.stores.activations import MongoActivationStore
 from stratus.stores.entities import SqlEntityStore
+from tests.conftest import runtime_repository
 from tests.factories import make_action
 
 pytestmark = pytest.mark.docker
@@ -37,9 +39,9 @@ async def test_invoker_lifecycle(
     redis_url: str, activations: MongoActivationStore, sqlite_entities: SqlEntityStore
 ) -> None:
     engine = docker.from_env()
-    ensure_runtime_image(engine, base_image="python:3.11-slim", tag=DEFAULT_RUNTIME_IMAGE)
+    image = ensure_runtime_image(engine, kinds.DEFAULT, repository=runtime_repository()).tag
     invoker_id = InvokerId(f"svc-{uuid4().hex[:8]}")
-    leftover = engine.containers.create(DEFAULT_RUNTIME_IMAGE, labels={MANAGED_LABEL: invoker_id})
+    leftover = engine.containers.create(image, labels={MANAGED_LABEL: invoker_id})
     bus = RedisStreamBus.from_url(redis_url)
     action = make_action(
         exec=make_action().exec.model_copy(update={"code": "def main(a):\n    return {'v': a['v']}\n"})

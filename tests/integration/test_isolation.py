@@ -87,7 +87,9 @@ async def test_another_actions_files_are_invisible(harness: Harness) -> None:
         "    return {'found': found, 'tmp': os.listdir('/tmp'), 'processes': len(procs)}\n"
     )
     await harness.run(writer)
-    result = (await harness.run(reader)).response.result
+    record = await harness.run(reader)
+    result = record.response.result
+    assert record.response.status == "success", (record.response, record.logs)
     assert result["found"] is None and "secret" not in result["tmp"]
     assert result["processes"] < 5  # its own pid namespace: the proxy, not the host's processes
 
@@ -137,3 +139,41 @@ async def test_allocating_past_the_memory_limit_is_reported_and_contained(harnes
     assert hog_record.response.status == "action developer error"
     assert "memory limit of 128 MB" in hog_record.response.result["error"]
     assert neighbour_record.response.result == {"alive": True}
+
+
+CODE_HOME = """
+import os, shutil, subprocess
+def mounted(point):
+    return next(line.split()[3].split(",") for line in open("/proc/mounts") if line.split()[1] == point)
+def runs(path):
+    shutil.copy("/bin/true", path)
+    try:
+        return subprocess.run([path]).returncode == 0
+    except PermissionError:
+        return False
+def main(a):
+    home = os.getcwd()
+    info = os.stat("/action")
+    return {
+        "home": home, "owner": info.st_uid, "mode": oct(info.st_mode & 0o777),
+        "size_mb": os.statvfs("/action").f_blocks * os.statvfs("/action").f_frsize // 2**20,
+        "action": mounted("/action"), "tmp": mounted("/tmp"),
+        "exec_home": runs(os.path.join(home, "t")), "exec_tmp": runs("/tmp/t"),
+    }
+"""
+
+
+async def test_code_lives_on_its_own_exec_tmpfs_and_tmp_stays_noexec(harness: Harness) -> None:
+    result = (await harness.run(harness.action(CODE_HOME))).response.result
+    assert result["home"].startswith("/action/") and result["exec_home"] is True and result["exec_tmp"] is False
+    assert result["owner"] == 65534 and result["mode"] == "0o700"  # only the function user writes there
+    assert {"nosuid", "nodev"} <= set(result["action"]) and "noexec" not in result["action"]
+    assert {"noexec", "nosuid", "nodev"} <= set(result["tmp"])
+    assert result["size_mb"] == 256
+
+
+async def test_filling_the_code_space_counts_against_the_memory_limit(harness: Harness) -> None:
+    code = "def main(a):\n    f = open('fill', 'wb')\n    for _ in range(200):\n        f.write(bytes(2**20))\n"
+    record = await harness.run(harness.action(code + "    return {}\n", memory=128))
+    assert record.response.status == "action developer error"
+    assert "memory limit of 128 MB" in record.response.result["error"]

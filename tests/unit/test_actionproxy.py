@@ -3,20 +3,25 @@
 import asyncio
 import base64
 import io
+import logging
 import os
 import re
 import shutil
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from actionproxy.app import create_app
+from actionproxy.errors import InitError
 from actionproxy.logcapture import SENTINEL, ActivationLog, RoutingStream
+from actionproxy.unpack import check_fits
 
 ENVELOPE = {"X-Stratus-Envelope": "1"}
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (stdout|stderr): (.*)$", re.DOTALL)
@@ -25,8 +30,10 @@ LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (stdout|stderr): (.*
 @pytest.fixture(autouse=True)
 def process_state() -> Iterator[None]:
     """The proxy owns its process: keep what it changes (path, environment, the actions' modules) to each test."""
-    path, environ = list(sys.path), dict(os.environ)
+    path, environ, cwd, handlers = list(sys.path), dict(os.environ), os.getcwd(), list(logging.getLogger().handlers)
     yield
+    os.chdir(cwd)  # /init makes the action's home the working directory
+    logging.getLogger().handlers[:] = handlers  # a Lambda handler's /init adds Lambda's log handler
     actions = os.path.join(tempfile.gettempdir(), "action-")
     for entry in set(sys.path) - set(path):
         if entry.startswith(actions):
@@ -46,7 +53,7 @@ async def proxy() -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://proxy") as client:
             yield client
     finally:
-        app.state.close()
+        app.close()
     assert not isinstance(sys.stdout, RoutingStream) and not isinstance(sys.stderr, RoutingStream)
 
 
@@ -373,7 +380,7 @@ async def test_openwhisk_mode_answers_plainly_and_writes_logs_then_sentinels() -
             assert (await client.post("/init", json={"value": {"code": code}})).json() == {"ok": True}
             answer = await client.post("/run", json={"value": {}})
     finally:
-        app.state.close()
+        app.close()
     assert answer.status_code == 200 and answer.json() == {"a": 1}
     assert out.getvalue().splitlines() == ["init", "hey", SENTINEL]  # a successful /init writes no sentinel
     assert err.getvalue().splitlines() == ["oops", SENTINEL]
@@ -386,7 +393,7 @@ async def test_openwhisk_mode_writes_sentinels_after_a_failed_init() -> None:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as client:
             answer = await client.post("/init", json={"value": {"code": "raise RuntimeError('no')\n"}})
     finally:
-        app.state.close()
+        app.close()
     assert answer.status_code == 502 and "no" in answer.json()["error"]
     assert out.getvalue().splitlines() == [SENTINEL]
     assert err.getvalue().splitlines()[-2:] == ["RuntimeError: no", SENTINEL]
@@ -400,6 +407,108 @@ async def test_envelope_mode_writes_nothing_to_the_real_streams() -> None:
             await init(client, "def main(a):\n    print('hey')\n    return {}\n")
             answer = await run(client, {})
     finally:
-        app.state.close()
+        app.close()
     assert texts(answer) == ["stdout: hey"]
     assert out.getvalue() == "" and err.getvalue() == ""
+
+
+# Lambda-style handlers (actionproxy.lambdas), the code's home, code baked into the image
+
+LAMBDA = (
+    "import json, logging, os\n"
+    "logger = logging.getLogger()\n"
+    "logger.setLevel(logging.INFO)\n"
+    "def lambda_handler(event, context):\n"
+    "    logger.info('got %s', json.dumps(event))\n"
+    "    return {'event': event, 'request': context.aws_request_id, 'name': context.function_name,\n"
+    "            'version': context.function_version, 'arn': context.invoked_function_arn,\n"
+    "            'memory': context.memory_limit_in_mb, 'group': context.log_group_name,\n"
+    "            'left': context.get_remaining_time_in_millis(), 'cwd': os.getcwd()}\n"
+)
+
+
+async def test_a_lambda_handler_gets_the_event_and_a_context(proxy: httpx.AsyncClient) -> None:
+    started = await init(proxy, LAMBDA, handler="lambda_function.lambda_handler")
+    assert started.status_code == 200, started.text
+    deadline = int(time.time() * 1000) + 30_000
+    answer = await run(proxy, {"x": 1}, action_name="/ns/pkg/thumbs", deadline=str(deadline))
+    result = answer.json()["result"]
+    assert result["event"] == {"x": 1} and result["request"] == "a" * 32
+    assert (result["name"], result["version"]) == ("thumbs", "0.0.1")
+    assert result["arn"].endswith(":ns:function:ns/pkg/thumbs") and result["group"] == "/stratus/ns/pkg/thumbs"
+    assert 20_000 < result["left"] <= 30_000
+    assert result["cwd"].startswith(os.path.join(tempfile.gettempdir(), "action-"))  # its code's home
+    [line] = texts(answer, "stdout")
+    assert line.startswith("[INFO]\t") and line.endswith("\t" + "a" * 32 + '\tgot {"x": 1}')
+
+
+async def test_a_lambda_zip_needs_no_main_module_and_reads_its_own_files(proxy: httpx.AsyncClient) -> None:
+    code = zipped(
+        {
+            "src/app.py": "def handler(event, context):\n    return open('data/greeting.txt').read().strip()\n",
+            "data/greeting.txt": "hello\n",
+        }
+    )
+    assert (await init(proxy, code, binary=True, handler="src/app.handler")).status_code == 200
+    assert (await run(proxy, {})).json()["result"] == {"result": "hello"}  # not a dict: wrapped
+
+
+async def test_a_lambda_returning_none_gives_a_null_result(proxy: httpx.AsyncClient) -> None:
+    assert (await init(proxy, "def h(event, context):\n    pass\n", handler="m.h")).status_code == 200
+    assert (await run(proxy, {})).json()["result"] == {"result": None}
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [("nodot", "not 'module.function'"), ("missing.handler", "no missing.py"), ("m.other", "no entry point 'other'")],
+)
+async def test_a_bad_handler_fails_init_saying_why(proxy: httpx.AsyncClient, handler: str, expected: str) -> None:
+    code = zipped({"m.py": "def h(event, context):\n    return {}\n"})
+    answer = await init(proxy, code, binary=True, handler=handler)
+    assert answer.status_code == 502 and expected in answer.json()["result"]["error"]
+
+
+async def test_a_web_request_reaches_a_lambda_as_an_api_gateway_v2_event(proxy: httpx.AsyncClient) -> None:
+    code = (
+        "import base64, json\n"
+        "def handler(event, context):\n"
+        "    body = base64.b64decode(event['body']) if event['isBase64Encoded'] else event['body']\n"
+        "    return {'statusCode': 201, 'headers': {'content-type': 'image/png', 'x-seen': event['rawPath']},\n"
+        "            'cookies': ['a=1', 'b=2'], 'isBase64Encoded': True,\n"
+        "            'body': base64.b64encode(body[::-1]).decode()}\n"
+    )
+    assert (await init(proxy, code, handler="web.handler")).status_code == 200
+    params = {
+        "__ow_method": "post",
+        "__ow_path": "/img/1",
+        "__ow_headers": {"content-type": "application/octet-stream", "cookie": "s=1; t=2"},
+        "__ow_query": "size=2&size=3",
+        "__ow_body": base64.b64encode(b"\x00\x01\xff").decode(),
+    }
+    result = (await run(proxy, params)).json()["result"]
+    assert result["statusCode"] == 201
+    assert result["headers"] == {"content-type": "image/png", "x-seen": "/img/1", "set-cookie": ["a=1", "b=2"]}
+    assert base64.b64decode(result["body"]) == b"\xff\x01\x00"
+
+
+async def test_the_code_is_the_working_directory_and_may_write_there(proxy: httpx.AsyncClient) -> None:
+    code = (
+        "import os\ndef main(a):\n    open('note.txt', 'w').write('x')\n    return {'files': sorted(os.listdir('.'))}\n"
+    )
+    assert (await init(proxy, code)).status_code == 200
+    assert (await run(proxy, {})).json()["result"] == {"files": ["__main__.py", "note.txt"]}
+
+
+async def test_code_baked_into_the_image_serves_an_init_without_code(
+    proxy: httpx.AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "__main__.py").write_text("def main(a):\n    return {'baked': True}\n")
+    monkeypatch.setenv("STRATUS_ACTION_CODE", str(tmp_path))
+    answer = await proxy.post("/init", json={"value": {"main": "main"}}, headers=ENVELOPE)
+    assert answer.status_code == 200, answer.text
+    assert (await run(proxy, {})).json()["result"] == {"baked": True}
+
+
+def test_a_zip_larger_than_the_space_for_code_is_refused_before_unpacking(tmp_path: Path) -> None:
+    with pytest.raises(InitError, match="unpacks to .* MB, more than the .* MB of space"):
+        check_fits(shutil.disk_usage(tmp_path).free + 1, str(tmp_path), in_memory=False)

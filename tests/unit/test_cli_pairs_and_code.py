@@ -92,3 +92,12 @@ def test_a_zip_of_the_folder_itself_gets_a_hint(tmp_path: Path) -> None:
 def test_a_missing_path_says_what_is_expected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         exec_from_path(tmp_path / "nope.py")
+
+
+def test_a_lambda_folder_needs_the_handlers_module_not_main(tmp_path: Path) -> None:
+    (tmp_path / "fn" / "src").mkdir(parents=True)
+    (tmp_path / "fn" / "src" / "app.py").write_text("def handler(event, context):\n    return event\n")
+    sent = exec_from_path(tmp_path / "fn", handler="src.app.handler")
+    assert zipfile.ZipFile(io.BytesIO(base64.b64decode(sent["code"]))).namelist() == ["src/app.py"]
+    with pytest.raises(ConfigError, match="has no other.py"):
+        exec_from_path(tmp_path / "fn", handler="other.handler")

@@ -73,11 +73,19 @@ async def test_victims_are_idle_and_least_recently_used_first_never_stem_cells()
     assert pick_victims([stem()], 256, 0) is None
 
 
-def test_stem_cells_match_kind_and_exact_memory_once_started() -> None:
+def test_stem_cells_match_kind_exact_memory_first_once_started() -> None:
     small, big, starting = stem(128), stem(256), stem(256, started=False)
-    assert pick_stem_cell([starting, small, big], KIND, 256) is big
-    assert pick_stem_cell([small, starting], KIND, 256) is None
-    assert pick_stem_cell([big], "python:3.12", 256) is None
+    assert pick_stem_cell([starting, small, big], KIND, 256, free_mb=0) is big
+    assert pick_stem_cell([big], "python:3.12", 256, free_mb=1024) is None
+    assert pick_stem_cell([starting], KIND, 256, free_mb=1024) is None
+
+
+def test_a_stem_cell_of_another_size_serves_when_its_growth_fits() -> None:
+    small, big = stem(128), stem(512)
+    assert pick_stem_cell([small, big], KIND, 256, free_mb=0) is big  # shrinks: always fits
+    assert pick_stem_cell([small], KIND, 256, free_mb=128) is small  # grows by 128
+    assert pick_stem_cell([small], KIND, 512, free_mb=128) is None  # would grow by 384
+    assert pick_stem_cell([small, big], KIND, 192, free_mb=0) is big  # the nearest that fits
 
 
 def test_stem_cell_deficit_counts_what_exists_and_stops_at_the_budget() -> None:
@@ -120,12 +128,26 @@ async def test_a_stem_cell_is_taken_for_good_and_a_refill_is_wanted() -> None:
     assert pool.states() == {"starting": 1, "busy": 1}
 
 
-async def test_a_stem_cell_of_another_memory_size_is_not_used() -> None:
+async def test_a_stem_cell_of_another_memory_size_is_taken_and_booked_at_the_actions_size() -> None:
     pool = ContainerPool(user_memory_mb=1024, stem_cells=[StemCells(kind=KIND, count=1, memory_mb=128)])
     [cell] = pool.reserve_stem_cells()
     pool.started(cell, HANDLE)
-    assert (await pool.acquire(KEY, KIND, 256, 1, deadline())).start == "cold"
-    assert cell.stem_cell
+    taken = await pool.acquire(KEY, KIND, 512, 1, deadline())
+    assert taken.start == "prewarm" and taken.container is cell
+    assert cell.memory_mb == 512 and pool.total_memory_mb == 512  # the runner's take-over resizes it
+
+
+async def test_a_stem_cell_is_not_grown_beyond_the_free_memory() -> None:
+    pool = ContainerPool(user_memory_mb=640, stem_cells=[StemCells(kind=KIND, count=1, memory_mb=128)])
+    [cell] = pool.reserve_stem_cells()
+    pool.started(cell, HANDLE)
+    busy = await pool.acquire(("ns", "ns/b", "1"), KIND, 256, 1, deadline())  # takes the cell: 256 booked
+    assert busy.start == "prewarm"
+    [cell] = pool.reserve_stem_cells()
+    pool.started(cell, HANDLE)  # 128 + 256 booked, 256 free: growing the cell to 512 does not fit
+    with pytest.raises(PoolTimeout):
+        await pool.acquire(KEY, KIND, 512, 1, deadline(0.05))
+    assert cell.stem_cell and cell.memory_mb == 128
 
 
 async def test_full_pool_queues_until_a_release() -> None:

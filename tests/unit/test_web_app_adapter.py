@@ -3,12 +3,10 @@
 
 import asyncio
 import json
-import shutil
+import os
 import sys
-import sysconfig
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from actionproxy import extensions, webapp
+from actionproxy import webapp
 from actionproxy.app import create_app
 from gateway import web_request
 from gateway.web_request import WebRequest, web_params
@@ -172,28 +170,6 @@ def test_gateway_and_runtime_agree_on_which_bodies_are_base64(content_type: str)
     assert webapp.TEXT_TYPES == web_request.TEXT_TYPES
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
-    before = list(sys.meta_path)
-    yield tmp_path
-    sys.meta_path[:] = before
-    sys.path[:] = [p for p in sys.path if p != str(tmp_path)]
-    sys.modules.pop("xxlimited", None)
-
-
-def test_extension_modules_under_the_action_home_load_from_memory(home: Path) -> None:
-    source = next(Path(sysconfig.get_path("platstdlib"), "lib-dynload").glob("xxlimited.cpython-*.so"))
-    shutil.copy(source, home / source.name)
-    extensions.install(home)
-    sys.path.insert(0, str(home))
-    sys.modules.pop("xxlimited", None)
-    import xxlimited
-
-    assert xxlimited.__file__ == str(home / source.name)
-    assert isinstance(xxlimited.__loader__, extensions.MemfdExtensionLoader)
-    assert xxlimited.foo(1, 2) == 3
-
-
 async def test_the_proxy_serves_an_app_entry_point() -> None:
     code = (
         "from starlette.applications import Starlette\n"
@@ -203,7 +179,7 @@ async def test_the_proxy_serves_an_app_entry_point() -> None:
         "    return PlainTextResponse('hi ' + request.path_params['who'])\n"
         "app = Starlette(routes=[Route('/hi/{who}', hi)])\n"
     )
-    app = create_app()
+    app, path, cwd = create_app(), list(sys.path), os.getcwd()
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://proxy") as client:
             init = await client.post("/init", json={"value": {"code": code, "main": "app", "binary": False}})
@@ -217,8 +193,10 @@ async def test_the_proxy_serves_an_app_entry_point() -> None:
             }
             run = await client.post("/run", json={"value": params})
     finally:
-        app.state.close()
+        app.close()
         sys.modules.pop("main__", None)
+        sys.path[:] = path
+        os.chdir(cwd)
     assert run.status_code == 200
     assert run.json() == {
         "statusCode": 200,

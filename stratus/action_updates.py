@@ -30,7 +30,7 @@ _IMAGE = re.compile(
 
 
 class ExecPut(BaseModel):
-    kind: str
+    kind: str = Field(json_schema_extra={"enum": list(KINDS)})  # the schema says which; _exec() says what else
     code: str | None = None
     binary: bool | None = None
     main: str | None = None

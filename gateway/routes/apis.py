@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.body import json_object
 from gateway.deps import BackendsDep, OwnNamespace
+from gateway.openapi import extra, json_body, links, model_schema
 from gateway.route_match import check_path, check_verb
 from gateway.web_invoke import truthy
 from stratus.errors import BadRequest, NotFound
@@ -34,6 +35,29 @@ class RoutePut(BaseModel):
     cors: Cors | None = None
 
 
+PUT_DOC = extra(
+    json_body(
+        model_schema(RoutePut),
+        f"The route: basePath, relPath (`{{name}}` segments become parameters), verb and a web action; a JSON "
+        f"object of up to {ROUTE_MAX_BYTES // 1024} KB.",
+        required=True,
+    ),
+    links(
+        200,
+        "The route as stored, with its URL.",
+        ListRoutes=("listRoutes", {"basePath": "$response.body#/basePath"}),
+        DeleteRoutes=(
+            "deleteRoutes",
+            {
+                "basePath": "$response.body#/basePath",
+                "relPath": "$response.body#/relPath",
+                "verb": "$response.body#/verb",
+            },
+        ),
+    ),
+)
+
+
 def route_url(request: Request, route: Route) -> str:
     return f"{str(request.base_url).rstrip('/')}/api/{route.namespace}{route.base_path}{route.rel_path}"
 
@@ -44,7 +68,7 @@ def invalidate(request: Request, namespace: str) -> None:
         table.invalidate(namespace)
 
 
-@router.put("")
+@router.put("", operation_id="putRoute", openapi_extra=PUT_DOC)
 async def put_route(request: Request, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     """Create or replace the route of (basePath, relPath, verb). The action must be a web action."""
     try:
@@ -75,7 +99,7 @@ async def put_route(request: Request, who: OwnNamespace, b: BackendsDep) -> dict
     return route.to_api() | {"url": route_url(request, route)}
 
 
-@router.get("")
+@router.get("", operation_id="listRoutes")
 async def list_routes(
     request: Request, who: OwnNamespace, b: BackendsDep, basePath: str | None = None
 ) -> list[dict[str, Any]]:
@@ -84,7 +108,7 @@ async def list_routes(
     return [r.to_api() | {"url": route_url(request, r)} for r in found if base_path in (None, r.base_path)]
 
 
-@router.delete("")
+@router.delete("", operation_id="deleteRoutes")
 async def delete_routes(
     request: Request,
     who: OwnNamespace,

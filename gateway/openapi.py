@@ -5,13 +5,29 @@ invoke or delete it), which stateful API fuzzers follow (tests/e2e/test_api_fuzz
 Used as `openapi_extra=` of the routes; nothing here runs per request.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel
 
 from stratus import limits as L
+from stratus.ids import ACTIVATION_ID_RE
+from stratus.names import MAX_NAME, NAME_PATTERN
 
 Schema = dict[str, Any]
+
+# Path parameters with the rules their routes check (documented only: the routes' own checks answer 400)
+EntityName = Annotated[
+    str,
+    Path(
+        description=f"1-{MAX_NAME} characters: letters, digits, _ first; then also @ . & - and spaces (not last)",
+        json_schema_extra={"pattern": NAME_PATTERN, "maxLength": MAX_NAME},
+        examples=["hello"],
+    ),
+]
+ActivationIdPath = Annotated[
+    str, Path(description="32 lowercase hex digits", json_schema_extra={"pattern": ACTIVATION_ID_RE.pattern})
+]
 
 
 def json_body(schema: Schema, description: str, *, required: bool = False) -> Schema:
@@ -38,6 +54,11 @@ def _inline(node: Any, definitions: Schema) -> Any:
     if isinstance(node, list):
         return [_inline(item, definitions) for item in node]
     return node
+
+
+def nullable(schema: Schema) -> Schema:
+    """The schema, or null (for a field that may be sent as null to mean "not given")."""
+    return {"anyOf": [schema, {"type": "null"}]}
 
 
 def limits_schema() -> Schema:

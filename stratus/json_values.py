@@ -106,6 +106,7 @@ def _render(path: list[str | int]) -> str:
     """Innermost last: ['b', 0, 'a'] (collected inside out) -> `a.b[0]`, cut to 120 characters."""
     text = ""
     for part in reversed(path):
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        key = part if part else '""'
+        text += f"[{part}]" if isinstance(part, int) else (f".{key}" if text else str(key))
     text = text.encode("utf-8", "backslashreplace").decode()  # a key may be the problem: never echo a surrogate
     return text if len(text) <= 120 else text[:117] + "..."

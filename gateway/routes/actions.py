@@ -10,16 +10,23 @@ from pydantic import ValidationError
 from gateway import invoke as invoking
 from gateway.body import json_object
 from gateway.deps import BackendsDep, OwnNamespace
-from gateway.openapi import extra, json_body, limits_schema, links, model_schema
+from gateway.openapi import EntityName, extra, json_body, limits_schema, links, model_schema, nullable
 from gateway.paging import Limit, Skip, list_window
 from stratus import limits as L
-from stratus.action_updates import ActionPut, apply_put
+from stratus.action_updates import ActionPut, ExecPut, apply_put
 from stratus.errors import BadRequest, Conflict, NotFound
 from stratus.models import Action
 from stratus.names import check_name
 from stratus.stores.entities import EntityStore
 
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/actions", tags=["actions"])
+BlockingWait = Annotated[  # the range is checked by invoking.check_timeout (its message, on both paths)
+    int | None,
+    Query(
+        description=f"blocking wait in ms, 1..{L.BLOCKING_WAIT_MAX_MS}",
+        json_schema_extra={"minimum": 1, "maximum": L.BLOCKING_WAIT_MAX_MS},
+    ),
+]
 PUT_MAX_BYTES = 50 * L.MB
 NAME = {"name": "$request.path.name"}
 ACTION_LINKS = {
@@ -33,9 +40,10 @@ ACTIVATION_LINKS = {
     "GetActivationLogs": ("getActivationLogs", ACTIVATION_ID),
     "GetActivationResult": ("getActivationResult", ACTIVATION_ID),
 }
+EXEC_SCHEMA = model_schema(ExecPut, code={"type": "string", "minLength": 1}) | {"required": ["kind", "code"]}
 PUT_DOC = extra(
     json_body(
-        model_schema(ActionPut, limits=limits_schema()),
+        model_schema(ActionPut, exec=nullable(EXEC_SCHEMA), limits=nullable(limits_schema())),
         "The action: `exec` (kind, code; needed to create), parameters, limits, annotations. Bodies are JSON "
         f"objects of up to {PUT_MAX_BYTES // L.MB} MB, nested at most {L.JSON_MAX_DEPTH} levels, integers of 64 "
         "bits; code up to 48 MB, parameters and annotations up to 1 MB each.",
@@ -73,13 +81,13 @@ async def list_actions(
 
 
 @router.get("/{name}", operation_id="getAction")
-async def get_action(name: str, who: OwnNamespace, b: BackendsDep, code: bool = True) -> dict[str, Any]:
+async def get_action(name: EntityName, who: OwnNamespace, b: BackendsDep, code: bool = True) -> dict[str, Any]:
     return (await _existing(b.entities, who.name, name)).to_api(code=code)
 
 
 @router.put("/{name}", operation_id="putAction", openapi_extra=PUT_DOC)
 async def put_action(
-    name: str, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
+    name: EntityName, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
 ) -> dict[str, Any]:
     check_name(name)
     try:
@@ -99,7 +107,7 @@ async def put_action(
 
 
 @router.delete("/{name}", operation_id="deleteAction")
-async def delete_action(name: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+async def delete_action(name: EntityName, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     deleted = await b.entities.delete_action(who.name, check_name(name))
     b.actions.invalidate(who.name, name)
     if deleted is None:
@@ -109,13 +117,13 @@ async def delete_action(name: str, who: OwnNamespace, b: BackendsDep) -> dict[st
 
 @router.post("/{name}", operation_id="invokeAction", openapi_extra=INVOKE_DOC)
 async def invoke_action(
-    name: str,
+    name: EntityName,
     request: Request,
     who: OwnNamespace,
     b: BackendsDep,
     blocking: bool = False,
     result: bool = False,
-    timeout: Annotated[int | None, Query(description="blocking wait in ms, 1..60000")] = None,  # noqa: ASYNC109
+    timeout: BlockingWait = None,  # noqa: ASYNC109
 ) -> JSONResponse:
     """Invoke: 202 with the activation id, or (blocking) the record when it arrives in time.
     Served by gateway.fast_path in the common case; this route documents it and takes the rest."""

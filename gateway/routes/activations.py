@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from gateway.deps import BackendsDep, OwnNamespace
+from gateway.openapi import ActivationIdPath
 from gateway.paging import EpochMs, Limit, Skip, list_window
 from stratus.errors import BadRequest, NotFound
 from stratus.ids import ACTIVATION_ID_RE
@@ -47,16 +48,16 @@ async def list_activations(
 
 
 @router.get("/{activation_id}", operation_id="getActivation")
-async def get_activation(activation_id: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+async def get_activation(activation_id: ActivationIdPath, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     return (await _record(b.activations, who.name, activation_id)).to_api()
 
 
 @router.get("/{activation_id}/logs", operation_id="getActivationLogs")
-async def get_logs(activation_id: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+async def get_logs(activation_id: ActivationIdPath, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     return {"logs": (await _record(b.activations, who.name, activation_id)).logs}
 
 
 @router.get("/{activation_id}/result", operation_id="getActivationResult")
-async def get_result(activation_id: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+async def get_result(activation_id: ActivationIdPath, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     response: dict[str, Any] = (await _record(b.activations, who.name, activation_id)).to_api()["response"]
     return response

@@ -5,8 +5,9 @@ every stream message (stratus.messages), so what a consumer's parser refuses (in
 surrogates, NaN and Infinity, nesting past jiter's 200 levels) is refused here first, as a 400. jiter also
 refuses duplicate keys (which value would win is up to each parser). Then `check_value` walks the value for
 what jiter lets through but a consumer cannot take: nesting deeper than JSON_MAX_DEPTH (the envelopes
-around parameters add levels), integers beyond 64 bits, numbers too large for a double (`1e999`), and, in
-values built from other input (web requests), text that is not valid Unicode.
+around parameters add levels), integers beyond 64 bits, numbers too large for a double (`1e999`), keys with
+a NUL character (the activation store keeps results, often the parameters, as BSON), and, in values built
+from other input (web requests), text that is not valid Unicode.
 
 Example: `{"a": {"b": [1, 2]}}` is 3 levels deep; `{"n": 9223372036854775808}` is refused (2^63).
 """
@@ -49,12 +50,21 @@ def parse_json(raw: bytes) -> Any:
 
 def check_value(value: Any) -> None:
     """BadRequest, naming where, unless every consumer can take `value` (a JSON value as Python objects)."""
+    problem = find_problem(value)
+    if problem is not None:
+        raise BadRequest(f"{MALFORMED}: {problem}.")
+
+
+def find_problem(value: Any) -> str | None:
+    """What in `value` a consumer could not take (`the value at a.b[2] is ...`), or None. Also used on what
+    functions return: their results are kept in activation records, under the same limits."""
     try:
         _check_container([value], 0)  # a wrapper at level 0: `value`, if a container, is level 1
     except _Problem as problem:
         path = problem.path[:-1]  # without the wrapper's index
         where = f" at {_render(path)}" if path else ""
-        raise BadRequest(f"{MALFORMED}: the value{where} {problem.what}.") from None
+        return f"the value{where} {problem.what}"
+    return None
 
 
 def _check_container(value: dict[Any, Any] | list[Any], depth: int) -> None:
@@ -64,7 +74,7 @@ def _check_container(value: dict[Any, Any] | list[Any], depth: int) -> None:
     is_dict = type(value) is dict
     for key, item in value.items() if is_dict else enumerate(value):  # type: ignore[union-attr]
         try:
-            if is_dict and (type(key) is not str or not key.isascii()):
+            if is_dict and (type(key) is not str or not key.isascii() or "\x00" in key):
                 _check_key(key)
             kind = type(item)
             if kind is dict or kind is list:
@@ -83,12 +93,14 @@ def _check_scalar(value: Any) -> None:
     elif kind is int and not L.INT64_MIN <= value <= L.INT64_MAX:
         raise _Problem(f"is an integer outside the 64-bit range ({L.INT64_MIN} to {L.INT64_MAX})")
     elif kind is float and not math.isfinite(value):
-        raise _Problem("is a number too large for a 64-bit float")
+        raise _Problem("is not a finite 64-bit number (NaN, Infinity, or too large: 1e999)")
 
 
 def _check_key(key: Any) -> None:
     if type(key) is not str:
         raise _Problem(f"has a key that is not a string: {key!r}")
+    if "\x00" in key:  # BSON keys are C strings: the activation store could not keep the record
+        raise _Problem("has a key with a NUL character (\\u0000)")
     try:
         _check_text(key)
     except _Problem:

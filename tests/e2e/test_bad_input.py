@@ -41,6 +41,7 @@ def echo(platform: Platform) -> str:
         (b'{"a": 18446744073709551616}', 400, "outside the 64-bit range"),
         (b'{"a": NaN}', 400, "expected value"),  # was accepted as null
         (b'{"a": 1, "a": 2}', 400, "duplicate key"),
+        (b'{"a": {"\\u0000": 1}}', 400, "NUL character"),
         (b'{"a": "\xff"}', 400, "invalid unicode"),
     ],
 )
@@ -128,3 +129,21 @@ def test_hostile_path_segments_and_headers_get_4xx(platform: Platform) -> None:
     for garbled in (b"Basic %%%", b"Basic \xe9\xe9", b"Basic " + base64.b64encode(b"\xff:\xfe")):  # was a 500
         answer = httpx.get(f"{platform.url}/api/v1/namespaces", headers=[(b"Authorization", garbled)])
         assert answer.status_code == 401, (garbled, answer.text)
+
+
+def test_a_result_no_record_could_keep_ends_as_a_developer_error_and_the_platform_goes_on(
+    platform: Platform, echo: str
+) -> None:
+    """A key with a NUL character cannot be stored (BSON): before, such a result failed every write of the
+    recorder's batch and the standalone stopped answering."""
+    name = unique("nulkey")
+    with platform.client() as client:
+        assert put_action(client, name, "def main(args):\n    return {'\\x00k': 1, 'big': 2**64}\n").status_code == 200
+        answer = client.post(f"/api/v1/namespaces/_/actions/{name}?blocking=true")
+        assert answer.status_code == 502, answer.text
+        assert answer.json()["response"]["status"] == "action developer error"
+        assert "cannot be recorded" in answer.json()["response"]["result"]["error"]
+        record = wait_record(client, answer.headers["x-openwhisk-activation-id"])
+        assert record["response"]["status"] == "action developer error"
+        after = client.post(f"/api/v1/namespaces/_/actions/{echo}?blocking=true&result=true", json={"n": 1})
+        assert after.status_code == 200 and after.json() == {"n": 1}

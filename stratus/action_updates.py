@@ -32,7 +32,7 @@ _IMAGE = re.compile(
 class ExecPut(BaseModel):
     model_config = ConfigDict(strict=True)  # JSON types as sent: `"binary": 0` is not a boolean
 
-    kind: str = Field(json_schema_extra={"enum": list(KINDS)})  # the schema says which; _exec() says what else
+    kind: str = Field(json_schema_extra={"enum": list(kinds.valid_kinds())})  # for the schema; _exec() checks
     code: str | None = None
     binary: bool | None = None
     main: str | None = None

@@ -12,6 +12,7 @@ from gateway.body import json_object
 from gateway.deps import BackendsDep, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, limits_schema, links, model_schema, nullable
 from gateway.paging import Limit, Skip, list_window
+from stratus import kinds
 from stratus import limits as L
 from stratus.action_updates import ActionPut, ExecPut, apply_put
 from stratus.errors import BadRequest, Conflict, NotFound
@@ -40,7 +41,13 @@ ACTIVATION_LINKS = {
     "GetActivationLogs": ("getActivationLogs", ACTIVATION_ID),
     "GetActivationResult": ("getActivationResult", ACTIVATION_ID),
 }
-EXEC_SCHEMA = model_schema(ExecPut, code={"type": "string", "minLength": 1}) | {"required": ["kind", "code"]}
+EXEC_SCHEMA = model_schema(ExecPut) | {
+    "required": ["kind"],
+    "anyOf": [  # code, or a custom image that holds it (stratus.action_updates._exec)
+        {"required": ["code"], "properties": {"code": {"type": "string", "minLength": 1}}},
+        {"required": ["image"], "properties": {"kind": {"const": kinds.BLACKBOX}, "image": {"type": "string"}}},
+    ],
+}
 PUT_DOC = extra(
     json_body(
         model_schema(ActionPut, exec=nullable(EXEC_SCHEMA), limits=nullable(limits_schema())),

@@ -1,7 +1,6 @@
 """HTTP Basic `uuid:key` -> the namespace it belongs to."""
 
 import base64
-import binascii
 
 from stratus.errors import Unauthorized
 from stratus.keys import secret_matches
@@ -15,7 +14,7 @@ def parse_basic(header: str | None) -> tuple[str, str]:
         raise Unauthorized("The resource requires authentication, which was not supplied with the request.")
     try:
         uuid, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not base64 (binascii.Error), not ASCII (a header may carry any byte), not UTF-8
         raise Unauthorized("The supplied authentication is invalid.") from exc
     if not uuid or not secret:
         raise Unauthorized("The supplied authentication is invalid.")

@@ -1,15 +1,18 @@
-"""Reading JSON request bodies the OpenWhisk way: empty means {}, too large is 413, not an object is 400."""
+"""Reading JSON request bodies the OpenWhisk way: empty means {}, too large is 413, another content type
+is 415, malformed JSON or JSON that a consumer could not take (stratus.json_values) or not an object is 400.
+Every JSON body the API takes comes through here: the FastAPI routes and gateway.fast_path."""
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
 
-from stratus.errors import BadRequest, TooLarge
+from stratus.errors import BadRequest, TooLarge, UnsupportedMediaType
+from stratus.json_values import MALFORMED, parse_json
 
 
 async def json_object(request: Request, *, max_bytes: int, what: str = "request") -> dict[str, Any]:
-    check_declared(request.headers.get("content-length"), max_bytes, what)
+    check_head(request.headers.get("content-type"), request.headers.get("content-length"), max_bytes, what)
     return parse_object(await limited_body(request, max_bytes), max_bytes=max_bytes, what=what)
 
 
@@ -25,10 +28,27 @@ async def limited_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def check_declared(content_length: str | None, max_bytes: int, what: str) -> None:
-    """413 before reading a body whose declared length is over the limit."""
+def check_head(content_type: str | None, content_length: str | None, max_bytes: int, what: str) -> None:
+    """Before reading the body: 415 for a content type that is not JSON (none at all is taken as JSON), 413 for
+    a declared length over the limit."""
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"The request's content type '{media_type[:100]}' is not supported: send JSON (application/json)."
+        )
     if content_length and content_length.isdigit() and int(content_length) > max_bytes:
         raise TooLarge(what, int(content_length), max_bytes)
+
+
+def check_raw_head(headers: Mapping[bytes, bytes], max_bytes: int, what: str) -> None:
+    """`check_head` on an ASGI scope's headers."""
+    content_type, content_length = headers.get(b"content-type"), headers.get(b"content-length")
+    check_head(
+        content_type.decode("latin-1") if content_type else None,
+        content_length.decode("latin-1") if content_length else None,
+        max_bytes,
+        what,
+    )
 
 
 def parse_object(raw: bytes, *, max_bytes: int, what: str = "request") -> dict[str, Any]:
@@ -36,10 +56,7 @@ def parse_object(raw: bytes, *, max_bytes: int, what: str = "request") -> dict[s
         raise TooLarge(what, len(raw), max_bytes)
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"The request content was malformed: {exc}") from exc
+    body = parse_json(raw)
     if not isinstance(body, dict):
-        raise BadRequest("The request content was malformed: a JSON object is expected.")
+        raise BadRequest(f"{MALFORMED}: a JSON object is expected.")
     return body

@@ -25,6 +25,7 @@ STATUS_OF: list[tuple[type[E.StratusError], int]] = [
     (E.NotFound, 404),
     (E.Conflict, 409),
     (E.TooLarge, 413),
+    (E.UnsupportedMediaType, 415),
     (E.Throttled, 429),
     (E.Unavailable, 503),
     (E.StoreUnavailable, 503),

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.body import check_declared, parse_object
+from gateway.body import check_raw_head, parse_object
 from gateway.deps import Backends, check_own
 from gateway.errors import error_json, given_transaction_id, stratus_error_response
 from gateway.invoke import check_timeout, invoke_named
@@ -96,8 +96,7 @@ class InvokeFastPath:
         authorization = headers.get(b"authorization")
         who = check_own(ns, await b.auth.authenticate(authorization.decode("latin-1") if authorization else None))
         check_timeout(query.timeout_ms)
-        length = headers.get(b"content-length")
-        check_declared(length.decode("latin-1") if length else None, L.PAYLOAD_MAX_BYTES, "request")
+        check_raw_head(headers, L.PAYLOAD_MAX_BYTES, "request")
         body = parse_object(await read_body(receive, L.PAYLOAD_MAX_BYTES), max_bytes=L.PAYLOAD_MAX_BYTES)
         return await invoke_named(
             b, who, name, body, blocking=query.blocking, result_only=query.result, timeout_ms=query.timeout_ms

@@ -6,18 +6,19 @@ Pure functions, following OpenWhisk (reference/openwhisk.md §5.1, §5.3, §5.4)
 - Default mode: query parameters, then a JSON object body or form fields, are merged into the arguments
   (body beats query; action parameters marked `final` cannot be overridden). Any other body travels in
   `__ow_body`: text as a string, binary as base64. A query or body key that is a reserved `__ow_*` name is a 400.
+  A JSON body is held to the limits of every other JSON body (stratus.json_values): malformed or too deep is a 400.
 - Raw mode (`raw-http: true`): nothing is merged; `__ow_query` is the query string as sent and `__ow_body` the
   body as a string, base64 for binary types and for JSON.
 """
 
 import base64
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from stratus.errors import BadRequest
+from stratus.json_values import parse_json
 from stratus.models import Action
 from stratus.params import run_params
 
@@ -84,9 +85,13 @@ def charset(content_type: str | None) -> str:
 
 
 def decode_text(body: bytes, content_type: str | None) -> str:
+    """In the declared charset, else UTF-8: for an unknown name, a codec that fails whatever the error handler
+    (`idna`, `undefined`) or one that yields lone surrogates (`unicode_escape`), which are not text."""
     try:
-        return body.decode(charset(content_type), errors="replace")
-    except LookupError:  # an unknown charset name
+        text = body.decode(charset(content_type), errors="replace")
+        text.encode("utf-8")
+        return text
+    except (LookupError, UnicodeError):
         return body.decode("utf-8", errors="replace")
 
 
@@ -131,10 +136,7 @@ def body_arguments(request: WebRequest) -> tuple[dict[str, Any], Any]:
     content_type = request.headers.get("content-type")
     mtype = media_type(content_type)
     if is_json_type(mtype):
-        try:
-            value = json.loads(request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"The request content was malformed: {exc}") from exc
+        value = parse_json(request.body)
         return (value, None) if isinstance(value, dict) else ({}, value)
     if mtype == FORM_TYPE:
         return dict(parse_qsl(decode_text(request.body, content_type), keep_blank_values=True)), None

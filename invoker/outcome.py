@@ -7,6 +7,7 @@
 | /run result larger than the limit           | application error      | kept      |
 | /run answer (result + logs) far larger      | action developer error | destroyed |
 | /run non-200, or not JSON                   | action developer error | destroyed |
+| /run result past stratus.json_values' limits| action developer error | destroyed |
 | /init failed, timed out, or the process died| action developer error | destroyed |
 | time limit, memory limit                    | action developer error | destroyed |
 | the container could not be provisioned      | whisk internal error   | —         |
@@ -17,6 +18,7 @@ from typing import Any
 
 from invoker.proxy_client import ProxyAnswer
 from stratus import limits as L
+from stratus.json_values import find_problem
 from stratus.logs_format import log_line
 from stratus.models import ActivationResponse
 
@@ -28,6 +30,14 @@ def _error(status: Any, message: Any, size: int | None = None) -> ActivationResp
 
 
 def from_run(answer: ProxyAnswer) -> ActivationResponse:
+    response = _from_run(answer)
+    problem = find_problem(response.result)
+    if problem is not None:  # the record could not be kept (BSON), or not read back by every consumer
+        return _error("action developer error", f"The action's result cannot be recorded: {problem}.", response.size)
+    return response
+
+
+def _from_run(answer: ProxyAnswer) -> ActivationResponse:
     size = len(answer.raw)
     if answer.status == 200 and isinstance(answer.body, dict | list):
         if size > L.RESULT_MAX_BYTES:

@@ -30,7 +30,9 @@ _IMAGE = re.compile(
 
 
 class ExecPut(BaseModel):
-    kind: str
+    model_config = ConfigDict(strict=True)  # JSON types as sent: `"binary": 0` is not a boolean
+
+    kind: str = Field(json_schema_extra={"enum": list(kinds.valid_kinds())})  # for the schema; _exec() checks
     code: str | None = None
     binary: bool | None = None
     main: str | None = None
@@ -40,7 +42,7 @@ class ExecPut(BaseModel):
 class ActionPut(BaseModel):
     """The body of PUT .../actions/{name}; namespace and name in it are ignored."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, strict=True)  # `"publish": 0` is not a boolean
 
     exec: ExecPut | None = None
     parameters: list[KeyValue] | None = None

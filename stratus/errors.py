@@ -35,6 +35,10 @@ class TooLarge(StratusError):
         self.limit = limit
 
 
+class UnsupportedMediaType(StratusError):
+    """A request body of a content type the route does not take (415)."""
+
+
 class Throttled(StratusError):
     """A namespace throttle tripped (429)."""
 

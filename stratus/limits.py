@@ -42,3 +42,15 @@ RESULT_MAX_BYTES = 1 * MB
 BLOCKING_WAIT_MAX_MS = 60_000
 LIST_LIMIT_DEFAULT = 30
 LIST_LIMIT_MAX = 200
+
+# JSON from callers (every request body; stratus/json_values.py checks them). Each consumer parses what the
+# gateway accepted, inside envelopes that add a few levels: the controller and the invoker with pydantic's
+# parser (jiter: at most 200 levels), the runtime with json.loads, and the activation store keeps a function's
+# result, often its parameters, as a BSON document (at most 100 levels, integers of 64 bits). 64 levels (as
+# .NET's System.Text.Json allows by default) leaves room for every envelope.
+JSON_MAX_DEPTH = 64
+
+# Integers in JSON and in query strings (skip, since, upto): 64-bit signed, what the stores keep (BSON, SQL
+# BIGINT) and every consumer reads back exactly.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1

@@ -17,7 +17,7 @@ STATUS_CODES: dict[Status, int] = {
 
 
 class KeyValue(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, strict=True)  # as sent: `"init": 0` is not a boolean
 
     key: str
     value: Any = None

@@ -6,6 +6,7 @@ from stratus.errors import BadRequest
 
 _NAME = re.compile(r"^\w[\w@ .&-]*$", re.ASCII)
 MAX_NAME = 256
+NAME_PATTERN = r"^[A-Za-z0-9_]([A-Za-z0-9_@ .&-]*[A-Za-z0-9_@.&-])?$"  # the same rule, as a JSON Schema says it
 
 
 def check_name(name: str, what: str = "name") -> str:

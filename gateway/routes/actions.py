@@ -10,16 +10,64 @@ from pydantic import ValidationError
 from gateway import invoke as invoking
 from gateway.body import json_object
 from gateway.deps import BackendsDep, OwnNamespace
-from gateway.paging import list_window
+from gateway.openapi import EntityName, extra, json_body, limits_schema, links, model_schema, nullable
+from gateway.paging import Limit, Skip, list_window
+from stratus import kinds
 from stratus import limits as L
-from stratus.action_updates import ActionPut, apply_put
+from stratus.action_updates import ActionPut, ExecPut, apply_put
 from stratus.errors import BadRequest, Conflict, NotFound
 from stratus.models import Action
 from stratus.names import check_name
 from stratus.stores.entities import EntityStore
 
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/actions", tags=["actions"])
+BlockingWait = Annotated[  # the range is checked by invoking.check_timeout (its message, on both paths)
+    int | None,
+    Query(
+        description=f"blocking wait in ms, 1..{L.BLOCKING_WAIT_MAX_MS}",
+        json_schema_extra={"minimum": 1, "maximum": L.BLOCKING_WAIT_MAX_MS},
+    ),
+]
 PUT_MAX_BYTES = 50 * L.MB
+NAME = {"name": "$request.path.name"}
+ACTION_LINKS = {
+    "GetAction": ("getAction", NAME),
+    "InvokeAction": ("invokeAction", NAME),
+    "DeleteAction": ("deleteAction", NAME),
+}
+ACTIVATION_ID = {"activation_id": "$response.body#/activationId"}
+ACTIVATION_LINKS = {
+    "GetActivation": ("getActivation", ACTIVATION_ID),
+    "GetActivationLogs": ("getActivationLogs", ACTIVATION_ID),
+    "GetActivationResult": ("getActivationResult", ACTIVATION_ID),
+}
+EXEC_SCHEMA = model_schema(ExecPut) | {
+    "required": ["kind"],
+    "anyOf": [  # code, or a custom image that holds it (stratus.action_updates._exec)
+        {"required": ["code"], "properties": {"code": {"type": "string", "minLength": 1}}},
+        {"required": ["image"], "properties": {"kind": {"const": kinds.BLACKBOX}, "image": {"type": "string"}}},
+    ],
+}
+PUT_DOC = extra(
+    json_body(
+        model_schema(ActionPut, exec=nullable(EXEC_SCHEMA), limits=nullable(limits_schema())),
+        "The action: `exec` (kind, code; needed to create), parameters, limits, annotations. Bodies are JSON "
+        f"objects of up to {PUT_MAX_BYTES // L.MB} MB, nested at most {L.JSON_MAX_DEPTH} levels, integers of 64 "
+        "bits; code up to 48 MB, parameters and annotations up to 1 MB each.",
+        required=True,
+    ),
+    links(200, "The action as stored.", **ACTION_LINKS),
+)
+INVOKE_DOC = extra(
+    json_body(
+        {"type": "object", "additionalProperties": True},
+        "The parameters of this activation, over the action's own: any JSON object of up to "
+        f"{L.PAYLOAD_MAX_BYTES // L.MB} MB, nested at most {L.JSON_MAX_DEPTH} levels, integers of 64 bits. "
+        "Empty: {}.",
+    ),
+    links(200, "Blocking, in time: the activation record (or only its result with result=true).", **ACTIVATION_LINKS),
+    links(202, "Accepted: the activation id (non-blocking, or the blocking wait ran out).", **ACTIVATION_LINKS),
+)
 
 
 async def _existing(entities: EntityStore, namespace: str, name: str) -> Action:
@@ -29,9 +77,9 @@ async def _existing(entities: EntityStore, namespace: str, name: str) -> Action:
     return action
 
 
-@router.get("")
+@router.get("", operation_id="listActions")
 async def list_actions(
-    who: OwnNamespace, b: BackendsDep, limit: int | None = None, skip: int | None = None, count: bool = False
+    who: OwnNamespace, b: BackendsDep, limit: Limit = None, skip: Skip = None, count: bool = False
 ) -> Any:
     if count:
         return {"actions": await b.entities.count_actions(who.name)}
@@ -39,14 +87,14 @@ async def list_actions(
     return [a.summary() for a in await b.entities.list_actions(who.name, limit=limit, skip=skip)]
 
 
-@router.get("/{name}")
-async def get_action(name: str, who: OwnNamespace, b: BackendsDep, code: bool = True) -> dict[str, Any]:
+@router.get("/{name}", operation_id="getAction")
+async def get_action(name: EntityName, who: OwnNamespace, b: BackendsDep, code: bool = True) -> dict[str, Any]:
     return (await _existing(b.entities, who.name, name)).to_api(code=code)
 
 
-@router.put("/{name}")
+@router.put("/{name}", operation_id="putAction", openapi_extra=PUT_DOC)
 async def put_action(
-    name: str, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
+    name: EntityName, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
 ) -> dict[str, Any]:
     check_name(name)
     try:
@@ -65,8 +113,8 @@ async def put_action(
     return action.to_api()
 
 
-@router.delete("/{name}")
-async def delete_action(name: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+@router.delete("/{name}", operation_id="deleteAction")
+async def delete_action(name: EntityName, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     deleted = await b.entities.delete_action(who.name, check_name(name))
     b.actions.invalidate(who.name, name)
     if deleted is None:
@@ -74,15 +122,15 @@ async def delete_action(name: str, who: OwnNamespace, b: BackendsDep) -> dict[st
     return deleted.to_api()
 
 
-@router.post("/{name}")
+@router.post("/{name}", operation_id="invokeAction", openapi_extra=INVOKE_DOC)
 async def invoke_action(
-    name: str,
+    name: EntityName,
     request: Request,
     who: OwnNamespace,
     b: BackendsDep,
     blocking: bool = False,
     result: bool = False,
-    timeout: Annotated[int | None, Query(description="blocking wait in ms, 1..60000")] = None,  # noqa: ASYNC109
+    timeout: BlockingWait = None,  # noqa: ASYNC109
 ) -> JSONResponse:
     """Invoke: 202 with the activation id, or (blocking) the record when it arrives in time.
     Served by gateway.fast_path in the common case; this route documents it and takes the rest."""

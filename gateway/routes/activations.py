@@ -5,7 +5,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from gateway.deps import BackendsDep, OwnNamespace
-from gateway.paging import list_window
+from gateway.openapi import ActivationIdPath
+from gateway.paging import EpochMs, Limit, Skip, list_window
 from stratus.errors import BadRequest, NotFound
 from stratus.ids import ACTIVATION_ID_RE
 from stratus.models import Activation
@@ -23,17 +24,17 @@ async def _record(store: ActivationStore, namespace: str, activation_id: str) ->
     return record
 
 
-@router.get("")
+@router.get("", operation_id="listActivations")
 async def list_activations(
     who: OwnNamespace,
     b: BackendsDep,
-    limit: int | None = None,
-    skip: int | None = None,
+    limit: Limit = None,
+    skip: Skip = None,
     count: bool = False,
     docs: bool = False,
     name: str | None = None,
-    since: int | None = None,
-    upto: int | None = None,
+    since: EpochMs = None,
+    upto: EpochMs = None,
 ) -> Any:
     if count and docs:
         raise BadRequest("The parameters 'count' and 'docs' cannot be combined.")
@@ -46,17 +47,17 @@ async def list_activations(
     return [r.to_api() if docs else r.summary() for r in rows]
 
 
-@router.get("/{activation_id}")
-async def get_activation(activation_id: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+@router.get("/{activation_id}", operation_id="getActivation")
+async def get_activation(activation_id: ActivationIdPath, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     return (await _record(b.activations, who.name, activation_id)).to_api()
 
 
-@router.get("/{activation_id}/logs")
-async def get_logs(activation_id: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+@router.get("/{activation_id}/logs", operation_id="getActivationLogs")
+async def get_logs(activation_id: ActivationIdPath, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     return {"logs": (await _record(b.activations, who.name, activation_id)).logs}
 
 
-@router.get("/{activation_id}/result")
-async def get_result(activation_id: str, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
+@router.get("/{activation_id}/result", operation_id="getActivationResult")
+async def get_result(activation_id: ActivationIdPath, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     response: dict[str, Any] = (await _record(b.activations, who.name, activation_id)).to_api()["response"]
     return response

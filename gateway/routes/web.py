@@ -13,7 +13,6 @@ from stratus.models import WEB_METHODS
 router = APIRouter(tags=["web actions"])
 
 
-@router.api_route("/api/v1/web/{namespace}/{package}/{rest:path}", methods=list(WEB_METHODS))
 async def web_action(namespace: str, package: str, rest: str, request: Request, b: BackendsDep) -> Response:
     """Run the exported action with the request as its arguments; its result becomes the response."""
     name, extension, extra_path = split_action_segment(rest)
@@ -27,3 +26,12 @@ async def web_action(namespace: str, package: str, rest: str, request: Request, 
         cors=WEB_ACTION_CORS,
     )
     return await serve(request, b, target)
+
+
+for _method in WEB_METHODS:  # a route per method: one route of several methods gets one operation id for all
+    router.add_api_route(
+        "/api/v1/web/{namespace}/{package}/{rest:path}",
+        web_action,
+        methods=[_method],
+        operation_id=f"webAction{_method.title()}",
+    )

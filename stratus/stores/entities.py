@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from stratus.errors import Conflict, NotFound, StoreUnavailable
 from stratus.models import Action, Namespace, NamespaceLimits, Route
@@ -71,6 +71,9 @@ def _long_text() -> sa.types.TypeEngine[str]:
     return sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 
+# Every text in full Unicode, compared byte for byte (names are case-sensitive, as in OpenWhisk and on
+# SQLite), whatever the server's defaults: a server on latin1 refused "中" in an action's code.
+MYSQL_TEXT: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 metadata = sa.MetaData()
 namespaces = sa.Table(
     "namespaces",
@@ -80,6 +83,7 @@ namespaces = sa.Table(
     sa.Column("key_hash", sa.String(128), nullable=False),
     sa.Column("subject", sa.String(256), nullable=False),
     sa.Column("created", sa.BigInteger, nullable=False),
+    **MYSQL_TEXT,
 )
 actions = sa.Table(
     "actions",
@@ -90,6 +94,7 @@ actions = sa.Table(
     sa.Column("updated", sa.BigInteger, nullable=False),
     sa.Column("doc", _long_text(), nullable=False),  # the Action as JSON
     sa.Index("ix_actions_root_updated", "root", "updated"),
+    **MYSQL_TEXT,
 )
 routes = sa.Table(  # key lengths fit InnoDB's 3072-byte key limit in utf8mb4
     "routes",
@@ -99,6 +104,7 @@ routes = sa.Table(  # key lengths fit InnoDB's 3072-byte key limit in utf8mb4
     sa.Column("rel_path", sa.String(ROUTE_REL_PATH_MAX), primary_key=True),
     sa.Column("verb", sa.String(8), primary_key=True),
     sa.Column("doc", sa.Text, nullable=False),  # the Route as JSON
+    **MYSQL_TEXT,
 )
 
 
@@ -108,6 +114,7 @@ namespace_limits = sa.Table(  # its own table: databases created before it get i
     sa.Column("name", sa.String(256), primary_key=True),
     sa.Column("concurrent_invocations", sa.Integer, nullable=True),
     sa.Column("invocations_per_minute", sa.Integer, nullable=True),
+    **MYSQL_TEXT,
 )
 
 
@@ -134,6 +141,18 @@ def _action_row(action: Action) -> dict[str, Any]:
     }
 
 
+async def _convert_to_utf8mb4(conn: AsyncConnection) -> None:
+    """Tables made before MYSQL_TEXT (in the server's default charset) are converted once."""
+    names = ", ".join(f"'{table}'" for table in metadata.tables)
+    rows = await conn.exec_driver_sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+        f"AND table_name IN ({names}) AND table_collation <> 'utf8mb4_bin'"
+    )
+    for (table,) in rows.fetchall():
+        log.warning("converting table %s to utf8mb4 (full Unicode, case-sensitive names)", table)
+        await conn.exec_driver_sql(f"ALTER TABLE {table} CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+
+
 class SqlEntityStore:
     def __init__(self, url: str) -> None:
         options: dict[str, Any] = {"pool_pre_ping": True}
@@ -148,6 +167,8 @@ class SqlEntityStore:
                 if self._sqlite:
                     await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
                 await conn.run_sync(metadata.create_all, checkfirst=True)
+                if not self._sqlite:
+                    await _convert_to_utf8mb4(conn)
         except OperationalError as exc:
             if "already exists" not in str(exc):  # another process created it in between
                 raise StoreUnavailable(f"could not create the entity schema: {exc}") from exc

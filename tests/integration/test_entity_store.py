@@ -1,10 +1,15 @@
 """One behaviour suite for EntityStore, run against MariaDB and SQLite."""
 
+from uuid import uuid4
+
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from stratus.errors import Conflict, NotFound
 from stratus.models import Exec, Namespace
 from stratus.stores.entities import SqlEntityStore
+from tests.conftest import require_service
 from tests.factories import make_action
 
 
@@ -13,6 +18,39 @@ async def test_create_then_get_round_trips(entities: SqlEntityStore) -> None:
     await entities.create_action(action)
     assert await entities.get_action("ns", action.name) == action
     assert await entities.get_action("other", action.name) is None
+
+
+async def test_any_unicode_round_trips_and_names_are_case_sensitive(entities: SqlEntityStore) -> None:
+    code = "def main(args):\n    return {'text': 'é 中 \U0001f600 \U0005bfb6'}\n"
+    lower = make_action(name="echo", exec=Exec(kind="python:3.11", code=code))
+    upper = make_action(name="Echo")  # another action, as in OpenWhisk (and on SQLite)
+    await entities.create_action(lower)
+    await entities.create_action(upper)
+    assert await entities.get_action("ns", "echo") == lower
+    assert await entities.get_action("ns", "Echo") == upper
+    assert await entities.get_action("ns", "ECHO") is None
+
+
+async def test_tables_made_in_a_latin1_database_are_converted_at_start() -> None:
+    admin_url = require_service("STRATUS_MYSQL_URL")
+    database = f"t_{uuid4().hex[:16]}"
+    admin = create_async_engine(admin_url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"CREATE DATABASE {database} CHARACTER SET latin1"))
+        await conn.execute(text(f"CREATE TABLE {database}.actions (namespace VARCHAR(256), name VARCHAR(256), "
+                                "root VARCHAR(256) NOT NULL, updated BIGINT NOT NULL, doc LONGTEXT NOT NULL, "
+                                "PRIMARY KEY (namespace, name))"))  # fmt: skip
+    store = SqlEntityStore(admin_url.rstrip("/") + "/" + database)
+    try:
+        await store.start()
+        action = make_action(name="中", exec=Exec(kind="python:3.11", code="# \U0001f600"))
+        await store.create_action(action)
+        assert await store.get_action("ns", "中") == action
+    finally:
+        await store.close()
+        async with admin.begin() as conn:
+            await conn.execute(text(f"DROP DATABASE {database}"))
+        await admin.dispose()
 
 
 async def test_create_twice_conflicts(entities: SqlEntityStore) -> None:

@@ -64,3 +64,20 @@ def test_envelope_parsing() -> None:
     plain = parse(200, '{"a": 1}')
     assert plain.body == {"a": 1} and plain.logs == []
     assert parse(502, "not json").body is None
+
+
+def test_a_result_no_record_could_keep_is_a_developer_error_that_says_why() -> None:
+    deep: object = 1
+    for _ in range(65):
+        deep = [deep]
+    for result, says in [
+        ({"\x00k": 1}, "the value at \x00k has a key with a NUL character"),
+        ({"error": {"n": 2**64}}, "the value at error.n is an integer outside the 64-bit range"),
+        ({"x": float("nan")}, "the value at x is not a finite 64-bit number"),
+        ({"deep": deep}, "is nested deeper than 64 levels"),
+    ]:
+        response = outcome.from_run(answer(200, result))
+        assert response.status == "action developer error", result
+        assert response.result["error"].startswith("The action's result cannot be recorded: ")
+        assert says in response.result["error"]
+    assert outcome.from_run(answer(200, {"k": "\x00", "n": -(2**63)})).status == "success"

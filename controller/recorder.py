@@ -55,9 +55,13 @@ class Recorder:
                 written.append(delivery)
             except BadMessage:
                 await self._dead_letter(delivery)
-        if await self._put(records):
+        try:
+            stored = await self._put(records)
+        except Exception:  # a bug, not an outage: never the end of the recorder (a claim retries the batch)
+            log.exception("could not write %d records; they stay in the outbox", len(records))
+            return
+        if stored:
             await self._ack(written)
-
 
     async def _put(self, records: list[Activation]) -> bool:
         """Retried until written, or until the service stops (then the records stay in the outbox)."""

@@ -5,12 +5,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import bson
+from bson.errors import InvalidDocument
 from pymongo import DESCENDING, AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
 from stratus.errors import StoreUnavailable
-from stratus.models import Activation
+from stratus.models import Activation, ActivationResponse
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,28 @@ class ActivationStore(Protocol):
     ) -> int: ...
 
 
+def _document(activation: Activation, now: datetime) -> Document:
+    return activation.model_dump(mode="json", by_alias=True) | {"_id": activation.activation_id, RECORDED: now}
+
+
+def _encodes(doc: Document) -> bool:
+    try:
+        bson.encode(doc)
+    except (InvalidDocument, OverflowError, ValueError):
+        return False
+    return True
+
+
+def _storable(activation: Activation, now: datetime) -> Document:
+    """The record of an activation whose own record BSON cannot hold (a key with NUL, an integer past 64
+    bits): still one record, saying why, with its logs when they can be kept."""
+    log.warning("activation %s: its record cannot be stored as it is; storing why instead", activation.activation_id)
+    error = "The action's result could not be stored (a key with a NUL character, or an integer beyond 64 bits)."
+    response = ActivationResponse(status="action developer error", result={"error": error})
+    doc = _document(activation.model_copy(update={"response": response}), now)
+    return doc if _encodes(doc) else _document(activation.model_copy(update={"response": response, "logs": []}), now)
+
+
 def _filter(namespace: str, name: str | None, since: int | None, upto: int | None) -> Document:
     query: Document = {"namespace": namespace}
     if name is not None:
@@ -84,7 +108,18 @@ class MongoActivationStore:
         if not activations:
             return
         now = datetime.now(UTC)
-        docs = [a.model_dump(mode="json", by_alias=True) | {"_id": a.activation_id, RECORDED: now} for a in activations]
+        docs = [_document(a, now) for a in activations]
+        try:
+            await self._insert(docs)
+        except (InvalidDocument, OverflowError, ValueError):  # one BSON cannot hold: found before it was sent
+            await self._insert(
+                [
+                    _document(a, now) if _encodes(d) else _storable(a, now)
+                    for a, d in zip(activations, docs, strict=True)
+                ]
+            )
+
+    async def _insert(self, docs: list[Document]) -> None:
         try:
             await self._durable.insert_many(docs, ordered=False)  # one round trip; unordered: all are tried
         except BulkWriteError as exc:

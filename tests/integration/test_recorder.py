@@ -17,7 +17,7 @@ from stratus.bus import RedisStreamBus
 from stratus.embedded import free_port
 from stratus.ids import ActivationId
 from stratus.messages import RECORDS, Record
-from stratus.models import Activation
+from stratus.models import Activation, ActivationResponse
 from stratus.stores.activations import Document, MongoActivationStore
 from tests.factories import make_activation
 
@@ -107,3 +107,27 @@ async def test_records_survive_the_store_dying_mid_batch(
     await client.close()
     assert len(stored) == len(set(stored)) == 4000
     assert set(stored) == {r.activation_id for r in batch}
+
+
+async def test_a_record_bson_cannot_hold_is_stored_saying_why_and_the_others_as_they_are(
+    bus: RedisStreamBus, activations: MongoActivationStore
+) -> None:
+    """A function once returned {"\\x00k": 1}: the whole batch failed to encode and the recorder died."""
+    good = records(3)
+    bad = [
+        make_activation(response=ActivationResponse(status="success", result={"\x00k": 1}), logs=["a"]),
+        make_activation(response=ActivationResponse(status="success", result={"n": 2**70})),
+    ]
+    stop = asyncio.Event()
+    recorder = asyncio.create_task(Recorder(bus, activations, "r1").run(stop))
+    await into_outbox(bus, good + bad)
+    await drained(bus)
+    stop.set()
+    await asyncio.wait_for(recorder, 10)
+    for record in good:
+        assert await activations.get(record.namespace, record.activation_id) == record
+    for record in bad:
+        stored = await activations.get(record.namespace, record.activation_id)
+        assert stored is not None and stored.response.status == "action developer error"
+        assert "could not be stored" in stored.response.result["error"]
+    assert (await activations.get(bad[0].namespace, bad[0].activation_id)).logs == ["a"]  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ written there outgrows what the action was given.
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -113,6 +114,9 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
+NETWORK_SETTLE_S = 1.0  # creations racing ours are visible by then (seen: within 60 ms)
+
+
 class DockerDriver:
     def __init__(self, client: docker.DockerClient) -> None:
         self._client = client
@@ -133,14 +137,39 @@ class DockerDriver:
             raise ContainerError(f"{what} failed: {exc}") from exc
 
     async def ensure_network(self, name: str) -> None:
+        """Create the functions' network unless it exists; exactly one network of that name remains.
+
+        Engines before API 1.44 let two invokers starting together both create it (the duplicate
+        check is best-effort), and a container started on an ambiguous name fails. An invoker that
+        created one waits a moment for concurrent creations to become visible, then every invoker
+        keeps the oldest of them and removes the others, so all of them settle on the same one.
+        """
+
+        def same_name() -> list[Any]:  # the engine's name filter matches substrings
+            return [n for n in self._client.networks.list(names=[name]) if n.name == name]
+
         def ensure() -> None:
-            if not self._client.networks.list(names=[name]):
-                self._client.networks.create(
-                    name,
-                    driver="bridge",
-                    labels={"org.stratus.managed": "true"},
-                    options={"com.docker.network.bridge.enable_icc": "false"},
-                )
+            if not same_name():
+                try:
+                    self._client.networks.create(
+                        name,
+                        driver="bridge",
+                        check_duplicate=True,
+                        labels={"org.stratus.managed": "true"},
+                        options={"com.docker.network.bridge.enable_icc": "false"},
+                    )
+                except APIError as exc:
+                    if exc.status_code != 409:  # 409: another invoker created it first
+                        raise
+                time.sleep(NETWORK_SETTLE_S)
+            found = same_name()
+            keep = min(found, key=lambda n: (n.attrs.get("Created", ""), n.id))
+            for extra in found:
+                if extra.id != keep.id:
+                    try:
+                        extra.remove()
+                    except NotFound:
+                        pass  # another invoker removed it
 
         await self._call(f"creating network {name}", ensure)
 

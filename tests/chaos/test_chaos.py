@@ -104,7 +104,8 @@ def test_every_accepted_activation_ends_with_one_record_and_runs_at_most_once(cl
             o.status for o in traffic.outcomes if o.status and o.status < 500 and o.status not in (200, 202)
         )
         assert not wrong, f"answers a client cannot retry: {wrong}"
-        assert len(accepted) >= 2000
+        # enough to mean something: while Redis, the entity store or the only gateway is down, requests are refused
+        assert len(accepted) >= 1500, f"only {len(accepted)} of {len(traffic.outcomes)} requests accepted"
     finally:
         counter.close()
 

@@ -56,7 +56,7 @@ class ContainerSpec:
     cpu_shares: int
     labels: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-    pids_limit: int = 64
+    pids_limit: int = L.CONTAINER_PIDS
     tmp_mb: int = 64
     code_mb: int = L.CODE_UNPACKED_MAX_MB  # the tmpfs at CODE_DIR
     log_max_mb: int = 10

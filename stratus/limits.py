@@ -32,6 +32,11 @@ LOGS = Bound("logs", "MB", 0, 10, 10)
 CONCURRENCY = Bound("concurrency", "activations", 1, 1, 100)
 ACTION_BOUNDS = (TIMEOUT, MEMORY, LOGS, CONCURRENCY)
 
+# Tasks (processes and threads) per function container: a fork bomb stops here. The proxy serves each
+# connection on a thread and the invoker opens one per concurrent activation, so the limit leaves room
+# for a full `concurrency` on top of what a function itself may start.
+CONTAINER_PIDS = 64 + CONCURRENCY.maximum
+
 EXEC_MAX_BYTES = 48 * MB
 CODE_UNPACKED_MAX_MB = 256  # the container's code tmpfs (/action); what is written there counts as memory
 PARAMETERS_MAX_BYTES = 1 * MB

@@ -7,7 +7,7 @@ import docker
 import pytest
 
 from stratus.config import StemCells
-from stratus.limits import RESULT_MAX_BYTES
+from stratus.limits import CONCURRENCY, RESULT_MAX_BYTES
 from tests.invoker_harness import Harness, eventually, notes, running_harness
 
 pytestmark = pytest.mark.docker
@@ -171,3 +171,14 @@ async def test_cpu_shares_follow_the_memory_limit(harness: Harness) -> None:
     await harness.run(harness.action(ECHO, memory=512))
     [container] = harness.containers()
     assert container.attrs["HostConfig"]["CpuShares"] == 1024 * 512 // harness.settings.user_memory_mb
+
+
+async def test_an_action_serves_its_full_concurrency_in_one_container(engine: docker.DockerClient) -> None:
+    """Every concurrent activation holds a connection, served on a thread of the proxy: all fit the pids limit."""
+    full = CONCURRENCY.maximum
+    code = "import time\ndef main(a):\n    time.sleep(1)\n    return {'n': a['n']}\n"
+    async with running_harness(engine, user_memory_mb=1024) as harness:
+        action = harness.action(code, concurrency=full)
+        records = await asyncio.gather(*(harness.run(action, {"n": n}) for n in range(full)))
+        assert [r.response.result for r in records] == [{"n": n} for n in range(full)]
+        assert len(harness.containers(action)) == 1

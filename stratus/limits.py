@@ -45,6 +45,9 @@ PAYLOAD_MAX_BYTES = 1 * MB  # invoke body; also the result size before truncatio
 RESULT_MAX_BYTES = 1 * MB
 
 BLOCKING_WAIT_MAX_MS = 60_000
+# While the entity store is unreachable, the gateway goes on with the keys and actions it read up to this
+# long ago (a store restart refuses nothing that was in use; a revocation then takes this long)
+ENTITY_OUTAGE_GRACE_S = 60.0
 LIST_LIMIT_DEFAULT = 30
 LIST_LIMIT_MAX = 200
 

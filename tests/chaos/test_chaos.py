@@ -26,7 +26,7 @@ from tests.conftest import docker_engine
 pytestmark = [pytest.mark.chaos, pytest.mark.docker, pytest.mark.timeout(900)]
 
 FAULTS = ["gateway", "controller 1", "invoker 1", "redis", "activation store", "entity store"]
-RATE = 16.0  # requests per second: over 2,000 in the run
+RATE = 18.0  # requests per second: about 2,600 in the run, over 2,000 accepted with the refusals of each outage
 STEADY_S, DOWN_S, AFTER_S = 6.0, 5.0, 10.0
 RECORDS_WAIT_S = 180.0
 
@@ -104,8 +104,7 @@ def test_every_accepted_activation_ends_with_one_record_and_runs_at_most_once(cl
             o.status for o in traffic.outcomes if o.status and o.status < 500 and o.status not in (200, 202)
         )
         assert not wrong, f"answers a client cannot retry: {wrong}"
-        # enough to mean something: while Redis, the entity store or the only gateway is down, requests are refused
-        assert len(accepted) >= 1500, f"only {len(accepted)} of {len(traffic.outcomes)} requests accepted"
+        assert len(accepted) >= 2000, f"only {len(accepted)} of {len(traffic.outcomes)} requests accepted"
     finally:
         counter.close()
 

@@ -25,8 +25,10 @@ from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
 from stratus.ledger import BY_REFERENCE, Ending, Ledger
 from stratus.messages import (
+    ACTION_CHANGES,
     INVOKERS_GROUP,
     REPLY_INLINE_MAX_BYTES,
+    ActionChanged,
     Dispatch,
     Heartbeat,
     ending_fields,
@@ -77,6 +79,7 @@ class Invoker:
         background = [
             asyncio.create_task(self._heartbeats(stop), name="invoker-heartbeat"),
             asyncio.create_task(self._reaper(stop), name="invoker-reaper"),
+            asyncio.create_task(self._retirements(stop), name="invoker-action-changes"),
         ]
         try:
             await run_consumer(self._bus, spec, self.handle, stop)
@@ -196,6 +199,28 @@ class Invoker:
             await self._runner.remove(await self._pool.reap_idle(now, self._settings.idle_ttl_s))
             if grace > 0:
                 await self._runner.pause_idle(now, grace)
+
+    async def _retirements(self, stop: asyncio.Event) -> None:
+        """Containers of deleted or rewritten actions are removed as soon as they are idle (ActionChanged)."""
+        while not stop.is_set():
+            try:
+                async for raw in self._bus.listen(ACTION_CHANGES):
+                    try:
+                        change = ActionChanged.model_validate_json(raw)
+                    except ValueError:
+                        log.warning("ignoring an undecodable action change")
+                        continue
+                    await self.retire(change)
+            except StoreUnavailable as exc:
+                log.warning("not hearing of action changes for now: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), REAP_INTERVAL_S)
+
+    async def retire(self, change: ActionChanged) -> None:
+        retired = await self._pool.retire(change.fqn, change.revision)
+        if retired:
+            log.info("removing %d containers of %s (%s)", len(retired), change.fqn, change.revision or "deleted")
+        await self._runner.remove(retired)
 
     async def _refiller(self, stop: asyncio.Event) -> None:
         """Keep the stem cells the settings ask for: at start, whenever one is taken, and now and then

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from stratus.coalesce import Coalescer
 from stratus.errors import StoreUnavailable
-from stratus.messages import DEAD_LETTER, INVOKERS_KEY, Heartbeat
+from stratus.messages import DEAD_LETTER, INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,15 @@ class MessageBus(Protocol):
         without a group."""
 
     async def put_heartbeat(self, heartbeat: Heartbeat) -> None: ...
+
+    async def put_metrics_target(self, target: MetricsTarget) -> None: ...
+
+    async def metrics_targets(self) -> list[MetricsTarget]: ...
+
+    async def remove_metrics_target(self, controller_id: str) -> None: ...
+
+    async def length(self, stream: str) -> int:
+        """Entries in `stream` (acknowledged ones are deleted: the work not yet done)."""
 
     async def announce(self, channel: str, message: str) -> None:
         """To whoever listens on `channel` now (pub/sub: kept for nobody)."""
@@ -307,6 +316,35 @@ class RedisStreamBus:
             await self._redis.hdel(INVOKERS_KEY, invoker_id)
         except RedisError as exc:
             raise StoreUnavailable(f"could not remove heartbeat: {exc}") from exc
+
+    async def put_metrics_target(self, target: MetricsTarget) -> None:
+        try:
+            await self._redis.hset(METRICS_TARGETS, target.controller_id, target.model_dump_json())
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not advertise metrics: {exc}") from exc
+
+    async def metrics_targets(self) -> list[MetricsTarget]:
+        try:
+            raw = await self._redis.hgetall(METRICS_TARGETS)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not read metrics targets: {exc}") from exc
+        targets = []
+        for value in raw.values():
+            with contextlib.suppress(ValueError):
+                targets.append(MetricsTarget.model_validate_json(value))
+        return targets
+
+    async def remove_metrics_target(self, controller_id: str) -> None:
+        try:
+            await self._redis.hdel(METRICS_TARGETS, controller_id)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not remove a metrics target: {exc}") from exc
+
+    async def length(self, stream: str) -> int:
+        try:
+            return int(await self._redis.xlen(stream))
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not read the length of {stream}: {exc}") from exc
 
     async def announce(self, channel: str, message: str) -> None:
         try:

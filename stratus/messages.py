@@ -18,6 +18,7 @@ RECORDS = "stratus:records"  # activation records on their way to the activation
 DEAD_LETTER = "stratus:dead-letter"
 INVOKERS_KEY = "stratus:invokers"  # hash: invoker id -> latest Heartbeat JSON
 ACTION_CHANGES = "stratus:action-changes"  # pub/sub channel: gateway -> invokers, an ActionChanged each
+METRICS_TARGETS = "stratus:metrics-targets"  # hash: controller id -> its MetricsTarget JSON
 CONTROLLERS_GROUP = "controllers"
 INVOKERS_GROUP = "invoker"
 RECORDERS_GROUP = "recorders"
@@ -136,6 +137,16 @@ class ActionChanged(StreamMessage):
     version: Literal[1] = 1
     fqn: str
     revision: str | None = None  # the current one; None: the action was deleted
+
+
+class MetricsTarget(StreamMessage):
+    """controller -> METRICS_TARGETS, every few seconds: where its /metrics is (invokers say it in their
+    Heartbeat). Listed for Prometheus by GET /api/v1/admin/metrics-targets."""
+
+    version: Literal[1] = 1
+    controller_id: ControllerId
+    address: str  # host:port
+    sent_ms: int
 
 
 class Heartbeat(StreamMessage):

@@ -38,7 +38,7 @@ def standalone(
             ("Data", str(info.data_dir)),
             ("Redis", info.redis_url),
             ("Mongo", info.mongo_url),
-            ("Metrics", f"{info.metrics_url} (the invoker; the API's at /metrics)"),
+            ("Metrics", f"{info.api_url}/metrics (API, controller), {info.metrics_url} (invoker)"),
         ):
             console.print(f"  {label:<8}{value}", soft_wrap=True, highlight=False)
         console.print(

@@ -364,7 +364,7 @@ class RedisStreamBus:
             raise StoreUnavailable(f"could not listen on {channel}: {exc}") from exc
         finally:
             with contextlib.suppress(RedisError):
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -34,7 +34,7 @@ def _registry() -> CollectorRegistry:
     if multiprocess_dir() is None:
         return REGISTRY
     shared = CollectorRegistry()
-    MultiProcessCollector(shared)
+    MultiProcessCollector(shared)  # type: ignore[no-untyped-call]
     return shared
 
 

@@ -5,9 +5,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 
-from stratus import kinds
+from stratus import kinds, metrics
 from stratus import limits as L
-from stratus import metrics
 
 router = APIRouter(tags=["info"])
 

@@ -47,7 +47,9 @@ def ensure_debootstrap(say: Progress) -> str:
     say("debootstrap is missing: installing it with apt-get")
     if not _apt(apt, ["install", "-y", "--no-install-recommends", "debootstrap"], say):
         say("apt-get install failed; updating the package lists and trying again")
-        if not (_apt(apt, ["update"], say) and _apt(apt, ["install", "-y", "--no-install-recommends", "debootstrap"], say)):
+        if not (
+            _apt(apt, ["update"], say) and _apt(apt, ["install", "-y", "--no-install-recommends", "debootstrap"], say)
+        ):
             raise ImageBuildError(f"apt-get could not install debootstrap (see the lines above): {how}.")
     found = installed("debootstrap")
     if found is None:

@@ -13,8 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
-import time
 import venv
 from pathlib import Path
 

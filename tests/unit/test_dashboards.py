@@ -18,7 +18,12 @@ import invoker.metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "deploy/grafana/dashboards").glob("*.json"))
-SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",), "summary": ("_count", "_sum")}
+SUFFIXES = {
+    "counter": ("_total",),
+    "histogram": ("_bucket", "_count", "_sum"),
+    "gauge": ("",),
+    "summary": ("_count", "_sum"),
+}
 METRIC = re.compile(r"\b(stratus_[a-z0-9_]+)")
 MODULES = (gateway.metrics, controller.metrics, invoker.metrics)  # imported for their registrations
 

@@ -74,6 +74,9 @@ class ContainerDriver(Protocol):
     async def ensure_network(self, name: str) -> None:
         """A bridge network on which containers cannot reach each other. Idempotent."""
 
+    async def remove_network_if_unused(self, name: str) -> bool:
+        """Remove the network when no container is attached (another invoker may still use it); True if so."""
+
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
         """Create and start a hardened container; raises ContainerError."""
 
@@ -133,16 +136,36 @@ class DockerDriver:
             raise ContainerError(f"{what} failed: {exc}") from exc
 
     async def ensure_network(self, name: str) -> None:
-        def ensure() -> None:
-            if not self._client.networks.list(names=[name]):
+        await self._call(f"creating network {name}", self._ensure_network, name)
+
+    def _ensure_network(self, name: str) -> None:
+        if not self._client.networks.list(names=[name]):
+            try:
                 self._client.networks.create(
                     name,
                     driver="bridge",
                     labels={"org.stratus.managed": "true"},
                     options={"com.docker.network.bridge.enable_icc": "false"},
                 )
+            except APIError as exc:
+                if exc.status_code != 409:  # another invoker created it meanwhile
+                    raise
 
-        await self._call(f"creating network {name}", ensure)
+    async def remove_network_if_unused(self, name: str) -> bool:
+        def remove() -> bool:
+            try:
+                network = self._client.networks.get(name)
+                if network.attrs.get("Containers") or self._client.api.containers(all=True, filters={"network": name}):
+                    return False
+                network.remove()
+            except NotFound:
+                return False
+            except APIError as exc:  # an endpoint attached meanwhile ("has active endpoints")
+                log.info("network %s kept: %s", name, exc.explanation)
+                return False
+            return True
+
+        return await self._call(f"removing network {name}", remove)
 
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
         container = await self._call(f"starting container {spec.name}", self._run, spec)
@@ -154,6 +177,15 @@ class DockerDriver:
         return ContainerHandle(container.id, spec.name, f"http://{ip}:{PROXY_PORT}", spec.memory_mb)
 
     def _run(self, spec: ContainerSpec) -> Any:
+        try:
+            return self._create_and_start(spec)
+        except NotFound as exc:  # the last invoker on this engine that stopped removed the network: again
+            if isinstance(exc, ImageNotFound) or "network" not in str(exc.explanation or exc):
+                raise
+            self._ensure_network(spec.network)
+            return self._create_and_start(spec)
+
+    def _create_and_start(self, spec: ContainerSpec) -> Any:
         try:  # create, not run: run pulls a missing image, and there is no registry to pull from
             container = self._client.containers.create(spec.image, spec.command, **self._options(spec))
         except ImageNotFound as exc:

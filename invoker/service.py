@@ -244,6 +244,10 @@ class Invoker:
         with contextlib.suppress(StoreUnavailable):
             await self._bus.remove_heartbeat(self.invoker_id)
         await self._runner.remove(self._pool.drain())
+        try:  # the last invoker of the engine leaves nothing behind (`docker compose down`)
+            await self._driver.remove_network_if_unused(self._settings.network)
+        except Exception as exc:
+            log.warning("function network %s not removed: %s", self._settings.network, exc)
 
     async def _remove(self, container_id: str) -> None:
         try:

@@ -26,6 +26,9 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info")
 
 
+BASE_IMAGE_HOW = "`stratus image build --base-image IMAGE`, or STRATUS_BASE_IMAGE for `stratus standalone`"
+
+
 class ImageBuildError(StratusError):
     pass
 
@@ -101,7 +104,7 @@ def build_local_base(
     if os.geteuid() != 0:
         raise ImageBuildError(
             "Building the local Debian base needs root (debootstrap, installed with apt-get when missing); "
-            "run as root once, or pass --base-image with an image that is present."
+            f"run as root once, or give an image that is present as the base ({BASE_IMAGE_HOW})."
         )
     debootstrap = ensure_debootstrap(say)
     with tempfile.TemporaryDirectory(prefix="stratus-base-") as tmp:

@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 
-from stratus.images.base import ImageBuildError
+from stratus.images.base import BASE_IMAGE_HOW, ImageBuildError
 from stratus.images.progress import Progress
 
 SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/bin", "/bin")  # apt's places
@@ -34,15 +34,15 @@ def ensure_debootstrap(say: Progress) -> str:
     found = shutil.which("debootstrap")
     if found:
         return found
-    how = "install it (`apt-get install debootstrap` as root) or pass --base-image with an image that is present"
+    how = f"install it (`apt-get install debootstrap` as root), or give an image that is present ({BASE_IMAGE_HOW})"
     apt = installed("apt-get")
     if apt is None:
         raise ImageBuildError(f"debootstrap is missing and this machine has no apt-get: {how}.")
     if os.geteuid() != 0:
         raise ImageBuildError(
             "debootstrap is missing, and installing it (and running it) needs root: run "
-            "`sudo apt-get install debootstrap` and start once as root, or pass --base-image with an image "
-            "that is present."
+            "`sudo apt-get install debootstrap` and start once as root, or give an image that is present as the "
+            f"base ({BASE_IMAGE_HOW})."
         )
     say("debootstrap is missing: installing it with apt-get")
     if not _apt(apt, ["install", "-y", "--no-install-recommends", "debootstrap"], say):

@@ -43,4 +43,5 @@ def test_a_user_without_root_is_told_what_to_run() -> None:
         check=True,
     )
     assert done.stdout.startswith("ERROR debootstrap is missing, and installing it (and running it) needs root")
-    assert "sudo apt-get install debootstrap" in done.stdout and "--base-image" in done.stdout
+    assert "sudo apt-get install debootstrap" in done.stdout
+    assert "--base-image" in done.stdout and "STRATUS_BASE_IMAGE" in done.stdout

@@ -228,6 +228,8 @@ class Controller:
                 shown = await self._measure_load(shown)
             except StoreUnavailable as exc:
                 log.debug("load metrics not read: %s", exc)
+            except Exception:  # metrics never stop the controller
+                log.exception("load metrics failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), metrics.LOAD_INTERVAL_S)
 

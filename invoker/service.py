@@ -213,8 +213,10 @@ class Invoker:
                     await self.retire(change)
             except StoreUnavailable as exc:
                 log.warning("not hearing of action changes for now: %s", exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), REAP_INTERVAL_S)
+            except Exception:  # never the end of it: the idle timeout still removes what is missed meanwhile
+                log.exception("action changes: listening failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), REAP_INTERVAL_S)
 
     async def retire(self, change: ActionChanged) -> None:
         retired = await self._pool.retire(change.fqn, change.revision)

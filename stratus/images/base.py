@@ -109,7 +109,7 @@ def build_local_base(
     debootstrap = ensure_debootstrap(say)
     with tempfile.TemporaryDirectory(prefix="stratus-base-") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        say(f"debootstrap {suite} from {mirror} (a minute or two)")
+        say(f"debootstrap {suite} from {mirror} (a few minutes)")
         _debootstrap(debootstrap, rootfs, suite, mirror, say)
         for relative in TRIM:
             shutil.rmtree(rootfs / relative, ignore_errors=True)

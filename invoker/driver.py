@@ -75,6 +75,9 @@ class ContainerDriver(Protocol):
     async def ensure_network(self, name: str) -> None:
         """A bridge network on which containers cannot reach each other. Idempotent."""
 
+    async def remove_network_if_unused(self, name: str) -> bool:
+        """Remove the network when no container is attached (another invoker may still use it); True if so."""
+
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
         """Create and start a hardened container; raises ContainerError."""
 
@@ -144,34 +147,49 @@ class DockerDriver:
         created one waits a moment for concurrent creations to become visible, then every invoker
         keeps the oldest of them and removes the others, so all of them settle on the same one.
         """
+        await self._call(f"creating network {name}", self._ensure_network, name)
 
-        def same_name() -> list[Any]:  # the engine's name filter matches substrings
-            return [n for n in self._client.networks.list(names=[name]) if n.name == name]
+    def _same_name(self, name: str) -> list[Any]:  # the engine's name filter matches substrings
+        return [n for n in self._client.networks.list(names=[name]) if n.name == name]
 
-        def ensure() -> None:
-            if not same_name():
+    def _ensure_network(self, name: str) -> None:
+        if not self._same_name(name):
+            try:
+                self._client.networks.create(
+                    name,
+                    driver="bridge",
+                    check_duplicate=True,
+                    labels={"org.stratus.managed": "true"},
+                    options={"com.docker.network.bridge.enable_icc": "false"},
+                )
+            except APIError as exc:
+                if exc.status_code != 409:  # 409: another invoker created it first
+                    raise
+            time.sleep(NETWORK_SETTLE_S)
+        found = self._same_name(name)
+        keep = min(found, key=lambda n: (n.attrs.get("Created", ""), n.id))
+        for extra in found:
+            if extra.id != keep.id:
                 try:
-                    self._client.networks.create(
-                        name,
-                        driver="bridge",
-                        check_duplicate=True,
-                        labels={"org.stratus.managed": "true"},
-                        options={"com.docker.network.bridge.enable_icc": "false"},
-                    )
-                except APIError as exc:
-                    if exc.status_code != 409:  # 409: another invoker created it first
-                        raise
-                time.sleep(NETWORK_SETTLE_S)
-            found = same_name()
-            keep = min(found, key=lambda n: (n.attrs.get("Created", ""), n.id))
-            for extra in found:
-                if extra.id != keep.id:
-                    try:
-                        extra.remove()
-                    except NotFound:
-                        pass  # another invoker removed it
+                    extra.remove()
+                except NotFound:
+                    pass  # another invoker removed it
 
-        await self._call(f"creating network {name}", ensure)
+    async def remove_network_if_unused(self, name: str) -> bool:
+        def remove() -> bool:
+            try:
+                network = self._client.networks.get(name)
+                if network.attrs.get("Containers") or self._client.api.containers(all=True, filters={"network": name}):
+                    return False
+                network.remove()
+            except NotFound:
+                return False
+            except APIError as exc:  # an endpoint attached meanwhile ("has active endpoints")
+                log.info("network %s kept: %s", name, exc.explanation)
+                return False
+            return True
+
+        return await self._call(f"removing network {name}", remove)
 
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
         container = await self._call(f"starting container {spec.name}", self._run, spec)
@@ -183,6 +201,15 @@ class DockerDriver:
         return ContainerHandle(container.id, spec.name, f"http://{ip}:{PROXY_PORT}", spec.memory_mb)
 
     def _run(self, spec: ContainerSpec) -> Any:
+        try:
+            return self._create_and_start(spec)
+        except NotFound as exc:  # the last invoker on this engine that stopped removed the network: again
+            if isinstance(exc, ImageNotFound) or "network" not in str(exc.explanation or exc):
+                raise
+            self._ensure_network(spec.network)
+            return self._create_and_start(spec)
+
+    def _create_and_start(self, spec: ContainerSpec) -> Any:
         try:  # create, not run: run pulls a missing image, and there is no registry to pull from
             container = self._client.containers.create(spec.image, spec.command, **self._options(spec))
         except ImageNotFound as exc:

@@ -91,7 +91,7 @@ class Runner:
         except Exception as exc:  # e.g. the entity store failed a cold start: the container's memory must not leak
             log.exception("activation %s failed in the invoker", invocation.activation_id)
             response = outcome.not_provisioned(f"the invoker failed: {type(exc).__name__}")
-        keep = outcome.keeps_container(response) and container.ready
+        keep = outcome.keeps_container(response) and container.ready and not container.retired
         if await self._pool.release(container, destroy=not keep):
             await self.remove([container])
         return self._record(invocation, timing, response)

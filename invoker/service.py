@@ -25,8 +25,10 @@ from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
 from stratus.ledger import BY_REFERENCE, Ending, Ledger
 from stratus.messages import (
+    ACTION_CHANGES,
     INVOKERS_GROUP,
     REPLY_INLINE_MAX_BYTES,
+    ActionChanged,
     Dispatch,
     Heartbeat,
     ending_fields,
@@ -77,6 +79,7 @@ class Invoker:
         background = [
             asyncio.create_task(self._heartbeats(stop), name="invoker-heartbeat"),
             asyncio.create_task(self._reaper(stop), name="invoker-reaper"),
+            asyncio.create_task(self._retirements(stop), name="invoker-action-changes"),
         ]
         try:
             await run_consumer(self._bus, spec, self.handle, stop)
@@ -197,6 +200,30 @@ class Invoker:
             if grace > 0:
                 await self._runner.pause_idle(now, grace)
 
+    async def _retirements(self, stop: asyncio.Event) -> None:
+        """Containers of deleted or rewritten actions are removed as soon as they are idle (ActionChanged)."""
+        while not stop.is_set():
+            try:
+                async for raw in self._bus.listen(ACTION_CHANGES):
+                    try:
+                        change = ActionChanged.model_validate_json(raw)
+                    except ValueError:
+                        log.warning("ignoring an undecodable action change")
+                        continue
+                    await self.retire(change)
+            except StoreUnavailable as exc:
+                log.warning("not hearing of action changes for now: %s", exc)
+            except Exception:  # never the end of it: the idle timeout still removes what is missed meanwhile
+                log.exception("action changes: listening failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), REAP_INTERVAL_S)
+
+    async def retire(self, change: ActionChanged) -> None:
+        retired = await self._pool.retire(change.fqn, change.revision)
+        if retired:
+            log.info("removing %d containers of %s (%s)", len(retired), change.fqn, change.revision or "deleted")
+        await self._runner.remove(retired)
+
     async def _refiller(self, stop: asyncio.Event) -> None:
         """Keep the stem cells the settings ask for: at start, whenever one is taken, and now and then
         (memory freed by removals may let a missing one fit)."""
@@ -219,6 +246,10 @@ class Invoker:
         with contextlib.suppress(StoreUnavailable):
             await self._bus.remove_heartbeat(self.invoker_id)
         await self._runner.remove(self._pool.drain())
+        try:  # the last invoker of the engine leaves nothing behind (`docker compose down`)
+            await self._driver.remove_network_if_unused(self._settings.network)
+        except Exception as exc:
+            log.warning("function network %s not removed: %s", self._settings.network, exc)
 
     async def _remove(self, container_id: str) -> None:
         try:

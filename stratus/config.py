@@ -41,6 +41,10 @@ class ControllerSettings(ConnectionSettings):
     claim_idle_ms: int = Field(default=30_000, ge=1_000)
     dead_invoker_grace_s: float = 10.0  # after an activation's timeout, its dead invoker's entry is failed
     forget_invoker_s: float = 600.0  # an invoker offline this long leaves the registry
+    # Prometheus /metrics of `python -m controller` (port 0: one the OS picks), advertised in Redis for the
+    # gateway's GET /api/v1/admin/metrics-targets; 0.0.0.0 advertises this host's address.
+    metrics_addr: str = "127.0.0.1"
+    metrics_port: int = 9101
 
 
 class StemCells(BaseModel, frozen=True):

@@ -107,6 +107,21 @@ def test_second_call_reuses_the_warm_container(platform: Platform) -> None:
         assert len(action_containers(name)) == 1
 
 
+def test_deleting_an_action_removes_its_containers_promptly(platform: Platform) -> None:
+    """The idle timeout is 120 s here: the invoker hears of the delete and removes them at once."""
+    with platform.client() as client:
+        name = unique("deleted")
+        put_action(client, name, HELLO).raise_for_status()
+        client.post(f"/api/v1/namespaces/_/actions/{name}?blocking=true", json={}).raise_for_status()
+        assert len(action_containers(name)) == 1
+        client.delete(f"/api/v1/namespaces/_/actions/{name}").raise_for_status()
+        for _ in range(100):
+            if not action_containers(name):
+                break
+            time.sleep(0.1)
+        assert action_containers(name) == []
+
+
 @pytest.mark.parametrize(
     ("code", "status", "http", "error_part"),
     [

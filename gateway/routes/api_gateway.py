@@ -79,5 +79,7 @@ async def api_route(namespace: str, path: str, request: Request, b: BackendsDep)
         extra_path=hit.rel_path,
         path_params=hit.path_params,
         cors=hit.route.cors,
+        url_prefix=f"/api/{namespace}{hit.route.base_path}",
+        namespace_root=f"/api/{namespace}/",
     )
     return await serve(request, b, target)

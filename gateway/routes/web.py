@@ -24,6 +24,8 @@ async def web_action(namespace: str, package: str, rest: str, request: Request, 
         extra_path=extra_path,
         projection=extra_path,
         cors=WEB_ACTION_CORS,
+        url_prefix=f"/api/v1/web/{namespace}/{package}/{rest.partition('/')[0]}",
+        namespace_root=f"/api/v1/web/{namespace}/",
     )
     return await serve(request, b, target)
 

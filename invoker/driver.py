@@ -63,6 +63,13 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True)
+class FunctionNetwork:
+    bridge: str  # the host's interface, br-<id>
+    gateway: str  # the bridge's address on the host
+    containers: int  # attached now
+
+
+@dataclass(frozen=True)
 class ContainerHandle:
     container_id: str
     name: str
@@ -73,6 +80,9 @@ class ContainerHandle:
 class ContainerDriver(Protocol):
     async def ensure_network(self, name: str) -> None:
         """A bridge network on which containers cannot reach each other. Idempotent."""
+
+    async def network_info(self, name: str) -> FunctionNetwork:
+        """Its bridge interface, gateway address and how many containers are on it now."""
 
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
         """Create and start a hardened container; raises ContainerError."""
@@ -143,6 +153,15 @@ class DockerDriver:
                 )
 
         await self._call(f"creating network {name}", ensure)
+
+    async def network_info(self, name: str) -> FunctionNetwork:
+        def inspect() -> FunctionNetwork:
+            attrs = self._client.networks.get(name).attrs
+            bridge = (attrs.get("Options") or {}).get("com.docker.network.bridge.name") or f"br-{attrs['Id'][:12]}"
+            [config] = attrs["IPAM"]["Config"]
+            return FunctionNetwork(bridge, str(config["Gateway"]), len(attrs.get("Containers") or {}))
+
+        return await self._call(f"inspecting network {name}", inspect)
 
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
         container = await self._call(f"starting container {spec.name}", self._run, spec)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from invoker.driver import ContainerDriver
+from invoker.egress import EgressGuard
 from invoker.health import Health, warm_pools
 from invoker.pool import ContainerPool
 from invoker.runner import Runner
@@ -54,8 +55,10 @@ class Invoker:
         driver: ContainerDriver,
         pool: ContainerPool,
         runner: Runner,
+        egress: EgressGuard | None = None,  # None: no egress rules (tests that bring their own network)
     ) -> None:
         self.invoker_id = InvokerId(settings.invoker_id)
+        self._egress = egress
         self._settings = settings
         self._bus = bus
         self._ledger = ledger
@@ -70,6 +73,8 @@ class Invoker:
     async def run(self, stop: asyncio.Event) -> None:
         await self._remove_leftovers()
         await self._driver.ensure_network(self._settings.network)
+        if self._egress is not None:
+            await self._egress.install(await self._driver.network_info(self._settings.network))
         spec = ConsumerSpec(invoker_stream(self.invoker_id), INVOKERS_GROUP, self.invoker_id, concurrency=256)
         await self._bus.ensure_group(spec.stream, spec.group)
         await self._end_unfinished(spec)
@@ -219,6 +224,11 @@ class Invoker:
         with contextlib.suppress(StoreUnavailable):
             await self._bus.remove_heartbeat(self.invoker_id)
         await self._runner.remove(self._pool.drain())
+        if self._egress is not None:
+            try:
+                await self._egress.remove(await self._driver.network_info(self._settings.network))
+            except Exception:
+                log.exception("could not remove the egress rules of %s", self._settings.network)
 
     async def _remove(self, container_id: str) -> None:
         try:

@@ -139,3 +139,27 @@ def test_the_platform_image_serves_the_console(stack: Stack) -> None:
         assert "script-src 'self'" in page.headers["content-security-policy"]
         missing = [name for name in CONSOLE_FILES if http.get(f"/console/{name}").status_code != 200]
     assert missing == []  # every file of this checkout's console is in the image (the stratus wheel)
+
+
+def test_the_stores_require_their_passwords_and_services_run_unprivileged(stack: Stack) -> None:
+    port = stack.redis_url.rsplit(":", 1)[1].split("/")[0]
+    anonymous = redis.Redis(host="127.0.0.1", port=int(port))
+    with pytest.raises(redis.AuthenticationError):  # NOAUTH: the hostile client
+        anonymous.ping()
+    anonymous.close()
+    authed = redis.Redis.from_url(stack.redis_url)
+    assert authed.ping() and authed.config_get("protected-mode") == {"protected-mode": "yes"}  # the control
+    authed.close()
+    old_default = stack.entities_url.replace(stack.env["STRATUS_MYSQL_PASSWORD"], "stratus")
+    with pytest.raises(Exception, match="Access denied|1045"):
+        asyncio.run(SqlEntityStore(old_default).start())
+    users = {
+        service: stack.run("exec", "-T", service, "id", "-u").stdout.strip() for service in ("gateway", "controller")
+    }
+    assert users == {"gateway": "10001", "controller": "10001"}
+    listed = stack.run("exec", "-T", "gateway", "sh", "-c", "cat /proc/1/environ | tr '\\0' '\\n'").stdout
+    assert stack.env["STRATUS_REDIS_PASSWORD"] in listed  # filled in by the entrypoint, in the process only
+    inspected = subprocess.run(
+        ["docker", "inspect", *stack.run("ps", "-q", "gateway").stdout.split()], capture_output=True, text=True
+    ).stdout
+    assert "{redis_password}" in inspected and stack.env["STRATUS_REDIS_PASSWORD"] not in inspected

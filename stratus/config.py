@@ -30,6 +30,8 @@ class GatewaySettings(ConnectionSettings):
     heartbeat_ttl_s: float = 10.0  # as the controllers': the admin listing shows the same states
     concurrent_invocations: int = 0  # per namespace, unless the namespace sets its own (0: no limit)
     invocations_per_minute: int = 0  # per namespace, unless the namespace sets its own (0: no limit)
+    # web actions and routes on <namespace>.<web_domain> (gateway/web_hosts.py); empty: path-based, one origin
+    web_domain: str = ""
 
 
 class ControllerSettings(ConnectionSettings):

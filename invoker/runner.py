@@ -5,11 +5,12 @@ activation record with the status OpenWhisk would give. Only cancellation propag
 """
 
 import asyncio
+import hashlib
 import itertools
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,12 @@ STEM_CELL_READY_S = 30.0
 OOM_WAIT_STEPS = 20  # of 50 ms
 QUEUE_WAIT_S = 60.0  # how long an activation may wait for pool capacity, beyond its own time limit
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
+
+
+def action_tag(fqn: str) -> str:
+    """What a container's name says of its action: a hash, so `docker ps` does not list the tenants' names
+    (`stratus_<invoker>_<n>_<tag>`); the invoker finds its containers by its labels."""
+    return hashlib.sha256(fqn.encode()).hexdigest()[:12]
 
 
 def now_ms() -> int:
@@ -67,6 +74,7 @@ class Runner:
         self._load_action = load_action
         self._settings = settings
         self._counter = itertools.count(1)
+        self._background: set[asyncio.Task[None]] = set()
         metrics.POOLS.track(pool, settings.invoker_id)
 
     async def run(self, invocation: Invocation) -> Activation:
@@ -120,7 +128,7 @@ class Runner:
         if container.handle is None:  # cold
             action = invocation.action
             image = kinds.image_for(action.exec.kind, action.exec.image, self._settings.runtime_repository)
-            spec = self._spec(image, action.limits.memory, self._action_labels(invocation), self._name())
+            spec = self._spec(image, action.limits.memory, self._action_labels(invocation), self._name(invocation))
             try:
                 with metrics.CONTAINER_CREATE.labels(self._settings.invoker_id).time():
                     handle = await self._driver.start(spec)
@@ -131,7 +139,8 @@ class Runner:
                 log.error("activation %s: %s", invocation.activation_id, exc)
                 return outcome.not_provisioned("the container could not be started")
             self._pool.started(container, handle)
-        else:  # a stem cell, taken over
+        else:  # a stem cell: give it its action's tag in the background, off the activation's path
+            self._spawn(self._rename(container.handle.container_id, self._name(invocation)))
             if failure := await take_over(self._driver, container, self._settings.user_memory_mb):
                 return failure
         return await self._init(container, stored, invocation, timing)
@@ -274,10 +283,11 @@ class Runner:
             "org.stratus.action": invocation.action.fqn,
         }
 
-    def _name(self) -> str:
-        """Says nothing of the tenant (`docker ps` is seen by more than the operator); the labels say what the
-        invoker needs."""
-        return _UNSAFE.sub("", f"stratus_{self._settings.invoker_id}_{next(self._counter)}")[:200]
+    def _name(self, invocation: Invocation | None = None) -> str:
+        raw = f"stratus_{self._settings.invoker_id}_{next(self._counter)}"
+        if invocation is not None:
+            raw += f"_{action_tag(invocation.action.fqn)}"
+        return _UNSAFE.sub("", raw)[:200]
 
     def _spec(self, image: str, memory_mb: int, labels: dict[str, str], name: str) -> ContainerSpec:
         settings = self._settings
@@ -290,6 +300,17 @@ class Runner:
             labels=labels,
             env={"__OW_API_HOST": settings.api_host} if settings.api_host else {},
         )
+
+    async def _rename(self, container_id: str, name: str) -> None:
+        try:
+            await self._driver.rename(container_id, name)
+        except ContainerError as exc:
+            log.warning("%s", exc)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     @staticmethod
     def _init_value(action: Action, invocation: Invocation) -> dict[str, Any]:

@@ -66,7 +66,7 @@ def own_cookies(header: str, namespace: str) -> str:
         marker = next((m for m in HOST_PREFIXES if name.startswith(m)), "")
         bare = name[len(marker) :]
         if eq and bare.startswith(prefix) and len(bare) > len(prefix):
-            kept.append(f"{marker}{bare[len(prefix):]}={value}")
+            kept.append(f"{marker}{bare[len(prefix) :]}={value}")
     return "; ".join(kept)
 
 
@@ -83,7 +83,7 @@ def scoped_set_cookie(value: str, scope: CookieScope) -> str:
     first, *attributes = value.split(";")
     name, eq, cookie_value = first.strip().partition("=")
     marker = next((m for m in HOST_PREFIXES if name.startswith(m)), "")
-    renamed = f"{marker}{cookie_prefix(scope.namespace)}{name[len(marker):]}{eq}{cookie_value}"
+    renamed = f"{marker}{cookie_prefix(scope.namespace)}{name[len(marker) :]}{eq}{cookie_value}"
     kept, path = [], quote(scope.url_prefix, safe=PATH_SAFE) or "/"
     for attribute in attributes:
         key, _, given = attribute.strip().partition("=")

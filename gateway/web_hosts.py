@@ -69,8 +69,8 @@ class WebHosts:
         namespace = namespace_of_host(host, domain)
         if namespace is not None:
             path = on_web_host(namespace, scope["path"])
-            scope = scope | {"path": path, "raw_path": path.encode(), WEB_HOST_KEY: namespace}
-            return await self._app(scope, receive, send)
+            routed = {**scope, "path": path, "raw_path": path.encode(), WEB_HOST_KEY: namespace}
+            return await self._app(routed, receive, send)
         moved = moved_to(scope["path"])
         if moved is None:
             return await self._app(scope, receive, send)
@@ -86,4 +86,3 @@ class WebHosts:
     def _domain(self) -> str:
         backends = getattr(self._state, "backends", None)
         return backends.settings.web_domain if backends is not None else ""
-

@@ -78,10 +78,11 @@ def restore_script(bridge: str, allowed: Sequence[Allowed]) -> str:
     return "\n".join(lines)
 
 
-def jumps(bridge: str) -> list[tuple[str, list[str]]]:
-    """(parent chain, rule) of the jumps into the bridge's chains."""
+def jumps(bridge: str, forward: str = "DOCKER-USER") -> list[tuple[str, list[str]]]:
+    """(parent chain, rule) of the jumps into the bridge's chains. `forward`: DOCKER-USER, where Docker wants
+    its users' rules; FORWARD when this iptables does not show Docker's chains (another backend)."""
     inbound, routed = chain_names(bridge)
-    return [("INPUT", ["-i", bridge, "-j", inbound]), ("DOCKER-USER", ["-i", bridge, "-j", routed])]
+    return [("INPUT", ["-i", bridge, "-j", inbound]), (forward, ["-i", bridge, "-j", routed])]
 
 
 def _pass(allowed: Allowed) -> str:
@@ -115,7 +116,9 @@ class EgressGuard:
         except (EgressError, ValueError, OSError, subprocess.SubprocessError) as exc:
             if self._mode == "required" or isinstance(exc, ValueError):
                 raise EgressError(f"cannot install the egress rules of {network.bridge}: {exc}") from exc
-            log.warning("egress rules of %s not installed (%s): functions reach the host's services", network.bridge, exc)
+            log.warning(
+                "egress rules of %s not installed (%s): functions reach the host's services", network.bridge, exc
+            )
             return
         self.installed = network.bridge
         log.info("egress rules installed on %s (allowed: %s)", network.bridge, ", ".join(self._allow) or "nothing")
@@ -124,7 +127,7 @@ class EgressGuard:
         if shutil.which("iptables") is None or shutil.which("iptables-restore") is None:
             raise EgressError("iptables is not installed")
         self._check(["iptables-restore", "-w", "--noflush"], restore_script(bridge, allowed))
-        for parent, rule in jumps(bridge):
+        for parent, rule in jumps(bridge, self._forward_chain()):
             if self._run(["iptables", "-w", "-C", parent, *rule], None).returncode != 0:
                 self._check(["iptables", "-w", "-I", parent, "1", *rule])
 
@@ -138,8 +141,11 @@ class EgressGuard:
         await asyncio.to_thread(self._remove, network.bridge)
         self.installed = None
 
+    def _forward_chain(self) -> str:
+        return "DOCKER-USER" if self._run(["iptables", "-w", "-S", "DOCKER-USER"], None).returncode == 0 else "FORWARD"
+
     def _remove(self, bridge: str) -> None:
-        for parent, rule in jumps(bridge):
+        for parent, rule in jumps(bridge, self._forward_chain()):
             while self._run(["iptables", "-w", "-D", parent, *rule], None).returncode == 0:
                 pass
         for chain in chain_names(bridge):

@@ -44,7 +44,7 @@ def standalone(
         ):
             console.print(f"  {label:<8}{value}", soft_wrap=True, highlight=False)
         console.print(
-            f"  Try:  curl -u \"$(cat {info.data_dir / 'guest.key'})\" {info.api_url}/api/v1/namespaces",
+            f'  Try:  curl -u "$(cat {info.data_dir / "guest.key"})" {info.api_url}/api/v1/namespaces',
             soft_wrap=True,
             highlight=False,
         )

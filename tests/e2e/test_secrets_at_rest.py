@@ -79,13 +79,21 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         basic = {"Authorization": f"Basic {base64.b64encode(key.encode()).decode()}", "X-Canary": canary}
         answers = [
             web.get(f"/api/v1/web/guest/default/{names['by_key']}.json", headers=basic),
-            web.get(f"/api/v1/web/guest/default/{names['by_secret']}.json", headers=basic | {"X-Require-Whisk-Auth": web_secret}),
+            web.get(
+                f"/api/v1/web/guest/default/{names['by_secret']}.json",
+                headers=basic | {"X-Require-Whisk-Auth": web_secret},
+            ),
             web.get(f"/api/v1/web/guest/default/{names['plain']}.json", headers=basic),
-            api.post(f"/api/v1/namespaces/_/actions/{names['plain']}?blocking=true", json={}, headers={"X-Canary": canary}),
+            api.post(
+                f"/api/v1/namespaces/_/actions/{names['plain']}?blocking=true", json={}, headers={"X-Canary": canary}
+            ),
         ]
         assert [a.status_code for a in answers] == [200, 200, 200, 200], [a.text for a in answers]
         assert answers[0].json()["user"] == "guest"
-        records = [api.get(f"/api/v1/namespaces/_/activations/{a.headers['x-openwhisk-activation-id']}").json() for a in answers[:3]]
+        records = [
+            api.get(f"/api/v1/namespaces/_/activations/{a.headers['x-openwhisk-activation-id']}").json()
+            for a in answers[:3]
+        ]
         yield Run(data_dir, printed["STRATUS_REDIS_URL"], key, web_secret, canary, records)
         api.close()
         web.close()

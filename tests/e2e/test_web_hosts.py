@@ -37,8 +37,13 @@ class Hosted:
 @pytest.fixture(scope="module")
 def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosted]:
     data_dir = tmp_path_factory.mktemp("hosts")
-    env = {"STRATUS_REDIS_URL": "", "STRATUS_MONGO_URL": "", "STRATUS_ENTITIES_URL": "", "STRATUS_STEM_CELLS": "[]",
-           "STRATUS_WEB_DOMAIN": DOMAIN}
+    env = {
+        "STRATUS_REDIS_URL": "",
+        "STRATUS_MONGO_URL": "",
+        "STRATUS_ENTITIES_URL": "",
+        "STRATUS_STEM_CELLS": "[]",
+        "STRATUS_WEB_DOMAIN": DOMAIN,
+    }
     process, printed, port = start_standalone_printing(data_dir, env)
     try:
         url, key, app = f"http://127.0.0.1:{port}", printed["STRATUS_KEY"], f"app-{uuid4().hex[:6]}"
@@ -48,7 +53,13 @@ def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosted]:
         }
         with httpx.Client(base_url=url, auth=tuple(key.split(":", 1)), timeout=90, trust_env=False) as api:
             api.put(f"/api/v1/namespaces/_/actions/{app}", json=body).raise_for_status()
-            route = {"basePath": "/shop", "relPath": "/items/{id}", "verb": "GET", "action": app, "responseType": "http"}
+            route = {
+                "basePath": "/shop",
+                "relPath": "/items/{id}",
+                "verb": "GET",
+                "action": app,
+                "responseType": "http",
+            }
             api.put("/api/v1/namespaces/_/routes", json=route).raise_for_status()
         yield Hosted(url, key, data_dir, app)
     finally:
@@ -76,7 +87,9 @@ def test_the_api_host_serves_no_user_content_but_still_the_api(hosted: Hosted) -
         moved_route = client.get("/api/guest/shop/items/7")
         listing = client.get("/api/v1/namespaces/_/actions", auth=tuple(hosted.key.split(":", 1)))
     assert moved.status_code == 308 and moved.headers["location"] == f"http://guest.{DOMAIN}/default/{hosted.app}/a?x=1"
-    assert moved_route.status_code == 308 and moved_route.headers["location"] == f"http://guest.{DOMAIN}/api/shop/items/7"
+    assert (
+        moved_route.status_code == 308 and moved_route.headers["location"] == f"http://guest.{DOMAIN}/api/shop/items/7"
+    )
     assert listing.status_code == 200 and [a["name"] for a in listing.json()] == [hosted.app]  # the control
 
 
@@ -90,8 +103,10 @@ def test_a_namespace_whose_name_is_no_host_name_serves_no_web_content(hosted: Ho
             await store.close()
 
     uuid, _, secret = asyncio.run(create()).partition(":")
-    body = {"exec": {"kind": "python:3.11", "code": WSGI_APP, "main": "app"},
-            "annotations": [{"key": "web-export", "value": True}]}
+    body = {
+        "exec": {"kind": "python:3.11", "code": WSGI_APP, "main": "app"},
+        "annotations": [{"key": "web-export", "value": True}],
+    }
     with web(hosted) as client:
         client.put("/api/v1/namespaces/_/actions/page", json=body, auth=(uuid, secret)).raise_for_status()
         answer = client.get("/api/v1/web/Team_X/default/page")

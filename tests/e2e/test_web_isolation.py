@@ -82,7 +82,9 @@ def test_a_namespace_never_sees_another_namespaces_cookies_nor_the_users_credent
         own = web.get(f"/api/v1/web/{victim}/default/{victim_echo}.json/headers", headers=sent).json()
     assert spied_answer.status_code == 200, spied_answer.text
     spied = spied_answer.json()
-    assert set_cookie.startswith(f"{victim}~session=victim-secret") and f"Path=/api/v1/web/{victim}/default/" in set_cookie
+    assert (
+        set_cookie.startswith(f"{victim}~session=victim-secret") and f"Path=/api/v1/web/{victim}/default/" in set_cookie
+    )
     assert "cookie" not in spied and "authorization" not in spied
     assert not any(secret in value or uuid in value for value in spied.values()), spied
     assert own["cookie"] == "session=victim-secret"  # the positive control: the victim's own action gets it
@@ -98,7 +100,9 @@ def test_the_require_whisk_auth_secret_and_key_stop_at_the_gateway(
     uuid, _, secret = victim_key.partition(":")
     with browser(platform) as web:
         wrong = web.get(f"/api/v1/web/{victim}/default/{by_secret}.json", headers={"X-Require-Whisk-Auth": "s3cret"})
-        good = web.get(f"/api/v1/web/{victim}/default/{by_secret}.json", headers={"X-Require-Whisk-Auth": "s3cret-value"})
+        good = web.get(
+            f"/api/v1/web/{victim}/default/{by_secret}.json", headers={"X-Require-Whisk-Auth": "s3cret-value"}
+        )
         keyed = web.get(
             f"/api/v1/web/{victim}/default/{by_key}.json", auth=(uuid, secret), headers={"authorization-x": "kept"}
         )
@@ -116,7 +120,9 @@ def test_anonymous_callers_cannot_override_a_web_actions_parameters(
     victim, victim_key = tenants["victim"]
     via_cli = put(platform, victim_key, HEADERS)  # --web: web-export and final
     with platform.client(victim_key) as client:
-        notes = {a["key"]: a["value"] for a in client.get(f"/api/v1/namespaces/_/actions/{via_cli}").json()["annotations"]}
+        notes = {
+            a["key"]: a["value"] for a in client.get(f"/api/v1/namespaces/_/actions/{via_cli}").json()["annotations"]
+        }
         bare = f"w-{uuid4().hex[:8]}"  # the API alone, no final: the web path still refuses anonymous overrides
         body = {
             "exec": {"kind": "python:3.11", "code": HEADERS},

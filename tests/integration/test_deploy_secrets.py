@@ -11,8 +11,11 @@ SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "stratus-service.sh"
 def service(directory: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("STRATUS_")}
     return subprocess.run(
-        ["sh", str(SCRIPT), *args], env=clean | {"STRATUS_SECRETS_DIR": str(directory)} | env,
-        capture_output=True, text=True, timeout=30,
+        ["sh", str(SCRIPT), *args],
+        env=clean | {"STRATUS_SECRETS_DIR": str(directory)} | env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
 
@@ -40,5 +43,8 @@ def test_services_get_the_passwords_in_their_urls(tmp_path: Path) -> None:
         "STRATUS_MONGO_URL": "mongodb://mongo:27017",  # no placeholder: left as it is
     }
     shown = service(tmp_path, "sh", "-c", "printenv STRATUS_REDIS_URL STRATUS_ENTITIES_URL STRATUS_MONGO_URL", **urls)
-    assert shown.stdout.split() == ["redis://:r3d@redis:6379/0", "mysql+aiomysql://stratus:my5@mysql:3306/stratus",
-                                    "mongodb://mongo:27017"]
+    assert shown.stdout.split() == [
+        "redis://:r3d@redis:6379/0",
+        "mysql+aiomysql://stratus:my5@mysql:3306/stratus",
+        "mongodb://mongo:27017",
+    ]

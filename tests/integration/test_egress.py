@@ -47,8 +47,11 @@ def link_local_service() -> Iterator[str]:
         sh(*in_ns, "ip", "addr", "add", LINK_LOCAL, "peer", "169.254.77.1", "dev", inside)
         sh(*in_ns, "ip", "link", "set", inside, "up")
         sh(*in_ns, "ip", "route", "add", "default", "via", "169.254.77.1")
-        server = subprocess.Popen([*in_ns, sys.executable, "-m", "http.server", "80", "--bind", LINK_LOCAL],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [*in_ns, sys.executable, "-m", "http.server", "80", "--bind", LINK_LOCAL],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         up_to_s = time.monotonic() + 30
         while True:
             try:
@@ -103,7 +106,12 @@ async def test_functions_reach_neither_the_host_nor_link_local_addresses_unless_
     network = await harness.driver.network_info(harness.settings.network)
     allowed_port, closed_port = listeners
     host, port = link_local_service.split(":")
-    targets = [[network.gateway, allowed_port], [network.gateway, closed_port], ["172.17.0.1", closed_port], [host, port]]
+    targets = [
+        [network.gateway, allowed_port],
+        [network.gateway, closed_port],
+        ["172.17.0.1", closed_port],
+        [host, port],
+    ]
     before = await probe(harness, targets)
     assert set(before.values()) == {"connected"}, before  # the controls: every door is open without the rules
     guard = EgressGuard([f"gateway:{allowed_port}"], "required")
@@ -135,7 +143,9 @@ async def test_the_invoker_installs_the_rules_and_the_last_one_out_removes_them(
         listing = rules(network.bridge)
         inbound, routed = chain_names(network.bridge)
         assert listing.count(f"-A INPUT -i {network.bridge} -j {inbound}") >= 1
-        assert listing.count(f"-A {inbound} -j DROP") == 1 and listing.count(f"-A {routed} -d 169.254.0.0/16 -j DROP") == 1
+        assert (
+            listing.count(f"-A {inbound} -j DROP") == 1 and listing.count(f"-A {routed} -d 169.254.0.0/16 -j DROP") == 1
+        )
         result = await probe(harness, [[network.gateway, listeners[0]]])
         assert result == {f"{network.gateway}:{listeners[0]}": "timeout"}
         await first.remove(await harness.driver.network_info(harness.settings.network))  # a container is still on it

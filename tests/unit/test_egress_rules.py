@@ -28,7 +28,10 @@ def test_the_host_is_closed_but_replies_and_the_allow_list_pass_and_link_local_i
         f"-A {inbound} -j DROP",  # last: everything else from the bridge to the host
     ]
     routed_rules = [line for line in script if line.startswith(f"-A {routed} ")]
-    assert routed_rules[-2:] == [f"-A {routed} -d 169.254.0.0/16 -j DROP", f"-A {routed} -m conntrack --ctstate DNAT -j DROP"]
+    assert routed_rules[-2:] == [
+        f"-A {routed} -d 169.254.0.0/16 -j DROP",
+        f"-A {routed} -m conntrack --ctstate DNAT -j DROP",
+    ]
     assert script[0] == "*filter" and f":{inbound} - [0:0]" in script and "COMMIT" in script
     assert all(len(name) <= 28 for name in chain_names("br-" + "f" * 40))
 
@@ -47,9 +50,11 @@ class Recorder:
 NETWORK = FunctionNetwork("br-1a2b3c4d5e6f", "172.20.0.1", 0)
 
 
-async def test_install_adds_each_jump_once_and_remove_waits_for_the_last_container(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_install_adds_each_jump_once_and_remove_waits_for_the_last_container(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("shutil.which", lambda name: f"/usr/sbin/{name}")
-    run = Recorder(fail=frozenset({"-C"}))  # the jumps are not there yet
+    run = Recorder(fail=frozenset({"-C"}))  # the jumps are not there yet; Docker's DOCKER-USER is
     guard = EgressGuard(["gateway:8080"], "required", run)
     await guard.install(NETWORK)
     assert [c[3] for c in run.calls if "-I" in c] == ["INPUT", "DOCKER-USER"]
@@ -70,3 +75,10 @@ async def test_without_iptables_required_stops_and_auto_carries_on(monkeypatch: 
     assert auto.installed is None
     with pytest.raises(EgressError, match="nope"):  # a wrong allow-list is a configuration error, whatever the mode
         await EgressGuard(["nope"], "auto", Recorder()).install(NETWORK)
+
+
+async def test_without_dockers_chain_the_routed_rules_hang_off_forward(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/sbin/{name}")
+    run = Recorder(fail=frozenset({"-C", "-S"}))  # an iptables backend other than Docker's: no DOCKER-USER
+    await EgressGuard([], "required", run).install(NETWORK)
+    assert [c[3] for c in run.calls if "-I" in c] == ["INPUT", "FORWARD"]

@@ -6,8 +6,15 @@ from gateway.web_hosts import has_web_host, moved_to, namespace_of_host, on_web_
 def test_a_namespace_host_is_one_dns_label_under_the_web_domain() -> None:
     assert namespace_of_host("alice.web.example.com", "web.example.com") == "alice"
     assert namespace_of_host("Alice.WEB.example.com:8443", "web.example.com") == "alice"
-    for host in ("web.example.com", "a.b.web.example.com", "alice.example.com", "-x.web.example.com", "[::1]:80",
-                 "alice.web.example.com.evil.org", "evilweb.example.com"):
+    for host in (
+        "web.example.com",
+        "a.b.web.example.com",
+        "alice.example.com",
+        "-x.web.example.com",
+        "[::1]:80",
+        "alice.web.example.com.evil.org",
+        "evilweb.example.com",
+    ):
         assert namespace_of_host(host, "web.example.com") is None, host
     assert has_web_host("team-7") and not has_web_host("Team_X") and not has_web_host("a@b")
 

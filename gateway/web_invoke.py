@@ -1,8 +1,9 @@
 """Serving one HTTP request with a web action: shared by `/api/v1/web/...` and API routes.
 
 Find the owner namespace and the exported action, answer CORS preflights, check `require-whisk-auth`,
-build the `__ow_*` arguments, then one blocking pass through the bus (gateway.invoke.invoke_blocking)
-and shape the record into the HTTP response. The activation runs as the action's owner.
+build the `__ow_*` arguments (without platform credentials or other namespaces' cookies: gateway.web_headers),
+then one blocking pass through the bus (gateway.invoke.invoke_blocking) and shape the record into the HTTP
+response, its cookies scoped to the namespace. The activation runs as the action's owner.
 """
 
 import hmac

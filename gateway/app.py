@@ -11,6 +11,7 @@ from gateway.fast_path import InvokeFastPath
 from gateway.metrics import RequestMetrics
 from gateway.routes import actions, activations, admin, api_gateway, apis, console, info, namespaces, web
 from gateway.web_cors import ResourceCors
+from gateway.web_hosts import WebHosts
 
 OpenBackends = Callable[[], AbstractAsyncContextManager[Backends]]
 
@@ -36,7 +37,8 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     app.add_middleware(ResourceCors)  # web actions and API routes set their own CORS
     app.add_middleware(TransactionIdMiddleware)
     app.add_middleware(RequestMetrics)  # every request the app answers; the fast path counts its own
-    app.add_middleware(InvokeFastPath, state=app.state)  # outermost: the hot route skips the rest
+    app.add_middleware(InvokeFastPath, state=app.state)  # the hot route skips the rest
+    app.add_middleware(WebHosts, state=app.state)  # outermost: a namespace's host is routed as its web paths
     # api_gateway after the API (/api/{ns}/...); the console after everything, off the invoke path
     routers = (info, admin, namespaces, actions, activations, web, apis, api_gateway, console)
     for module in routers:

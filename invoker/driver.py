@@ -15,7 +15,7 @@ written there outgrows what the action was given.
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -64,6 +64,13 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True)
+class FunctionNetwork:
+    bridge: str  # the host's interface, br-<id>
+    gateway: str  # the bridge's address on the host
+    containers: int  # attached now
+
+
+@dataclass(frozen=True)
 class ContainerHandle:
     container_id: str
     name: str
@@ -72,11 +79,16 @@ class ContainerHandle:
 
 
 class ContainerDriver(Protocol):
+    prepare_network: Callable[[str], Awaitable[None]]  # what start() calls when the network is gone
+
     async def ensure_network(self, name: str) -> None:
         """A bridge network on which containers cannot reach each other. Idempotent."""
 
     async def remove_network_if_unused(self, name: str) -> bool:
         """Remove the network when no container is attached (another invoker may still use it); True if so."""
+
+    async def network_info(self, name: str) -> FunctionNetwork:
+        """Its bridge interface, gateway address and how many containers are on it now."""
 
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
         """Create and start a hardened container; raises ContainerError."""
@@ -120,9 +132,15 @@ def _transient(exc: BaseException) -> bool:
 NETWORK_SETTLE_S = 1.0  # creations racing ours are visible by then (seen: within 60 ms)
 
 
+class NetworkGone(ContainerError):
+    """The function network was removed (by the last invoker on the engine to stop) since it was made."""
+
+
 class DockerDriver:
     def __init__(self, client: docker.DockerClient) -> None:
         self._client = client
+        # how a network found gone is made again: the invoker sets its own (network + egress rules)
+        self.prepare_network: Callable[[str], Awaitable[None]] = self.ensure_network
 
     async def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         @retry(
@@ -191,8 +209,21 @@ class DockerDriver:
 
         return await self._call(f"removing network {name}", remove)
 
+    async def network_info(self, name: str) -> FunctionNetwork:
+        def inspect() -> FunctionNetwork:
+            attrs = self._client.networks.get(name).attrs
+            bridge = (attrs.get("Options") or {}).get("com.docker.network.bridge.name") or f"br-{attrs['Id'][:12]}"
+            [config] = attrs["IPAM"]["Config"]
+            return FunctionNetwork(bridge, str(config["Gateway"]), len(attrs.get("Containers") or {}))
+
+        return await self._call(f"inspecting network {name}", inspect)
+
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
-        container = await self._call(f"starting container {spec.name}", self._run, spec)
+        try:
+            container = await self._call(f"starting container {spec.name}", self._run, spec)
+        except NetworkGone:  # made again as the invoker makes it (with its egress rules), then once more
+            await self.prepare_network(spec.network)
+            container = await self._call(f"starting container {spec.name}", self._run, spec)
         try:
             ip = container.attrs["NetworkSettings"]["Networks"][spec.network]["IPAddress"]
         except (KeyError, TypeError) as exc:
@@ -203,11 +234,10 @@ class DockerDriver:
     def _run(self, spec: ContainerSpec) -> Any:
         try:
             return self._create_and_start(spec)
-        except NotFound as exc:  # the last invoker on this engine that stopped removed the network: again
+        except NotFound as exc:  # the last invoker on this engine that stopped removed the network
             if isinstance(exc, ImageNotFound) or "network" not in str(exc.explanation or exc):
                 raise
-            self._ensure_network(spec.network)
-            return self._create_and_start(spec)
+            raise NetworkGone(f"network {spec.network} is gone") from exc
 
     def _create_and_start(self, spec: ContainerSpec) -> Any:
         try:  # create, not run: run pulls a missing image, and there is no registry to pull from

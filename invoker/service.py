@@ -7,6 +7,7 @@ finish while one is on its way share the next round trip (stratus.coalesce).
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from invoker.driver import ContainerDriver
+from invoker.egress import EgressGuard
 from invoker.health import Health, warm_pools
 from invoker.pool import ContainerPool
 from invoker.runner import Runner
@@ -56,13 +58,16 @@ class Invoker:
         driver: ContainerDriver,
         pool: ContainerPool,
         runner: Runner,
+        egress: EgressGuard | None = None,  # None: no egress rules (tests that bring their own network)
     ) -> None:
         self.invoker_id = InvokerId(settings.invoker_id)
+        self._egress = egress
         self._settings = settings
         self._bus = bus
         self._ledger = ledger
         self._endings: Coalescer[Ending, None] = Coalescer(self._end_batch)
         self._driver = driver
+        driver.prepare_network = self._prepare_network  # also when a container finds the network gone
         self._pool = pool
         self._runner = runner
         self._draining = False
@@ -71,7 +76,7 @@ class Invoker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._remove_leftovers()
-        await self._driver.ensure_network(self._settings.network)
+        await self._prepare_network(self._settings.network)
         spec = ConsumerSpec(invoker_stream(self.invoker_id), INVOKERS_GROUP, self.invoker_id, concurrency=256)
         await self._bus.ensure_group(spec.stream, spec.group)
         await self._end_unfinished(spec)
@@ -224,6 +229,12 @@ class Invoker:
             log.info("removing %d containers of %s (%s)", len(retired), change.fqn, change.revision or "deleted")
         await self._runner.remove(retired)
 
+    async def _prepare_network(self, name: str) -> None:
+        """The function network, and the egress rules on its bridge before any function runs there."""
+        await self._driver.ensure_network(name)
+        if self._egress is not None:
+            await self._egress.install(await self._driver.network_info(name))
+
     async def _refiller(self, stop: asyncio.Event) -> None:
         """Keep the stem cells the settings ask for: at start, whenever one is taken, and now and then
         (memory freed by removals may let a missing one fit)."""
@@ -246,10 +257,15 @@ class Invoker:
         with contextlib.suppress(StoreUnavailable):
             await self._bus.remove_heartbeat(self.invoker_id)
         await self._runner.remove(self._pool.drain())
-        try:  # the last invoker of the engine leaves nothing behind (`docker compose down`)
-            await self._driver.remove_network_if_unused(self._settings.network)
+        # The last invoker of the engine leaves nothing behind (`docker compose down`): the network, then
+        # its egress rules, never the other way round (a container started meanwhile would run unguarded).
+        name = self._settings.network
+        try:
+            network = await self._driver.network_info(name)
+            if await self._driver.remove_network_if_unused(name) and self._egress is not None:
+                await self._egress.remove(dataclasses.replace(network, containers=0))  # none: it is gone
         except Exception as exc:
-            log.warning("function network %s not removed: %s", self._settings.network, exc)
+            log.warning("function network %s or its egress rules not removed: %s", name, exc)
 
     async def _remove(self, container_id: str) -> None:
         try:

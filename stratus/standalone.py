@@ -23,7 +23,7 @@ from invoker.service import Invoker
 from invoker.wiring import open_invoker
 from stratus import metrics
 from stratus.backends import open_core
-from stratus.config import InvokerSettings, PoolSettings, StandaloneSettings
+from stratus.config import EgressSettings, InvokerSettings, PoolSettings, StandaloneSettings
 from stratus.embedded import embedded_mongo, embedded_redis
 from stratus.namespaces import create_namespace
 from stratus.processes import ServiceProcess, ServiceProcesses, api_workers, listening_socket, wait_for_api
@@ -94,6 +94,7 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
             invoker_id=f"standalone-{suffix}",
             runtime_repository=settings.runtime_repository,
             **{field: getattr(settings, field) for field in PoolSettings.model_fields},
+            **{field: getattr(settings, field) for field in EgressSettings.model_fields},
             api_host=api_url,
             **conn,
         )

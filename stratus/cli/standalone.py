@@ -37,9 +37,11 @@ def standalone(
     def ready(info: "Ready") -> None:
         starting.stop()
         console.print(f"[bold green]Stratus is up[/bold green] ({time.monotonic() - began:.1f} s)")
+        # the whole key on a terminal only: redirected, the banner is a log, and logs hold no keys
+        key = info.guest_key if console.is_terminal else f"{info.guest_key.partition(':')[0]}:…"
         for label, value in (
             ("API", info.api_url),
-            ("Key", f"{info.guest_key}  (namespace guest)"),
+            ("Key", f"{key}  (namespace guest; kept in {info.data_dir / 'guest.key'})"),
             ("Data", str(info.data_dir)),
             ("Redis", info.redis_url),
             ("Mongo", info.mongo_url),
@@ -47,7 +49,9 @@ def standalone(
         ):
             console.print(f"  {label:<8}{value}", soft_wrap=True, highlight=False)
         console.print(
-            f"  Try:  curl -u '{info.guest_key}' {info.api_url}/api/v1/namespaces", soft_wrap=True, highlight=False
+            f'  Try:  curl -u "$(cat {info.data_dir / "guest.key"})" {info.api_url}/api/v1/namespaces',
+            soft_wrap=True,
+            highlight=False,
         )
         print(f"STRATUS_API_URL={info.api_url}", flush=True)
         print(f"STRATUS_REDIS_URL={info.redis_url}", flush=True)

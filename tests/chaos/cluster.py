@@ -98,6 +98,9 @@ class Cluster:
             "STRATUS_HEARTBEAT_TTL_S": "8",
             "STRATUS_CLAIM_IDLE_MS": "5000",
             "STRATUS_DEAD_INVOKER_GRACE_S": "3",
+            # the functions call the test's side channel on the host, through the function network's gateway
+            # address (traffic.RunCounter): the egress policy closes the host to functions unless allowed
+            "STRATUS_EGRESS_ALLOW": '["gateway"]',
         }
         self.env = env
         self._create_database(ports["mysql"])

@@ -11,6 +11,7 @@ import docker
 import httpx
 import pytest
 
+from invoker.runner import action_tag
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.docker
@@ -87,10 +88,10 @@ def test_non_blocking_returns_an_id_whose_record_appears(platform: Platform) -> 
 
 
 def action_containers(name: str) -> list[docker.models.containers.Container]:
-    """Containers serving guest's action `name`: named for it (a stem cell is renamed when it takes the action)."""
+    """Containers serving guest's action `name`: tagged for it (a stem cell is renamed when it takes the action)."""
     engine = docker.from_env()
     try:
-        return engine.containers.list(all=True, filters={"name": f"_guest_{name}$"})
+        return engine.containers.list(all=True, filters={"name": f"_{action_tag(f'guest/{name}')}$"})
     finally:
         engine.close()
 

@@ -6,6 +6,7 @@ import time
 import docker
 import pytest
 
+from invoker.runner import action_tag
 from stratus.config import StemCells
 from stratus.limits import CONCURRENCY, RESULT_MAX_BYTES
 from tests.invoker_harness import Harness, eventually, notes, running_harness
@@ -28,7 +29,7 @@ async def test_three_start_types_are_annotated(engine: docker.DockerClient) -> N
         assert "initTime" in notes(prewarm) and "initTime" not in notes(warm) and "initTime" in notes(cold)
         assert [r.response.result for r in (prewarm, warm, cold)] == [{"n": 1}, {"n": 2}, {"n": 3}]
         assert len(harness.containers(action)) == 0  # the stem cell carries no action label ...
-        assert engine.containers.get(cell.id).name.endswith(f"_ns_{action.name}")  # ... but its name
+        assert engine.containers.get(cell.id).name.endswith(f"_{action_tag(action.fqn)}")  # ... but its name
         assert harness.pool.refill_wanted.is_set()
         await harness.runner.refill_stem_cells()
         assert harness.pool.states()["prewarm"] == 1  # replaced

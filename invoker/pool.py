@@ -28,7 +28,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 PoolKey = tuple[str, str, str]  # (invoking namespace, action fqn, action revision)
 StartType = Literal["warm", "prewarm", "cold"]
 STATES = ("prewarm", "starting", "busy", "idle", "paused")
+SMOOTHING = 0.2  # weight of the newest measurement in the run / cold-start moving averages
 
 
 class PoolTimeout(Exception):
@@ -156,9 +157,14 @@ class Placement:
 
 
 class ContainerPool:
-    def __init__(self, user_memory_mb: int, stem_cells: Sequence[StemCells] = ()) -> None:
+    def __init__(
+        self, user_memory_mb: int, stem_cells: Sequence[StemCells] = (), clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.user_memory_mb = user_memory_mb
         self.stem_cells = tuple(stem_cells)
+        self.clock = clock  # seconds; a simulation passes its virtual clock
+        self._run_ms: dict[str, float] = {}  # by action fqn
+        self.cold_ms: float | None = None
         self._containers: list[PooledContainer] = []
         self._changed = asyncio.Condition()
         self._wanted: Counter[PoolKey] = Counter()  # keys of the activations queued for capacity
@@ -200,7 +206,7 @@ class ContainerPool:
                 while True:
                     if placement := self._place(key, kind, memory_mb, concurrency):
                         return placement
-                    remaining = deadline - time.monotonic()
+                    remaining = deadline - self.clock()
                     if remaining <= 0:
                         raise PoolTimeout("no container capacity became free in time")
                     try:
@@ -227,7 +233,7 @@ class ContainerPool:
             return None
         for victim in victims:
             self._containers.remove(victim)
-        reserved = PooledContainer(key, kind, memory_mb, concurrency, active=1)
+        reserved = PooledContainer(key, kind, memory_mb, concurrency, active=1, last_used=self.clock())
         reserved.expect_init()
         self._containers.append(reserved)
         return Placement(reserved, "cold", victims)
@@ -242,7 +248,7 @@ class ContainerPool:
         self.refill_wanted.clear()
         free = self.user_memory_mb - self.total_memory_mb
         reserved = [
-            PooledContainer(None, kind, memory_mb, 1)
+            PooledContainer(None, kind, memory_mb, 1, last_used=self.clock())
             for kind, memory_mb in stem_cell_deficit(self._containers, self.stem_cells, free)
         ]
         self._containers.extend(reserved)
@@ -256,7 +262,7 @@ class ContainerPool:
         now, and the caller must remove the container (a sharer may have taken it out already)."""
         async with self._changed:
             container.active = max(0, container.active - 1)
-            container.last_used = time.monotonic()
+            container.last_used = self.clock()
             removed = destroy and self._discard(container)
             self._changed.notify_all()
             return removed
@@ -276,6 +282,19 @@ class ContainerPool:
             self.refill_wanted.set()
         return True
 
+    def observe(self, fqn: str, run_ms: float | None, cold_ms: float | None = None) -> None:
+        """Measured: one /run of the action took `run_ms`; a cold start here took `cold_ms`."""
+        if run_ms is not None:
+            self._run_ms[fqn] = _smooth(self._run_ms.get(fqn), run_ms)
+        if cold_ms is not None:
+            self.cold_ms = _smooth(self.cold_ms, cold_ms)
+
+    def run_times(self) -> dict[str, int]:
+        """The usual /run time of each action with a container here (others are forgotten)."""
+        present = {c.key[1] for c in self._containers if c.key is not None}
+        self._run_ms = {fqn: ms for fqn, ms in self._run_ms.items() if fqn in present}
+        return {fqn: round(ms) for fqn, ms in self._run_ms.items()}
+
     def to_pause(self, now: float, grace_s: float) -> list[PooledContainer]:
         return [c for c in self._containers if c.idle and not c.paused and now - c.last_used >= grace_s]
 
@@ -293,3 +312,7 @@ class ContainerPool:
         """Everything, for shutdown."""
         drained, self._containers = self._containers, []
         return drained
+
+
+def _smooth(average: float | None, sample: float) -> float:
+    return sample if average is None else average + SMOOTHING * (sample - average)

@@ -1,9 +1,13 @@
 """Settings of every service, read from STRATUS_* environment variables; nowhere else reads os.environ."""
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stratus import kinds
+
+PlacementPolicy = Literal["warm", "sharding", "openwhisk"]  # see controller.placement
 
 
 class ConnectionSettings(BaseSettings):
@@ -41,6 +45,7 @@ class ControllerSettings(ConnectionSettings):
     claim_idle_ms: int = Field(default=30_000, ge=1_000)
     dead_invoker_grace_s: float = 10.0  # after an activation's timeout, its dead invoker's entry is failed
     forget_invoker_s: float = 600.0  # an invoker offline this long leaves the registry
+    placement: PlacementPolicy = "warm"  # controller.placement: warm, sharding or openwhisk
 
 
 class StemCells(BaseModel, frozen=True):

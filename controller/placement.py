@@ -41,6 +41,7 @@ from stratus.messages import Heartbeat
 
 POLICIES: tuple[Policy, ...] = get_args(Policy)
 SPREAD_SHARE = 0.5  # a hot action spreads once it would take more than this share of an invoker's memory
+MIN_SPREAD = 2  # cold starts go to the less loaded of the first two of the walk at least (two choices)
 DEFAULT_COLD_MS = 1000.0  # what a cold start costs when no invoker measured one yet
 
 
@@ -97,27 +98,29 @@ def spread_width(request: Request, path: Sequence[InvokerState]) -> int:
     """How many invokers of the walk the action's in-flight activations (this one too) deserve."""
     containers = (sum(inv.action_in_flight for inv in path) + 1) / max(request.concurrency, 1)
     per_node = SPREAD_SHARE * sum(inv.user_memory_mb for inv in path) / len(path)
-    return max(1, min(len(path), math.ceil(containers * request.memory_mb / max(per_node, 1))))
+    return max(1, min(len(path), max(MIN_SPREAD, math.ceil(containers * request.memory_mb / max(per_node, 1)))))
 
 
 def warm_aware(request: Request, ring: Sequence[InvokerState]) -> Choice | None:
     path = walk(request.shard, ring)
     if not path:
         return None
-    room = [inv for inv in path if fits(inv, request.memory_mb, request.concurrency)]
-    for inv in room:
-        if idle_warm_slots(inv, request.concurrency) > 0:
-            return Choice(inv.invoker_id, forced=False)
-    holders = [inv for inv in path if inv.warm > 0 and inv not in room]
+    room = [fits(inv, request.memory_mb, request.concurrency) for inv in path]
+    warm = [inv for inv, ok in zip(path, room, strict=True) if ok and idle_warm_slots(inv, request.concurrency) > 0]
+    if warm:
+        return Choice(min(warm, key=lambda inv: inv.load).invoker_id, forced=False)
+    holders = [inv for inv, ok in zip(path, room, strict=True) if inv.warm > 0 and not ok]
     if holders and request.run_ms is not None:
         best = min(holders, key=lambda inv: expected_wait_ms(inv, request))
         if expected_wait_ms(best, request) < request.cold_ms:
             return Choice(best.invoker_id, forced=True)
-    near = [inv for inv in path[: spread_width(request, path)] if inv in room]
+    k = spread_width(request, path)
+    near = [inv for inv, ok in zip(path[:k], room, strict=False) if ok]
     if near:
         return Choice(min(near, key=lambda inv: inv.load).invoker_id, forced=False)
-    if room:
-        return Choice(room[0].invoker_id, forced=False)
+    for inv, ok in zip(path, room, strict=True):
+        if ok:
+            return Choice(inv.invoker_id, forced=False)
     if holders and request.run_ms is not None:
         return Choice(min(holders, key=lambda inv: expected_wait_ms(inv, request)).invoker_id, forced=True)
     return Choice(min(path, key=lambda inv: (inv.load, inv.invoker_id)).invoker_id, forced=True)

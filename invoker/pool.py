@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from invoker.driver import ContainerHandle
-from stratus.config import StemCells
+from stratus.config import Eviction, StemCells
 from stratus.models import ActivationResponse
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ class PooledContainer:
     active: int = 0
     last_used: float = field(default_factory=time.monotonic)
     paused: bool = False
+    uses: int = 0  # activations it ran or runs
+    worth: float = 0.0  # gdsf: the pool's age when last used + uses / memory (a GB); the least worth goes first
     # Resolved when /init finished: None when it succeeded, else the response every sharer ends with.
     initialized: "asyncio.Future[ActivationResponse | None] | None" = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # serialises pause / unpause against use
@@ -123,10 +125,14 @@ def pick_stem_cell(
     return min(cells, key=lambda c: abs(c.memory_mb - memory_mb), default=None)
 
 
-def pick_victims(containers: Sequence[PooledContainer], needed_mb: int, free_mb: int) -> list[PooledContainer] | None:
-    """Idle containers to remove, least recently used first, so `needed_mb` fits; None if it cannot."""
+def pick_victims(
+    containers: Sequence[PooledContainer], needed_mb: int, free_mb: int, eviction: Eviction = "lru"
+) -> list[PooledContainer] | None:
+    """Idle containers to remove so `needed_mb` fits, None if it cannot: least recently used first (lru), or
+    least worth first (gdsf: Greedy-Dual-Size-Frequency, reuse count per GB aged by the pool's clock)."""
+    order = (lambda c: c.last_used) if eviction == "lru" else (lambda c: (c.worth, c.last_used))
     victims: list[PooledContainer] = []
-    for container in sorted((c for c in containers if c.idle), key=lambda c: c.last_used):
+    for container in sorted((c for c in containers if c.idle), key=order):
         if free_mb >= needed_mb:
             break
         victims.append(container)
@@ -158,9 +164,15 @@ class Placement:
 
 class ContainerPool:
     def __init__(
-        self, user_memory_mb: int, stem_cells: Sequence[StemCells] = (), clock: Callable[[], float] = time.monotonic
+        self,
+        user_memory_mb: int,
+        stem_cells: Sequence[StemCells] = (),
+        clock: Callable[[], float] = time.monotonic,
+        eviction: Eviction = "lru",
     ) -> None:
         self.user_memory_mb = user_memory_mb
+        self.eviction = eviction
+        self._age = 0.0  # gdsf: the worth of the last container evicted (older containers lose to newer ones)
         self.stem_cells = tuple(stem_cells)
         self.clock = clock  # seconds; a simulation passes its virtual clock
         self._run_ms: dict[str, float] = {}  # by action fqn
@@ -221,19 +233,23 @@ class ContainerPool:
         warm = pick_warm(self._containers, key)
         if warm is not None:
             warm.active += 1
+            warm.uses += 1
             return Placement(warm, "warm", [])
         stem = pick_stem_cell(self._containers, kind, memory_mb, self.user_memory_mb - self.total_memory_mb)
         if stem is not None:
             stem.key, stem.concurrency, stem.active, stem.memory_mb = key, concurrency, 1, memory_mb
+            stem.uses = 1
             stem.expect_init()
             self.refill_wanted.set()
             return Placement(stem, "prewarm", [])
-        victims = pick_victims(self._evictable(key), memory_mb, self.user_memory_mb - self.total_memory_mb)
+        free = self.user_memory_mb - self.total_memory_mb
+        victims = pick_victims(self._evictable(key), memory_mb, free, self.eviction)
         if victims is None:
             return None
         for victim in victims:
             self._containers.remove(victim)
-        reserved = PooledContainer(key, kind, memory_mb, concurrency, active=1, last_used=self.clock())
+            self._age = max(self._age, victim.worth)
+        reserved = PooledContainer(key, kind, memory_mb, concurrency, active=1, last_used=self.clock(), uses=1)
         reserved.expect_init()
         self._containers.append(reserved)
         return Placement(reserved, "cold", victims)
@@ -263,6 +279,7 @@ class ContainerPool:
         async with self._changed:
             container.active = max(0, container.active - 1)
             container.last_used = self.clock()
+            container.worth = self._age + container.uses * 1024 / max(container.memory_mb, 1)
             removed = destroy and self._discard(container)
             self._changed.notify_all()
             return removed

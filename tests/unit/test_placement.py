@@ -39,7 +39,8 @@ def with_(states: list[InvokerState], name: str, **changes: object) -> list[Invo
 @pytest.mark.parametrize("policy", POLICIES)
 def test_every_policy_goes_home_when_it_is_empty_and_none_without_a_healthy_invoker(policy: str) -> None:
     home, _ = home_and_next("ns|a", 4)
-    assert place(policy, Request("ns|a", MB), ring(4)) == Choice(InvokerId(home), forced=False)  # type: ignore[arg-type]
+    chosen = place(policy, Request("ns|a", MB), ring(4))  # type: ignore[arg-type]
+    assert chosen == Choice(InvokerId(home), forced=False)
     sick = [replace(s, healthy=False) for s in ring(4)]
     assert place(policy, Request("ns|a", MB), sick) is None  # type: ignore[arg-type]
     assert place(policy, Request("ns|a", MB), []) is None  # type: ignore[arg-type]
@@ -76,10 +77,13 @@ def test_warm_counts_the_queue_ahead_in_the_expected_wait() -> None:
     assert expected_wait_ms(inv, Request("ns|a", MB, run_ms=100)) == 100 * 4 / 2
 
 
-def test_a_quiet_action_stays_home_a_hot_one_spreads_to_the_least_loaded_of_its_first_k() -> None:
+def test_a_quiet_action_stays_near_home_a_hot_one_spreads_to_the_least_loaded_of_its_first_k() -> None:
     states = ring(8)
     path = walk("ns|hot", states)
-    assert spread_width(Request("ns|hot", MB), path) == 1
+    assert spread_width(Request("ns|hot", MB), path) == 2  # the home and the next: two choices
+    _, second = home_and_next("ns|hot", 8)
+    home_busier = with_(states, path[0].invoker_id, booked_mb=MB)
+    assert place("warm", Request("ns|hot", MB), home_busier) == Choice(InvokerId(second), forced=False)
     hot = [replace(s, action_in_flight=4, booked_mb=4 * MB) for s in states[:3]]  # 12 in flight = 3 GB
     hot += states[3:]
     path = walk("ns|hot", hot)

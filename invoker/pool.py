@@ -215,12 +215,16 @@ class ContainerPool:
         async with self._changed:
             self._wanted[key] += 1
             try:
+                patient_until = self.clock() + self._patience_s(key, kind)
                 while True:
-                    if placement := self._place(key, kind, memory_mb, concurrency):
+                    cold_ok = self.clock() >= patient_until
+                    if placement := self._place(key, kind, memory_mb, concurrency, cold_ok=cold_ok):
                         return placement
                     remaining = deadline - self.clock()
                     if remaining <= 0:
                         raise PoolTimeout("no container capacity became free in time")
+                    if not cold_ok:
+                        remaining = min(remaining, patient_until - self.clock())
                     try:
                         await asyncio.wait_for(self._changed.wait(), remaining)
                     except TimeoutError:
@@ -229,12 +233,28 @@ class ContainerPool:
                 self._wanted[key] -= 1
                 self._wanted += Counter()  # drop keys nobody waits for
 
-    def _place(self, key: PoolKey, kind: str, memory_mb: int, concurrency: int) -> Placement | None:
+    def _patience_s(self, key: PoolKey, kind: str) -> float:
+        """How long to wait for a busy warm container of `key` rather than cold-start one: a cold start's
+        cost when the expected wait is shorter (the usual run time x (waiters ahead + 1) / busy slots), else 0.
+        Not with a stem cell of the kind at hand, nor before a run and a cold start were measured."""
+        run_ms, busy = self._run_ms.get(key[1]), [c for c in self._containers if c.key == key and c.ready]
+        if run_ms is None or self.cold_ms is None or not busy:
+            return 0.0
+        if any(c.stem_cell and c.handle is not None and c.kind == kind for c in self._containers):
+            return 0.0
+        expected_ms = run_ms * self._wanted[key] / sum(c.concurrency for c in busy)
+        return self.cold_ms / 1000 if expected_ms < self.cold_ms else 0.0
+
+    def _place(
+        self, key: PoolKey, kind: str, memory_mb: int, concurrency: int, *, cold_ok: bool = True
+    ) -> Placement | None:
         warm = pick_warm(self._containers, key)
         if warm is not None:
             warm.active += 1
             warm.uses += 1
             return Placement(warm, "warm", [])
+        if not cold_ok:
+            return None
         stem = pick_stem_cell(self._containers, kind, memory_mb, self.user_memory_mb - self.total_memory_mb)
         if stem is not None:
             stem.key, stem.concurrency, stem.active, stem.memory_mb = key, concurrency, 1, memory_mb

@@ -17,6 +17,7 @@ from invoker.pool import (
 )
 from stratus.config import StemCells
 from stratus.models import ActivationResponse
+from tests.simulated_cluster import VirtualLoop
 
 KEY = ("ns", "ns/a", "0.0.1@1")
 KIND = "python:3.11"
@@ -110,6 +111,37 @@ async def test_run_and_cold_start_times_are_moving_averages_kept_for_actions_in_
     pool.observe("ns/gone", 5.0)
     assert pool.run_times() == {"ns/a": 120}
     assert pool.cold_ms == 1000.0
+
+
+def patience_case(run_ms: float) -> tuple[str, float]:
+    """A busy warm container of KEY (released at t=0.3 s), cold starts measured at 1 s: the next activation?"""
+    loop = VirtualLoop()
+
+    async def case() -> tuple[str, float]:
+        pool = ContainerPool(user_memory_mb=1024, clock=loop.time)
+        pool.observe("ns/a", run_ms, 1000.0)
+        busy = ready(active=1)
+        pool._containers.append(busy)
+
+        async def finish() -> None:
+            await asyncio.sleep(0.3)
+            await pool.release(busy, destroy=False)
+
+        task = asyncio.create_task(finish())
+        placement = await pool.acquire(KEY, KIND, 256, 1, loop.time() + 60)
+        at = loop.time()
+        await task
+        return placement.start, at
+
+    try:
+        return loop.run_until_complete(case())
+    finally:
+        loop.close()
+
+
+def test_a_short_expected_wait_for_a_busy_warm_container_beats_a_cold_start() -> None:
+    assert patience_case(run_ms=400.0) == ("warm", 0.3)  # expected 400 ms < 1 s: waits, warm at 0.3 s
+    assert patience_case(run_ms=5000.0) == ("cold", 0.0)  # expected 5 s > 1 s: cold at once
 
 
 def test_stem_cells_match_kind_exact_memory_first_once_started() -> None:

@@ -11,8 +11,9 @@ simulated cluster, `tests/bench/bench_sim.py`; numbers in the README's scale-out
   start costs. In order:
   1. an invoker with a warm container of the action that has a free slot (`warm` x concurrency above
      the action's in-flight count there) and room in its books: first in the walk;
-  2. **queue** at a full invoker holding warm containers of the action when the expected wait there
-     (the action's run time over its busy warm slots, times the queue ahead + 1) is below a cold start;
+  2. **queue briefly** at a full invoker holding warm containers of the action, all busy and nobody
+     queued for them yet, when the expected wait there (the action's run time over its busy warm slots)
+     is below a cold start (a longer queue means demand outgrew the containers: the next steps add one);
   3. a **cold start** on the least-loaded of the first `k` invokers of the walk that have room: `k` is
      how many invokers the action's in-flight activations fill to `SPREAD_SHARE` of a node, so a hot
      action spreads over a few invokers deliberately, a quiet one stays at its home;
@@ -110,8 +111,9 @@ def warm_aware(request: Request, ring: Sequence[InvokerState]) -> Choice | None:
     if warm:
         return Choice(min(warm, key=lambda inv: inv.load).invoker_id, forced=False)
     holders = [inv for inv, ok in zip(path, room, strict=True) if inv.warm > 0 and not ok]
-    if holders and request.run_ms is not None:
-        best = min(holders, key=lambda inv: expected_wait_ms(inv, request))
+    brief = [inv for inv in holders if idle_warm_slots(inv, request.concurrency) == 0]  # nobody queued there yet
+    if brief and request.run_ms is not None:
+        best = min(brief, key=lambda inv: expected_wait_ms(inv, request))
         if expected_wait_ms(best, request) < request.cold_ms:
             return Choice(best.invoker_id, forced=True)
     k = spread_width(request, path)

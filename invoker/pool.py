@@ -235,14 +235,17 @@ class ContainerPool:
 
     def _patience_s(self, key: PoolKey, kind: str) -> float:
         """How long to wait for a busy warm container of `key` rather than cold-start one: a cold start's
-        cost when the expected wait is shorter (the usual run time x (waiters ahead + 1) / busy slots), else 0.
+        cost when the expected wait (the usual run time / busy slots) is shorter, else 0. Only the first
+        waiter is patient: more waiting means demand outgrew the containers, and a cold start adds one.
         Not with a stem cell of the kind at hand, nor before a run and a cold start were measured."""
         run_ms, busy = self._run_ms.get(key[1]), [c for c in self._containers if c.key == key and c.ready]
         if run_ms is None or self.cold_ms is None or not busy:
             return 0.0
         if any(c.stem_cell and c.handle is not None and c.kind == kind for c in self._containers):
             return 0.0
-        expected_ms = run_ms * self._wanted[key] / sum(c.concurrency for c in busy)
+        if self._wanted[key] > 1:  # others wait already: demand outgrows the containers, start one more
+            return 0.0
+        expected_ms = run_ms / sum(c.concurrency for c in busy)
         return self.cold_ms / 1000 if expected_ms < self.cold_ms else 0.0
 
     def _place(

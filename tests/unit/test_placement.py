@@ -72,6 +72,13 @@ def test_warm_queues_at_a_full_warm_invoker_when_the_wait_is_shorter_than_a_cold
     assert place("warm", unknown, states) == Choice(InvokerId(other), forced=False)
 
 
+def test_warm_queues_one_at_a_time_a_longer_queue_means_grow_elsewhere() -> None:
+    home, other = home_and_next("ns|a", 2)
+    queued = with_(ring(2), home, warm=2, action_in_flight=3, booked_mb=2048)  # one waits there already
+    quick = Request("ns|a", MB, run_ms=100, cold_ms=900)
+    assert place("warm", quick, queued) == Choice(InvokerId(other), forced=False)
+
+
 def test_warm_counts_the_queue_ahead_in_the_expected_wait() -> None:
     inv = InvokerState(InvokerId("i0"), True, 2048, 2048, action_in_flight=5, warm=2)  # 3 queued already
     assert expected_wait_ms(inv, Request("ns|a", MB, run_ms=100)) == 100 * 4 / 2

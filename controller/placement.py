@@ -15,7 +15,7 @@ simulated cluster, `tests/bench/bench_sim.py`; numbers in the README's scale-out
      queued for them yet, when the expected wait there (the action's run time over its busy warm slots)
      is below a cold start (a longer queue means demand outgrew the containers: the next steps add one);
   3. a **cold start** on the least-loaded of the first `k` invokers of the walk that have room: `k` is
-     how many invokers the action's in-flight activations fill to `SPREAD_SHARE` of a node, so a hot
+     how many invokers the action's in-flight activations fill to `SPREAD_SHARE` of a node (at least 2), so a hot
      action spreads over a few invokers deliberately, a quiet one stays at its home;
   4. the rest of the walk, first with room;
   5. nobody has room: forced on the warm holder with the shortest expected wait, else the least loaded.
@@ -41,7 +41,7 @@ from stratus.config import PlacementPolicy as Policy
 from stratus.messages import Heartbeat
 
 POLICIES: tuple[Policy, ...] = get_args(Policy)
-SPREAD_SHARE = 0.5  # a hot action spreads once it would take more than this share of an invoker's memory
+SPREAD_SHARE = 0.25  # a hot action spreads once it would take more than this share of an invoker's memory
 MIN_SPREAD = 2  # cold starts go to the less loaded of the first two of the walk at least (two choices)
 DEFAULT_COLD_MS = 1000.0  # what a cold start costs when no invoker measured one yet
 

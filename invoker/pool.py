@@ -168,7 +168,7 @@ class ContainerPool:
         user_memory_mb: int,
         stem_cells: Sequence[StemCells] = (),
         clock: Callable[[], float] = time.monotonic,
-        eviction: Eviction = "lru",
+        eviction: Eviction = "gdsf",
     ) -> None:
         self.user_memory_mb = user_memory_mb
         self.eviction = eviction

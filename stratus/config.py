@@ -73,7 +73,7 @@ class PoolSettings(BaseSettings):
     # JSON in STRATUS_STEM_CELLS, e.g. [{"kind": "python:3.11", "count": 2, "memory_mb": 256}]; [] for none.
     # Matched by kind: an action of another memory size takes one over and gets its own limit.
     stem_cells: tuple[StemCells, ...] = (StemCells(kind=kinds.DEFAULT.kind, count=2, memory_mb=256),)
-    eviction: Eviction = "lru"  # which idle container a cold start evicts (invoker.pool)
+    eviction: Eviction = "gdsf"  # which idle container a cold start evicts (invoker.pool)
 
 
 class InvokerSettings(ConnectionSettings, PoolSettings):

@@ -92,7 +92,7 @@ class Scenario:
     warmup_s: float = 20.0
     measure_s: float = 60.0
     seed: int = 1
-    eviction: Eviction = "lru"
+    eviction: Eviction = "gdsf"
     costs: Costs = Costs()
     workload: Workload = Workload()
 

@@ -34,11 +34,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--invokers", default="1,2,4,8,16,32")
     parser.add_argument("--policies", default=",".join(POLICIES))
-    parser.add_argument("--evictions", default="lru")
+    parser.add_argument("--evictions", default="gdsf")
     parser.add_argument("--memory", type=int, default=4096, help="user memory per invoker, MB")
     parser.add_argument("--warmup", type=float, default=20.0)
     parser.add_argument("--measure", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--callers", type=int, default=8, help="blocking callers per invoker")
     args = parser.parse_args()
     counts = [int(n) for n in args.invokers.split(",")]
     print("| policy | eviction | invokers | activations/s | × linear | cold starts | p99 wait ms | max/mean load |")
@@ -46,7 +47,8 @@ def main() -> None:
     for policy in args.policies.split(","):
         for eviction in args.evictions.split(","):
             base = Scenario(policy, 1, args.memory, args.warmup, args.measure, args.seed)  # type: ignore[arg-type]
-            base = replace(base, eviction=eviction)  # type: ignore[arg-type]
+            workload = replace(base.workload, callers_per_invoker=args.callers)
+            base = replace(base, eviction=eviction, workload=workload)  # type: ignore[arg-type]
             per_invoker_at_1 = 0.0
             for n in counts:
                 began = time.perf_counter()

@@ -167,7 +167,7 @@ def test_stem_cell_deficit_counts_what_exists_and_stops_at_the_budget() -> None:
 
 
 async def test_cold_then_warm_then_eviction() -> None:
-    pool = ContainerPool(user_memory_mb=512)
+    pool = ContainerPool(user_memory_mb=512, eviction="lru")
     first = await pool.acquire(KEY, KIND, 256, 1, deadline())
     assert first.start == "cold" and first.victims == []
     pool.started(first.container, HANDLE)

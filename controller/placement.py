@@ -10,13 +10,14 @@ simulated cluster, `tests/bench/bench_sim.py`; numbers in the README's scale-out
 - **warm**: knows where warm containers are (each invoker's heartbeat lists them) and what a cold
   start costs. In order:
   1. an invoker with a warm container of the action that has a free slot (`warm` x concurrency above
-     the action's in-flight count there) and room in its books: first in the walk;
+     the action's in-flight count there) and room in its books: the least loaded of them;
   2. **queue briefly** at a full invoker holding warm containers of the action, all busy and nobody
      queued for them yet, when the expected wait there (the action's run time over its busy warm slots)
      is below a cold start (a longer queue means demand outgrew the containers: the next steps add one);
   3. a **cold start** on the least-loaded of the first `k` invokers of the walk that have room: `k` is
-     how many invokers the action's in-flight activations fill to `SPREAD_SHARE` of a node (at least 2), so a hot
-     action spreads over a few invokers deliberately, a quiet one stays at its home;
+     how many invokers the action's in-flight activations fill to `SPREAD_SHARE` of a node, at least
+     2 (two choices), so a hot action spreads over several invokers deliberately, a quiet one stays
+     near its home;
   4. the rest of the walk, first with room;
   5. nobody has room: forced on the warm holder with the shortest expected wait, else the least loaded.
 

@@ -36,6 +36,7 @@ class InvokerState:
     user_memory_mb: int
     booked_mb: int = 0  # memory booked by in-flight activations, from every controller
     action_in_flight: int = 0  # in-flight activations of the action being placed, on this invoker
+    warm: int = 0  # warm containers of that action there, from the invoker's last heartbeat
 
     @property
     def free_memory_mb(self) -> int:

@@ -12,6 +12,7 @@ Capacity comes back when an invoker ends an activation (stratus.ledger `end`): n
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -20,7 +21,8 @@ from controller import metrics
 from controller.recorder import Recorder
 from controller.recovery import Recovery
 from controller.registry import Registry
-from controller.scheduler import InvokerState, choose_invoker, shard_key
+from controller.placement import Request, cold_start_ms, place, run_time_ms
+from controller.scheduler import InvokerState, shard_key
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
 from stratus.consumer import ConsumerSpec, end_unreadable, run_batch_consumer
@@ -75,6 +77,7 @@ class Controller:
         self.recovery = Recovery(self, bus, ledger, settings)
         self.recorder = Recorder(bus, activations, f"recorder:{self.controller_id}")
         self.metrics_address: str | None = None  # host:port of /metrics, when something serves them
+        self._rng = random.Random()  # the openwhisk policy's random overflow
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.refresh()
@@ -165,24 +168,36 @@ class Controller:
         for (beat, _), b in zip(ring, books, strict=True):
             for key, n in (b.in_flight or {}).items():
                 counts[(beat.invoker_id, key)] = n
+        cold_ms = cold_start_ms(ring)
         chosen: list[tuple[Booking, Work]] = []
         unplaced: list[Work] = []
         for delivery, invocation in work:
-            key, limits = action_key(invocation), invocation.action.limits
+            key, action = action_key(invocation), invocation.action
             states = [
                 InvokerState(
-                    i.invoker_id, healthy, i.user_memory_mb, booked_mb[i.invoker_id], counts[(i.invoker_id, key)]
+                    i.invoker_id,
+                    healthy,
+                    i.user_memory_mb,
+                    booked_mb[i.invoker_id],
+                    counts[(i.invoker_id, key)],
+                    i.warm.get(action.fqn, 0),
                 )
                 for i, healthy in ring
             ]
-            home = shard_key(invocation.namespace, invocation.action.fqn)
-            choice = choose_invoker(home, limits.memory, limits.concurrency, states)
+            request = Request(
+                shard_key(invocation.namespace, action.fqn),
+                action.limits.memory,
+                action.limits.concurrency,
+                run_ms=run_time_ms(ring, action.fqn),
+                cold_ms=cold_ms,
+            )
+            choice = place(self._settings.placement, request, states, self._rng)
             if choice is None:
                 unplaced.append((delivery, invocation))
                 continue
             invoker_id = choice.invoker_id
-            if counts[(invoker_id, key)] % max(limits.concurrency, 1) == 0:
-                booked_mb[invoker_id] += limits.memory
+            if counts[(invoker_id, key)] % max(action.limits.concurrency, 1) == 0:
+                booked_mb[invoker_id] += action.limits.memory
             counts[(invoker_id, key)] += 1
             booking = self._booking(delivery, invocation, invoker_id, force or choice.forced)
             chosen.append((booking, (delivery, invocation)))

@@ -28,12 +28,12 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from invoker.driver import ContainerHandle
-from stratus.config import StemCells
+from stratus.config import Eviction, StemCells
 from stratus.models import ActivationResponse
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 PoolKey = tuple[str, str, str]  # (invoking namespace, action fqn, action revision)
 StartType = Literal["warm", "prewarm", "cold"]
 STATES = ("prewarm", "starting", "busy", "idle", "paused")
+SMOOTHING = 0.2  # weight of the newest measurement in the run / cold-start moving averages
 
 
 class PoolTimeout(Exception):
@@ -57,6 +58,8 @@ class PooledContainer:
     active: int = 0
     last_used: float = field(default_factory=time.monotonic)
     paused: bool = False
+    uses: int = 0  # activations it ran or runs
+    worth: float = 0.0  # gdsf: the pool's age when last used + uses / memory (a GB); the least worth goes first
     # Resolved when /init finished: None when it succeeded, else the response every sharer ends with.
     initialized: "asyncio.Future[ActivationResponse | None] | None" = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # serialises pause / unpause against use
@@ -125,10 +128,14 @@ def pick_stem_cell(
     return min(cells, key=lambda c: abs(c.memory_mb - memory_mb), default=None)
 
 
-def pick_victims(containers: Sequence[PooledContainer], needed_mb: int, free_mb: int) -> list[PooledContainer] | None:
-    """Idle containers to remove, least recently used first, so `needed_mb` fits; None if it cannot."""
+def pick_victims(
+    containers: Sequence[PooledContainer], needed_mb: int, free_mb: int, eviction: Eviction = "lru"
+) -> list[PooledContainer] | None:
+    """Idle containers to remove so `needed_mb` fits, None if it cannot: least recently used first (lru), or
+    least worth first (gdsf: Greedy-Dual-Size-Frequency, reuse count per GB aged by the pool's clock)."""
+    order = (lambda c: c.last_used) if eviction == "lru" else (lambda c: (c.worth, c.last_used))
     victims: list[PooledContainer] = []
-    for container in sorted((c for c in containers if c.idle), key=lambda c: c.last_used):
+    for container in sorted((c for c in containers if c.idle), key=order):
         if free_mb >= needed_mb:
             break
         victims.append(container)
@@ -159,9 +166,20 @@ class Placement:
 
 
 class ContainerPool:
-    def __init__(self, user_memory_mb: int, stem_cells: Sequence[StemCells] = ()) -> None:
+    def __init__(
+        self,
+        user_memory_mb: int,
+        stem_cells: Sequence[StemCells] = (),
+        clock: Callable[[], float] = time.monotonic,
+        eviction: Eviction = "gdsf",
+    ) -> None:
         self.user_memory_mb = user_memory_mb
+        self.eviction = eviction
+        self._age = 0.0  # gdsf: the worth of the last container evicted (older containers lose to newer ones)
         self.stem_cells = tuple(stem_cells)
+        self.clock = clock  # seconds; a simulation passes its virtual clock
+        self._run_ms: dict[str, float] = {}  # by action fqn
+        self.cold_ms: float | None = None
         self._containers: list[PooledContainer] = []
         self._changed = asyncio.Condition()
         self._wanted: Counter[PoolKey] = Counter()  # keys of the activations queued for capacity
@@ -200,12 +218,16 @@ class ContainerPool:
         async with self._changed:
             self._wanted[key] += 1
             try:
+                patient_until = self.clock() + self._patience_s(key, kind)
                 while True:
-                    if placement := self._place(key, kind, memory_mb, concurrency):
+                    cold_ok = self.clock() >= patient_until
+                    if placement := self._place(key, kind, memory_mb, concurrency, cold_ok=cold_ok):
                         return placement
-                    remaining = deadline - time.monotonic()
+                    remaining = deadline - self.clock()
                     if remaining <= 0:
                         raise PoolTimeout("no container capacity became free in time")
+                    if not cold_ok:
+                        remaining = min(remaining, patient_until - self.clock())
                     try:
                         await asyncio.wait_for(self._changed.wait(), remaining)
                     except TimeoutError:
@@ -214,23 +236,46 @@ class ContainerPool:
                 self._wanted[key] -= 1
                 self._wanted += Counter()  # drop keys nobody waits for
 
-    def _place(self, key: PoolKey, kind: str, memory_mb: int, concurrency: int) -> Placement | None:
+    def _patience_s(self, key: PoolKey, kind: str) -> float:
+        """How long to wait for a busy warm container of `key` rather than cold-start one: a cold start's
+        cost when the expected wait (the usual run time / busy slots) is shorter, else 0. Only the first
+        waiter is patient: more waiting means demand outgrew the containers, and a cold start adds one.
+        Not with a stem cell of the kind at hand, nor before a run and a cold start were measured."""
+        run_ms, busy = self._run_ms.get(key[1]), [c for c in self._containers if c.key == key and c.ready]
+        if run_ms is None or self.cold_ms is None or not busy:
+            return 0.0
+        if any(c.stem_cell and c.handle is not None and c.kind == kind for c in self._containers):
+            return 0.0
+        if self._wanted[key] > 1:  # others wait already: demand outgrows the containers, start one more
+            return 0.0
+        expected_ms = run_ms / sum(c.concurrency for c in busy)
+        return self.cold_ms / 1000 if expected_ms < self.cold_ms else 0.0
+
+    def _place(
+        self, key: PoolKey, kind: str, memory_mb: int, concurrency: int, *, cold_ok: bool = True
+    ) -> Placement | None:
         warm = pick_warm(self._containers, key)
         if warm is not None:
             warm.active += 1
+            warm.uses += 1
             return Placement(warm, "warm", [])
+        if not cold_ok:
+            return None
         stem = pick_stem_cell(self._containers, kind, memory_mb, self.user_memory_mb - self.total_memory_mb)
         if stem is not None:
             stem.key, stem.concurrency, stem.active, stem.memory_mb = key, concurrency, 1, memory_mb
+            stem.uses = 1
             stem.expect_init()
             self.refill_wanted.set()
             return Placement(stem, "prewarm", [])
-        victims = pick_victims(self._evictable(key), memory_mb, self.user_memory_mb - self.total_memory_mb)
+        free = self.user_memory_mb - self.total_memory_mb
+        victims = pick_victims(self._evictable(key), memory_mb, free, self.eviction)
         if victims is None:
             return None
         for victim in victims:
             self._containers.remove(victim)
-        reserved = PooledContainer(key, kind, memory_mb, concurrency, active=1)
+            self._age = max(self._age, victim.worth)
+        reserved = PooledContainer(key, kind, memory_mb, concurrency, active=1, last_used=self.clock(), uses=1)
         reserved.expect_init()
         self._containers.append(reserved)
         return Placement(reserved, "cold", victims)
@@ -245,7 +290,7 @@ class ContainerPool:
         self.refill_wanted.clear()
         free = self.user_memory_mb - self.total_memory_mb
         reserved = [
-            PooledContainer(None, kind, memory_mb, 1)
+            PooledContainer(None, kind, memory_mb, 1, last_used=self.clock())
             for kind, memory_mb in stem_cell_deficit(self._containers, self.stem_cells, free)
         ]
         self._containers.extend(reserved)
@@ -259,7 +304,8 @@ class ContainerPool:
         now, and the caller must remove the container (a sharer may have taken it out already)."""
         async with self._changed:
             container.active = max(0, container.active - 1)
-            container.last_used = time.monotonic()
+            container.last_used = self.clock()
+            container.worth = self._age + container.uses * 1024 / max(container.memory_mb, 1)
             removed = destroy and self._discard(container)
             self._changed.notify_all()
             return removed
@@ -297,6 +343,19 @@ class ContainerPool:
                 self._changed.notify_all()
             return taken
 
+    def observe(self, fqn: str, run_ms: float | None, cold_ms: float | None = None) -> None:
+        """Measured: one /run of the action took `run_ms`; a cold start here took `cold_ms`."""
+        if run_ms is not None:
+            self._run_ms[fqn] = _smooth(self._run_ms.get(fqn), run_ms)
+        if cold_ms is not None:
+            self.cold_ms = _smooth(self.cold_ms, cold_ms)
+
+    def run_times(self) -> dict[str, int]:
+        """The usual /run time of each action with a container here (others are forgotten)."""
+        present = {c.key[1] for c in self._containers if c.key is not None}
+        self._run_ms = {fqn: ms for fqn, ms in self._run_ms.items() if fqn in present}
+        return {fqn: round(ms) for fqn, ms in self._run_ms.items()}
+
     def to_pause(self, now: float, grace_s: float) -> list[PooledContainer]:
         return [c for c in self._containers if c.idle and not c.paused and now - c.last_used >= grace_s]
 
@@ -314,3 +373,7 @@ class ContainerPool:
         """Everything, for shutdown."""
         drained, self._containers = self._containers, []
         return drained
+
+
+def _smooth(average: float | None, sample: float) -> float:
+    return sample if average is None else average + SMOOTHING * (sample - average)

@@ -81,7 +81,7 @@ class Runner:
         action = invocation.action
         timing = Timing(accepted_ms=invocation.accepted_ms)
         key = (invocation.namespace, action.fqn, action.revision)
-        deadline = time.monotonic() + action.limits.timeout / 1000 + QUEUE_WAIT_S
+        deadline = self._pool.clock() + action.limits.timeout / 1000 + QUEUE_WAIT_S
         try:
             placement = await self._pool.acquire(
                 key, action.exec.kind, action.limits.memory, action.limits.concurrency, deadline
@@ -91,10 +91,15 @@ class Runner:
         container, timing.start_type = placement.container, placement.start
         metrics.STARTS.labels(self._settings.invoker_id, placement.start).inc()
         await self.remove(placement.victims)
+        clock = self._pool.clock
         try:
+            began = clock()
             response = await self._prepare(container, invocation, timing)
             if response is None:
+                ran = clock()
                 response = await self._run(container, invocation, timing)
+                cold_ms = (ran - began) * 1000 if placement.start == "cold" else None
+                self._pool.observe(action.fqn, (clock() - ran) * 1000, cold_ms)
         except Exception as exc:  # e.g. the entity store failed a cold start: the container's memory must not leak
             log.exception("activation %s failed in the invoker", invocation.activation_id)
             response = outcome.not_provisioned(f"the invoker failed: {type(exc).__name__}")

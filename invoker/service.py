@@ -164,6 +164,8 @@ class Invoker:
             failing=self.health.failing(time.time()),
             pool=dict(self._pool.states()),
             warm=warm_pools(self._pool.containers),
+            run_ms=self._pool.run_times(),
+            cold_ms=None if self._pool.cold_ms is None else round(self._pool.cold_ms),
             metrics=self.metrics_address,
         )
 

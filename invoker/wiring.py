@@ -19,7 +19,7 @@ from stratus.config import InvokerSettings
 async def open_invoker(settings: InvokerSettings, core: CoreBackends) -> AsyncIterator[Invoker]:
     driver = DockerDriver(docker.from_env())
     proxy = ProxyClient()
-    pool = ContainerPool(settings.user_memory_mb, settings.stem_cells)
+    pool = ContainerPool(settings.user_memory_mb, settings.stem_cells, eviction=settings.eviction)
     runner = Runner(driver, pool, proxy, core.entities.get_action, settings)
     try:
         egress = EgressGuard(settings.egress_allow, settings.egress_guard)

@@ -7,6 +7,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stratus import kinds
 
+PlacementPolicy = Literal["warm", "sharding", "openwhisk"]  # see controller.placement
+Eviction = Literal["lru", "gdsf"]  # see invoker.pool.pick_victims
+
 
 class ConnectionSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)
@@ -49,6 +52,7 @@ class ControllerSettings(ConnectionSettings):
     # gateway's GET /api/v1/admin/metrics-targets; 0.0.0.0 advertises this host's address.
     metrics_addr: str = "127.0.0.1"
     metrics_port: int = 9101
+    placement: PlacementPolicy = "warm"  # controller.placement: warm, sharding or openwhisk
 
 
 class StemCells(BaseModel, frozen=True):
@@ -75,6 +79,7 @@ class PoolSettings(BaseSettings):
     # JSON in STRATUS_STEM_CELLS, e.g. [{"kind": "python:3.11", "count": 2, "memory_mb": 256}]; [] for none.
     # Matched by kind: an action of another memory size takes one over and gets its own limit.
     stem_cells: tuple[StemCells, ...] = (StemCells(kind=kinds.DEFAULT.kind, count=2, memory_mb=256),)
+    eviction: Eviction = "gdsf"  # which idle container a cold start evicts (invoker.pool)
 
 
 class EgressSettings(BaseSettings):

@@ -162,4 +162,6 @@ class Heartbeat(StreamMessage):
     failing: str | None = None  # why it cannot run activations now (e.g. containers do not start): unhealthy
     pool: dict[str, int] = {}  # containers by state (idle, busy, prewarm, ...)
     warm: dict[str, int] = {}  # warm containers by action fqn
+    run_ms: dict[str, int] = {}  # how long a /run of each warm action usually takes (moving average)
+    cold_ms: int | None = None  # how long a cold start (create + /init) usually takes here
     metrics: str | None = None  # host:port of its Prometheus /metrics

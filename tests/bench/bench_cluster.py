@@ -19,6 +19,7 @@ import platform
 import statistics
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from uuid import uuid4
@@ -121,29 +122,43 @@ async def scheduling(n: int) -> None:
 
 
 def dispatches(stack: Stack) -> dict[str, int]:
-    """Dispatches ever sent to each invoker (the length of its stream)."""
+    """Dispatches ever sent to each invoker (entries added to its stream: acked entries are deleted)."""
     raw = redis.Redis.from_url(stack.redis_url)
     try:
-        return {row["invoker"]: int(raw.xlen(f"stratus:invoker:{row['invoker']}")) for row in stack.admin("invokers")}
+        added = {}
+        for row in stack.admin("invokers"):
+            stream = f"stratus:invoker:{row['invoker']}"
+            added[row["invoker"]] = int(raw.xinfo_stream(stream)["entries-added"]) if raw.exists(stream) else 0
+        return added
     finally:
         raw.close()
 
 
+def start_type(answer: httpx.Response) -> str:
+    try:
+        annotations = answer.json().get("annotations", [])
+    except ValueError:
+        return "none"
+    return next((str(a["value"]) for a in annotations if a.get("key") == "startType"), "none")
+
+
 def throughput(stack: Stack, client: httpx.Client, names: list[str], calls: int, callers: int, sleep_s: float) -> float:
-    def one(n: int) -> int:
+    def one(n: int) -> tuple[int, str]:
         answer = client.post(f"/actions/{names[n % len(names)]}", params={"blocking": "true"}, json={"sleep": sleep_s})
-        return answer.status_code
+        return answer.status_code, start_type(answer)
 
     with ThreadPoolExecutor(callers) as pool:
-        list(pool.map(one, range(callers * 3)))  # warm-up: containers started
+        warmup = Counter(kind for _, kind in pool.map(one, range(callers * 3)))  # containers started
         before = dispatches(stack)
         started = time.perf_counter()
-        codes = list(pool.map(one, range(calls)))
+        answers = list(pool.map(one, range(calls)))
         elapsed = time.perf_counter() - started
     after = dispatches(stack)
+    codes, starts = Counter(code for code, _ in answers), Counter(kind for _, kind in answers)
     print(f"  activations per invoker: {sorted(after[i] - before.get(i, 0) for i in after)}")
+    print(f"  start types: warm-up {dict(warmup)}, measured {dict(starts)}")
     if set(codes) != {200}:
-        print(f"  (not all 200: {sorted(set(codes))})")
+        print(f"  (not all 200: {dict(codes)})")
     return calls / elapsed
 
 

@@ -8,8 +8,9 @@ from uuid import uuid4
 
 import pytest
 
+from controller.scheduler import probe_order, shard_key
 from controller.service import Controller
-from stratus.bus import RedisStreamBus
+from stratus.bus import Delivery, RedisStreamBus
 from stratus.config import ControllerSettings
 from stratus.ids import InvokerId, new_activation_id
 from stratus.ledger import RedisLedger
@@ -145,3 +146,43 @@ async def test_an_invocation_that_does_not_decode_still_ends_with_a_record_and_a
     assert stored.response.result == {"error": UNREADABLE}
     assert await bus.pending(INVOCATIONS, "controllers", controller.controller_id, count=10) == []
     assert await bus.read("stratus:dead-letter", "0", count=10, block_ms=0)  # the entry kept for a look
+
+
+async def test_two_controllers_place_on_the_invoker_holding_a_warm_container_without_overbooking(
+    bus: RedisStreamBus, activations: ActivationStore
+) -> None:
+    """The warm policy on real Redis: heartbeats say where the action is warm (not its home); two controllers
+    share the books, so the warm invoker takes the first two (its 2 warm containers, all its memory) and the
+    next two go to the home, never one past an invoker's memory."""
+    warm_id, home_id = "i-warm", "i-cold"  # sorted: i-cold is ring position 0
+    action = make_action(limits={"memory": 1024}).without_code()
+    while probe_order(shard_key("ns", action.fqn), 2)[0] != 0:
+        action = make_action(limits={"memory": 1024}).without_code()
+    for invoker_id, warm in ((warm_id, {action.fqn: 2}), (home_id, {})):
+        await bus.put_heartbeat(
+            Heartbeat(
+                invoker_id=InvokerId(invoker_id),
+                sent_ms=int(time.time() * 1000),
+                user_memory_mb=2048,
+                busy_memory_mb=0,
+                containers=len(warm),
+                warm=warm,
+            )
+        )
+    ledger = RedisLedger(bus._redis)
+    controllers = [Controller(settings(), bus, activations, ledger) for _ in range(2)]
+    await bus.ensure_group(INVOCATIONS, "controllers")
+    for controller in controllers:
+        await controller.refresh()
+
+    async def place(controller: Controller) -> None:
+        one = Invocation(
+            activation_id=new_activation_id(), namespace="ns", subject="ns", action=action, params={}, accepted_ms=0
+        )
+        entry = await bus.publish(INVOCATIONS, one.to_fields())
+        await controller.dispatch([(Delivery(INVOCATIONS, "controllers", entry, {}), one)])
+
+    await asyncio.gather(*(place(c) for c in controllers))
+    assert [b.memory_mb for b in await ledger.books([warm_id, home_id])] == [2048, 0]
+    await asyncio.gather(*(place(c) for c in controllers))
+    assert [b.memory_mb for b in await ledger.books([warm_id, home_id])] == [2048, 2048]

@@ -17,6 +17,7 @@ from invoker.pool import (
 )
 from stratus.config import StemCells
 from stratus.models import ActivationResponse
+from tests.simulated_cluster import VirtualLoop
 
 KEY = ("ns", "ns/a", "0.0.1@1")
 KIND = "python:3.11"
@@ -73,6 +74,76 @@ async def test_victims_are_idle_and_least_recently_used_first_never_stem_cells()
     assert pick_victims([stem()], 256, 0) is None
 
 
+async def test_gdsf_evicts_the_least_reused_per_gb_before_the_least_recent() -> None:
+    often, once, big_often = ready(used=1), ready(used=5), ready(used=2, memory=1024)
+    often.worth, once.worth, big_often.worth = 10 * 1024 / 256, 1 * 1024 / 256, 10 * 1024 / 1024
+    assert pick_victims([often, once, big_often], 256, 0, "gdsf") == [once]
+    assert pick_victims([often, once, big_often], 512, 0, "gdsf") == [once, big_often]
+    assert pick_victims([often, once, big_often], 256, 0, "lru") == [often]
+
+
+async def test_gdsf_worth_counts_uses_and_ages_with_what_was_evicted() -> None:
+    pool = ContainerPool(user_memory_mb=512, eviction="gdsf")
+    hot = await pool.acquire(KEY, KIND, 256, 1, deadline())
+    hot.container.init_finished(None)
+    hot.container.handle = HANDLE
+    await pool.release(hot.container, destroy=False)
+    for _ in range(3):
+        again = await pool.acquire(KEY, KIND, 256, 1, deadline())
+        assert again.start == "warm"
+        await pool.release(again.container, destroy=False)
+    assert hot.container.uses == 4 and hot.container.worth == 4 * 1024 / 256
+    other = ("ns", "ns/b", "0.0.1@1")
+    cold = await pool.acquire(other, KIND, 256, 1, deadline())
+    cold.container.init_finished(None)
+    cold.container.handle = HANDLE
+    await pool.release(cold.container, destroy=False)  # worth 4: less than hot's 16, though used later
+    third = await pool.acquire(("ns", "ns/c", "0.0.1@1"), KIND, 256, 1, deadline())
+    assert third.victims == [cold.container]
+    assert pool._age == 4.0  # what the next containers' worth starts from
+
+
+async def test_run_and_cold_start_times_are_moving_averages_kept_for_actions_in_the_pool() -> None:
+    pool = ContainerPool(user_memory_mb=512)
+    pool._containers.append(ready())
+    pool.observe("ns/a", 100.0, 1000.0)
+    pool.observe("ns/a", 200.0, None)
+    pool.observe("ns/gone", 5.0)
+    assert pool.run_times() == {"ns/a": 120}
+    assert pool.cold_ms == 1000.0
+
+
+def patience_case(run_ms: float) -> tuple[str, float]:
+    """A busy warm container of KEY (released at t=0.3 s), cold starts measured at 1 s: the next activation?"""
+    loop = VirtualLoop()
+
+    async def case() -> tuple[str, float]:
+        pool = ContainerPool(user_memory_mb=1024, clock=loop.time)
+        pool.observe("ns/a", run_ms, 1000.0)
+        busy = ready(active=1)
+        pool._containers.append(busy)
+
+        async def finish() -> None:
+            await asyncio.sleep(0.3)
+            await pool.release(busy, destroy=False)
+
+        task = asyncio.create_task(finish())
+        placement = await pool.acquire(KEY, KIND, 256, 1, loop.time() + 60)
+        at = loop.time()
+        await task
+        return placement.start, at
+
+    try:
+        return loop.run_until_complete(case())
+    finally:
+        loop.close()
+
+
+def test_a_short_expected_wait_for_a_busy_warm_container_beats_a_cold_start() -> None:
+    assert patience_case(run_ms=400.0) == ("warm", 0.3)  # expected 400 ms < 1 s: waits, warm at 0.3 s
+    assert patience_case(run_ms=5000.0) == ("cold", 0.0)  # expected 5 s > 1 s: cold at once
+
+
 def test_stem_cells_match_kind_exact_memory_first_once_started() -> None:
     small, big, starting = stem(128), stem(256), stem(256, started=False)
     assert pick_stem_cell([starting, small, big], KIND, 256, free_mb=0) is big
@@ -96,7 +167,7 @@ def test_stem_cell_deficit_counts_what_exists_and_stops_at_the_budget() -> None:
 
 
 async def test_cold_then_warm_then_eviction() -> None:
-    pool = ContainerPool(user_memory_mb=512)
+    pool = ContainerPool(user_memory_mb=512, eviction="lru")
     first = await pool.acquire(KEY, KIND, 256, 1, deadline())
     assert first.start == "cold" and first.victims == []
     pool.started(first.container, HANDLE)

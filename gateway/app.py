@@ -8,7 +8,18 @@ from fastapi import FastAPI
 from gateway.deps import Backends
 from gateway.errors import TransactionIdMiddleware, install_error_handlers
 from gateway.fast_path import InvokeFastPath
-from gateway.routes import actions, activations, admin, api_gateway, apis, console, info, namespaces, web
+from gateway.routes import (
+    actions,
+    activations,
+    admin,
+    api_gateway,
+    apis,
+    console,
+    info,
+    namespaces,
+    packages,
+    web,
+)
 from gateway.web_cors import ResourceCors
 
 OpenBackends = Callable[[], AbstractAsyncContextManager[Backends]]
@@ -36,7 +47,7 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     app.add_middleware(TransactionIdMiddleware)
     app.add_middleware(InvokeFastPath, state=app.state)  # outermost: the hot route skips the rest
     # api_gateway after the API (/api/{ns}/...); the console after everything, off the invoke path
-    routers = (info, admin, namespaces, actions, activations, web, apis, api_gateway, console)
+    routers = (info, admin, namespaces, actions, packages, activations, web, apis, api_gateway, console)
     for module in routers:
         app.include_router(module.router)
     return app

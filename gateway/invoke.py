@@ -15,7 +15,7 @@ from stratus.errors import BadRequest, NotFound
 from stratus.ids import ActivationId, new_activation_id
 from stratus.messages import INVOCATIONS, RECORDS, Invocation, Record
 from stratus.models import Action, Activation, Namespace
-from stratus.names import check_name
+from stratus.packages import check_path
 from stratus.params import run_params
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ async def invoke_named(
 ) -> JSONResponse:
     """POST …/actions/{name} once the caller and the body are known (the FastAPI route and the fast path),
     the timeout checked (`check_timeout`) before the body was read."""
-    action = await backends.actions.get(who.name, check_name(name))
+    action = await backends.actions.get(who.name, check_path(name))
     if action is None:
         raise NotFound("action", f"{who.name}/{name}")
     wait_s = timeout_ms / 1000 if timeout_ms else backends.settings.blocking_wait_s

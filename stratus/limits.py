@@ -39,6 +39,9 @@ ANNOTATIONS_MAX_BYTES = 1 * MB
 PAYLOAD_MAX_BYTES = 1 * MB  # invoke body; also the result size before truncation
 RESULT_MAX_BYTES = 1 * MB
 
+ENTITY_PUT_MAX_BYTES = 3 * MB  # a package, trigger or rule: parameters and annotations of 1 MB each, and room
+SEQUENCE_MAX_ACTIONS = 50  # atomic actions of a sequence, nested sequences inlined (OpenWhisk's limit)
+
 BLOCKING_WAIT_MAX_MS = 60_000
 LIST_LIMIT_DEFAULT = 30
 LIST_LIMIT_MAX = 200

@@ -60,6 +60,7 @@ class Invocation(StreamMessage):
     params: dict[str, Any]  # merged run parameters (init parameters excluded)
     accepted_ms: int  # when the gateway accepted it: waitTime counts from here
     reply_to: str | None = None  # the gateway's reply stream, for blocking callers
+    cause: ActivationId | None = None  # the enclosing sequence's activation, for a sequence's component
 
     def record(
         self,
@@ -85,6 +86,7 @@ class Invocation(StreamMessage):
             logs=logs or [],
             annotations=annotations,
             publish=False,
+            cause=self.cause,
         )
 
 

@@ -12,7 +12,7 @@ async def serve(stop: asyncio.Event) -> None:
     settings = ControllerSettings()
     setup_logging(settings.log_level)
     async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
-        await Controller(settings, core.bus, core.activations, core.ledger).run(stop)
+        await Controller(settings, core.bus, core.activations, core.ledger, core.entities).run(stop)
 
 
 if __name__ == "__main__":

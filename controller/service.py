@@ -16,10 +16,12 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
+from controller.conductor import Conductor
 from controller.recorder import Recorder
 from controller.recovery import Recovery
 from controller.registry import Registry
 from controller.scheduler import InvokerState, choose_invoker, shard_key
+from stratus import kinds
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
 from stratus.consumer import ConsumerSpec, end_unreadable, run_batch_consumer
@@ -29,6 +31,7 @@ from stratus.ledger import Booking, Ending, Ledger, Reservation
 from stratus.messages import CONTROLLERS_GROUP, INVOCATIONS, Completion, Dispatch, Invocation, Record, invoker_stream
 from stratus.records import internal_error
 from stratus.stores.activations import ActivationStore
+from stratus.stores.entities import EntityStore
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,12 @@ def action_key(invocation: Invocation) -> str:
 
 class Controller:
     def __init__(
-        self, settings: ControllerSettings, bus: MessageBus, activations: ActivationStore, ledger: Ledger
+        self,
+        settings: ControllerSettings,
+        bus: MessageBus,
+        activations: ActivationStore,
+        ledger: Ledger,
+        entities: EntityStore | None = None,  # sequences resolve their components in it (None: they fail)
     ) -> None:
         self.controller_id = ControllerId(settings.controller_id)
         self._settings = settings
@@ -64,6 +72,7 @@ class Controller:
         )
         self.recovery = Recovery(self, bus, ledger, settings)
         self.recorder = Recorder(bus, activations, f"recorder:{self.controller_id}")
+        self.conductor = Conductor(self.controller_id, bus, ledger, entities, activations)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.refresh()
@@ -79,6 +88,7 @@ class Controller:
             group.create_task(self._refresh_loop(stop), name="controller-refresh")
             group.create_task(self.recorder.run(stop), name="controller-recorder")
             group.create_task(self.recovery.run(stop), name="controller-recovery")
+            group.create_task(self.conductor.run(stop), name="controller-conductor")
             await run_batch_consumer(self._bus, invocations, self.handle, stop)
 
     async def handle(self, deliveries: list[Delivery]) -> None:
@@ -86,9 +96,14 @@ class Controller:
         work: list[Work] = []
         for delivery in deliveries:
             try:
-                work.append((delivery, Invocation.from_fields(delivery.fields)))
+                invocation = Invocation.from_fields(delivery.fields)
             except BadMessage:
                 await self._unreadable(delivery)
+                continue
+            if invocation.action.exec.kind == kinds.SEQUENCE:
+                await self._conduct(delivery, invocation)
+            else:
+                work.append((delivery, invocation))
         try:
             await self.dispatch(work)
         except asyncio.CancelledError:
@@ -198,6 +213,12 @@ class Controller:
                 log.warning("could not refresh invokers: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), REFRESH_S)
+
+    async def _conduct(self, delivery: Delivery, invocation: Invocation) -> None:
+        try:
+            await self.conductor.take(delivery, invocation)
+        except StoreUnavailable as exc:  # left pending: a claim tries again
+            log.warning("could not start sequence %s: %s", invocation.activation_id, exc)
 
     async def _unreadable(self, delivery: Delivery) -> None:
         try:

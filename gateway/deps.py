@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 
 from gateway.action_cache import ActionCache
 from gateway.auth import Authenticator
-from gateway.replies import ReplyWaiter
+from stratus.replies import ReplyWaiter
 from stratus.backends import CoreBackends
 from stratus.bus import MessageBus
 from stratus.config import GatewaySettings

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from gateway import throttle
 from gateway.deps import Backends
-from gateway.replies import RecordRef
+from stratus.replies import RecordRef
 from stratus import limits as L
 from stratus.errors import BadRequest, NotFound
 from stratus.ids import ActivationId, new_activation_id

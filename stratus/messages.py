@@ -35,6 +35,16 @@ def reply_stream(gateway_id: GatewayId) -> str:
     return f"{REPLY_PREFIX}{gateway_id}"
 
 
+def conductor_stream(controller_id: ControllerId) -> str:
+    """invoker -> the controller running a sequence, for the sequence's components."""
+    return f"{REPLY_PREFIX}controller-{controller_id}"
+
+
+def sequence_key(activation_id: ActivationId) -> str:
+    """A running sequence's progress (the ids of its components so far), while a controller conducts it."""
+    return f"stratus:sequence:{activation_id}"
+
+
 class StreamMessage(BaseModel):
     model_config = ConfigDict(frozen=True)  # extra fields ignored: tolerant reader
 

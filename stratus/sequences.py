@@ -58,9 +58,10 @@ def stops(record: Activation) -> bool:
     return record.response.status != "success" or (isinstance(result, dict) and "error" in result)
 
 
-def sequence_annotations(sequence: Action, wait_ms: int) -> list[KeyValue]:
-    return [
-        KeyValue(key="topmost", value=True),
+def sequence_annotations(sequence: Action, wait_ms: int, *, nested: bool) -> list[KeyValue]:
+    extra = [KeyValue(key="causedBy", value="sequence")] if nested else []
+    return extra + [
+        KeyValue(key="topmost", value=not nested),
         KeyValue(key="path", value=sequence.fqn),
         KeyValue(key="kind", value=kinds.SEQUENCE),
         KeyValue(key="waitTime", value=wait_ms),

@@ -18,6 +18,8 @@ from gateway.routes import (
     info,
     namespaces,
     packages,
+    rules,
+    triggers,
     web,
 )
 from gateway.web_cors import ResourceCors
@@ -47,7 +49,7 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     app.add_middleware(TransactionIdMiddleware)
     app.add_middleware(InvokeFastPath, state=app.state)  # outermost: the hot route skips the rest
     # api_gateway after the API (/api/{ns}/...); the console after everything, off the invoke path
-    routers = (info, admin, namespaces, actions, packages, activations, web, apis, api_gateway, console)
+    routers = (info, admin, namespaces, actions, packages, triggers, rules, activations, web, apis, api_gateway, console)
     for module in routers:
         app.include_router(module.router)
     return app

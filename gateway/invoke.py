@@ -63,7 +63,7 @@ async def invoke(
     params = run_params(action, body)
     if not blocking:
         invocation = _invocation(backends, who, action, params, blocking=False)
-        await _publish(backends, who, invocation)
+        await publish(backends, who, invocation)
         log.info("activation %s accepted for %s", invocation.activation_id, action.fqn)
         accepted = {ACTIVATION_HEADER: invocation.activation_id}
         return JSONResponse({"activationId": invocation.activation_id}, status_code=202, headers=accepted)
@@ -83,7 +83,7 @@ async def invoke_blocking(
     activation_id = invocation.activation_id
     future = backends.replies.expect(activation_id)
     try:
-        await _publish(backends, who, invocation)
+        await publish(backends, who, invocation)
     except BaseException:
         backends.replies.forget(activation_id)
         raise
@@ -108,7 +108,7 @@ async def large_record(
     return None  # the caller gets the id (202) and reads the record when it is there
 
 
-async def _publish(backends: Backends, who: Namespace, invocation: Invocation) -> None:
+async def publish(backends: Backends, who: Namespace, invocation: Invocation) -> None:
     """Throttles first (429), then accepted: on the stream the controllers read."""
     await throttle.admit(backends, who, invocation)
     try:

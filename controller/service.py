@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
+from controller.alarms import AlarmClock
 from controller.conductor import Conductor
 from controller.recorder import Recorder
 from controller.recovery import Recovery
@@ -73,6 +74,7 @@ class Controller:
         self.recovery = Recovery(self, bus, ledger, settings)
         self.recorder = Recorder(bus, activations, f"recorder:{self.controller_id}")
         self.conductor = Conductor(self.controller_id, bus, ledger, entities, activations)
+        self.alarms = AlarmClock(bus, ledger, entities) if entities is not None else None
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.refresh()
@@ -89,6 +91,8 @@ class Controller:
             group.create_task(self.recorder.run(stop), name="controller-recorder")
             group.create_task(self.recovery.run(stop), name="controller-recovery")
             group.create_task(self.conductor.run(stop), name="controller-conductor")
+            if self.alarms is not None:
+                group.create_task(self.alarms.run(stop), name="controller-alarms")
             await run_batch_consumer(self._bus, invocations, self.handle, stop)
 
     async def handle(self, deliveries: list[Delivery]) -> None:

@@ -15,6 +15,7 @@ from gateway.routes import (
     api_gateway,
     apis,
     console,
+    feeds,
     info,
     namespaces,
     packages,
@@ -49,7 +50,10 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     app.add_middleware(TransactionIdMiddleware)
     app.add_middleware(InvokeFastPath, state=app.state)  # outermost: the hot route skips the rest
     # api_gateway after the API (/api/{ns}/...); the console after everything, off the invoke path
-    routers = (info, admin, namespaces, actions, packages, triggers, rules, activations, web, apis, api_gateway, console)
+    routers = (
+        *(info, admin, namespaces, feeds, actions, packages, triggers, rules, activations, web),
+        *(apis, api_gateway, console),
+    )
     for module in routers:
         app.include_router(module.router)
     return app

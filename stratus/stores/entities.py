@@ -11,6 +11,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from stratus.alarms import Alarm
 from stratus.errors import Conflict, NotFound, StoreUnavailable
 from stratus.models import Action, Namespace, NamespaceLimits, Package, Route, Rule, Trigger
 
@@ -83,6 +84,16 @@ class EntityStore(Protocol):
 
     async def delete_rule(self, namespace: str, name: str) -> Rule | None: ...
 
+    async def put_alarm(self, alarm: Alarm) -> None:
+        """Insert, or replace the alarm of the same trigger."""
+
+    async def get_alarm(self, namespace: str, name: str) -> Alarm | None: ...
+
+    async def delete_alarm(self, namespace: str, name: str) -> Alarm | None: ...
+
+    async def all_alarms(self) -> list[Alarm]:
+        """Every namespace's: what the controllers' alarm clocks fire."""
+
     async def put_route(self, route: Route) -> None:
         """Insert, or replace the route with the same namespace, base path, relative path and verb."""
 
@@ -153,6 +164,7 @@ def _entity_table(name: str) -> sa.Table:
 packages = _entity_table("packages")
 triggers = _entity_table("triggers")
 rules = _entity_table("rules")
+alarms = _entity_table("alarms")  # keyed by the trigger it fires
 namespace_limits = sa.Table(  # its own table: databases created before it get it from create_all
     "namespace_limits",
     metadata,
@@ -388,6 +400,31 @@ class SqlEntityStore:
     async def delete_rule(self, namespace: str, name: str) -> Rule | None:
         doc = await self._delete_doc(rules, namespace, name)
         return Rule.model_validate_json(doc) if doc else None
+
+    async def put_alarm(self, alarm: Alarm) -> None:
+        key = (alarms.c.namespace == alarm.namespace) & (alarms.c.name == alarm.name)
+        row = {"namespace": alarm.namespace, "name": alarm.name, "updated": alarm.updated}
+        row["doc"] = alarm.model_dump_json()
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(alarms.delete().where(key))
+                await conn.execute(alarms.insert().values(**row))
+        except IntegrityError as exc:
+            raise Conflict("A concurrent modification of the alarm was detected; retry.") from exc
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise StoreUnavailable(f"entity store write failed: {exc}") from exc
+
+    async def get_alarm(self, namespace: str, name: str) -> Alarm | None:
+        doc = await self._get_doc(alarms, namespace, name)
+        return Alarm.model_validate_json(doc) if doc else None
+
+    async def delete_alarm(self, namespace: str, name: str) -> Alarm | None:
+        doc = await self._delete_doc(alarms, namespace, name)
+        return Alarm.model_validate_json(doc) if doc else None
+
+    async def all_alarms(self) -> list[Alarm]:
+        rows = await self._rows(sa.select(alarms.c.doc).order_by(alarms.c.namespace, alarms.c.name))
+        return [Alarm.model_validate_json(r.doc) for r in rows]
 
     async def put_route(self, route: Route) -> None:
         key = _route_key(route.namespace, route.base_path, route.rel_path, route.verb)

@@ -50,7 +50,8 @@ async def put_package(
 ) -> dict[str, Any]:
     check_name(name)
     try:
-        put = packages.PackagePut.model_validate(await json_object(request, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="package"))
+        body = await json_object(request, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="package")
+        put = packages.PackagePut.model_validate(body)
     except ValidationError as exc:
         raise bad_body(exc) from exc
     existing = await b.entities.get_package(who.name, name)

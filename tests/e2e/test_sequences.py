@@ -12,7 +12,10 @@ from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.docker
 
-ADD = "def main(args):\n    return {'n': args.get('n', 0) + args.get('step', 1), 'seen': args.get('seen', []) + ['add']}\n"
+ADD = """
+def main(args):
+    return {'n': args.get('n', 0) + args.get('step', 1), 'seen': args.get('seen', []) + ['add']}
+"""
 DOUBLE = "def main(args):\n    return {'n': args['n'] * 2, 'seen': args['seen'] + ['double']}\n"
 FAIL = "def main(args):\n    return {'error': 'stop here', 'n': args.get('n')}\n"
 

@@ -21,7 +21,8 @@ async def test_three_clocks_fire_each_tick_once(bus: RedisStreamBus, mysql_entit
     await mysql_entities.create_namespace(Namespace(name="ns", uuid="u-ns", key_hash="h", subject="ns"))
     await mysql_entities.create_action(make_action(name="act"))
     await mysql_entities.put_trigger(Trigger(namespace="ns", name="t"), expected_updated=None)
-    await mysql_entities.put_rule(Rule(namespace="ns", name="r", trigger="ns/t", action="ns/act"), expected_updated=None)
+    rule = Rule(namespace="ns", name="r", trigger="ns/t", action="ns/act")
+    await mysql_entities.put_rule(rule, expected_updated=None)
     alarm = from_params("alarm", "ns", "t", {"cron": "*/5 * * * * *", "trigger_payload": {"k": 1}}, T0)
     await mysql_entities.put_alarm(alarm)
     clocks = [AlarmClock(bus, RedisLedger(bus._redis), mysql_entities) for _ in range(3)]

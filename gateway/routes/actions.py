@@ -109,6 +109,13 @@ async def get_action(name: EntityName, who: OwnNamespace, b: BackendsDep, code: 
 async def get_package_action(
     package: EntityName, name: EntityName, who: OwnNamespace, b: BackendsDep, code: bool = True
 ) -> dict[str, Any]:
+    """The action as stored in its package; through a binding, with the parameters it runs with."""
+    found = await b.entities.get_package(who.name, check_name(package))
+    if found is not None and found.binding is None:
+        stored = await b.entities.get_action(found.fqn, check_name(name))
+        if stored is None:
+            raise NotFound("action", f"{found.fqn}/{name}")
+        return stored.to_api(code=code)
     return (await _existing(b, who.name, check_path(f"{package}/{name}"))).to_api(code=code)
 
 

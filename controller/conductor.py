@@ -20,9 +20,8 @@ import json
 import logging
 import time
 
-from stratus import kinds
+from stratus import kinds, sequences
 from stratus import limits as L
-from stratus import sequences
 from stratus.bus import Delivery, MessageBus
 from stratus.errors import StoreUnavailable
 from stratus.ids import ActivationId, ControllerId, new_activation_id

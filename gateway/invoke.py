@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 
 from gateway import throttle
 from gateway.deps import Backends
-from stratus.replies import RecordRef
 from stratus import limits as L
 from stratus.errors import BadRequest, NotFound
 from stratus.ids import ActivationId, new_activation_id
@@ -17,6 +16,7 @@ from stratus.messages import INVOCATIONS, RECORDS, Invocation, Record
 from stratus.models import Action, Activation, Namespace
 from stratus.packages import check_path
 from stratus.params import run_params
+from stratus.replies import RecordRef
 
 log = logging.getLogger(__name__)
 

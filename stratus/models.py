@@ -166,7 +166,7 @@ class Trigger(BaseModel):
 
 
 def path_and_name(fqn: str) -> dict[str, str]:
-    """"ns/pkg/a" -> {"path": "ns/pkg", "name": "a"}: how OpenWhisk shows a reference."""
+    """A reference as OpenWhisk shows it: "ns/pkg/a" -> {"path": "ns/pkg", "name": "a"}."""
     path, _, name = fqn.rpartition("/")
     return {"path": path, "name": name}
 

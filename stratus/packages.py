@@ -160,4 +160,3 @@ async def package_view(entities: EntityStore, package: Package) -> dict[str, Any
 def check_readable(caller: str, package: Package) -> None:
     if package.namespace != caller and not package.publish:
         raise Forbidden(f"The supplied authentication is not authorized to access '{package.fqn}'.")
-

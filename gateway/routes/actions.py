@@ -41,12 +41,23 @@ ACTIVATION_LINKS = {
     "GetActivationLogs": ("getActivationLogs", ACTIVATION_ID),
     "GetActivationResult": ("getActivationResult", ACTIVATION_ID),
 }
+NO_SEQ = {"components": {"type": "null"}}  # components only with the kind sequence
+CODE_KINDS = {"enum": [k for k in kinds.valid_kinds() if k != kinds.SEQUENCE]}
 EXEC_SCHEMA = model_schema(ExecPut) | {
     "required": ["kind"],
-    "anyOf": [  # code, or a custom image that holds it (stratus.action_updates._exec)
-        {"required": ["code"], "properties": {"code": {"type": "string", "minLength": 1}}},
-        {"required": ["image"], "properties": {"kind": {"const": kinds.BLACKBOX}, "image": {"type": "string"}}},
-        {"required": ["components"], "properties": {"kind": {"const": kinds.SEQUENCE}}},
+    "anyOf": [  # code, a custom image that holds it, or a sequence's components (stratus.action_updates._exec)
+        {"required": ["code"], "properties": {"code": {"type": "string", "minLength": 1}, "kind": CODE_KINDS} | NO_SEQ},
+        {
+            "required": ["image"],
+            "properties": {"kind": {"const": kinds.BLACKBOX}, "image": {"type": "string"}} | NO_SEQ,
+        },
+        {
+            "required": ["components"],
+            "properties": {
+                "kind": {"const": kinds.SEQUENCE},
+                "components": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            },
+        },
     ],
 }
 PUT_DOC = extra(
@@ -133,7 +144,9 @@ async def put_package_action(
     return await _put(request, b, who.name, package, name, overwrite)
 
 
-async def _put(request: Request, b: BackendsDep, ns: str, package: str | None, name: str, overwrite: bool) -> Any:
+async def _put(
+    request: Request, b: BackendsDep, ns: str, package: str | None, name: str, overwrite: bool
+) -> dict[str, Any]:
     check_name(name)
     home = await _home(b, ns, package)
     try:

@@ -272,7 +272,6 @@ class AsyncClient(_Core):
         """A feed lifecycle event, e.g. feed("/whisk.system/alarms/alarm", "CREATE", "/_/t", {"cron": ...})."""
         return await self.send(calls.feed(feed_path, event, trigger, params))
 
-
     async def delete_routes(self, base_path: str, **which: str | None) -> list[dict[str, Json]]:
         return await self.send(calls.delete_routes(self.namespace, base_path, **which))
 

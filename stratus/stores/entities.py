@@ -147,7 +147,6 @@ routes = sa.Table(  # key lengths fit InnoDB's 3072-byte key limit in utf8mb4
 )
 
 
-
 def _entity_table(name: str) -> sa.Table:
     """Packages, triggers and rules: a namespace, a name, and the entity as JSON."""
     return sa.Table(

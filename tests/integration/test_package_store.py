@@ -42,9 +42,7 @@ async def test_actions_resolve_through_a_package_and_a_binding(entities: SqlEnti
     assert bound is not None and {p.key: p.value for p in bound.parameters} == {"a": "p", "b": "b", "c": "act"}
     assert bound.fqn == "ns/p/act" and bound.annotation("binding") == "ns/b"
     assert await resolve_action(entities, "other", "/ns/p/act") is None  # not published
-    await entities.put_package(
-        Package(namespace="ns", name="p", publish=True, updated=5), expected_updated=0
-    )
+    await entities.put_package(Package(namespace="ns", name="p", publish=True, updated=5), expected_updated=0)
     assert await resolve_action(entities, "other", "/ns/p/act") is not None
     assert await resolve_action(entities, "ns", "missing/act") is None
 

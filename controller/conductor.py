@@ -8,10 +8,13 @@ stream and `cause` = the sequence's id, and waited for; its result (an object) i
 The chain stops at the first component that fails or returns an `error`; the sequence's response is the
 last component's, its `logs` the components' activation ids, its duration their sum.
 
-Nothing is lost: the progress (the ids so far) is kept in Redis. When the entry comes back to a controller
-that is not running it (its conductor's controller stopped, and the entry was claimed), the sequence ends
-at once with a `whisk internal error` record listing the components that ran: they are not run again (a
-component may have run already: OpenWhisk's at-most-once).
+Nothing is lost: the progress (the ids of the components started so far) is kept in Redis. When the entry
+comes back to a controller that is not running it (its conductor's controller stopped, and the entry was
+claimed), that controller resumes the sequence: it waits in the activation store for the records of the
+components already started (their replies went to the stopped controller), never running one twice, and
+goes on with the rest. A started component whose record does not come within its timeout and a minute
+(it was lost with its invoker, or the stop came between noting it and publishing it) ends the sequence
+with a `whisk internal error` record listing the components that ran.
 """
 
 import asyncio
@@ -50,11 +53,18 @@ TOUCH_EVERY_S = 5.0
 WAIT_SLACK_S = 60.0  # past a component's timeout (OpenWhisk waits timeout + 1 minute)
 RECORD_TRIES = 50  # x 0.1 s: a large record on its way from the outbox to the store
 INVOCATIONS_MAXLEN = 1_000_000
+STORED_POLL_S = 0.5
 INTERRUPTED = "The controller running the sequence stopped; the sequence did not complete."
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def component_wait_s(action: Action) -> float:
+    """How long a component may take: its timeout (a nested sequence: the longest) and a minute."""
+    timeout_ms = L.TIMEOUT.maximum if action.exec.kind == kinds.SEQUENCE else action.limits.timeout
+    return timeout_ms / 1000 + WAIT_SLACK_S
 
 
 class Conductor:
@@ -97,30 +107,30 @@ class Conductor:
                 await self.replies.stop()
 
     async def take(self, delivery: Delivery, invocation: Invocation) -> None:
-        """Start conducting the sequence (returns at once), or end it when another conductor had started it."""
+        """Start conducting the sequence (returns at once); resume it when another conductor had started it."""
         aid = invocation.activation_id
         if aid in self._running:
             return  # our own entry, handed to us again by a claim
         progress = await self._bus.get_state(sequence_key(aid))
-        if progress is not None:
-            log.warning("sequence %s: its conductor stopped; ending it", aid)
-            await self._end(delivery, invocation, sequences.failed(INTERRUPTED), json.loads(progress), 0, now_ms())
-            return
-        await self._bus.put_state(sequence_key(aid), "[]", ttl_s=PROGRESS_TTL_S)
+        ran: list[str] = json.loads(progress) if progress is not None else []
+        if progress is None:
+            await self._bus.put_state(sequence_key(aid), "[]", ttl_s=PROGRESS_TTL_S)
+        else:
+            log.warning("sequence %s: its conductor stopped after %d components; resuming", aid, len(ran))
         if not self._listening:
             self.replies.start()
             self._listening = True
         self._running[aid] = delivery
-        task = asyncio.create_task(self._conduct(delivery, invocation), name=f"sequence:{aid}")
+        task = asyncio.create_task(self._conduct(delivery, invocation, ran), name=f"sequence:{aid}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _conduct(self, delivery: Delivery, invocation: Invocation) -> None:
+    async def _conduct(self, delivery: Delivery, invocation: Invocation, ran: list[str]) -> None:
         aid = invocation.activation_id
-        start = now_ms()
+        start = invocation.accepted_ms if ran else now_ms()
         ids: list[str] = []
         try:
-            response, durations = await self._chain(invocation, ids)
+            response, durations = await self._chain(invocation, ids, ran)
             await self._end(delivery, invocation, response, ids, sum(durations), start)
         except asyncio.CancelledError:
             raise
@@ -131,29 +141,46 @@ class Conductor:
         finally:
             self._running.pop(aid, None)
 
-    async def _chain(self, invocation: Invocation, ids: list[str]) -> tuple[ActivationResponse, list[int]]:
-        """Run the components in order; (the sequence's response, the components' durations)."""
+    async def _chain(
+        self, invocation: Invocation, ids: list[str], ran: list[str]
+    ) -> tuple[ActivationResponse, list[int]]:
+        """Run the components in order (those in `ran` already ran: their records are awaited in the store);
+        (the sequence's response, the components' durations)."""
         params = invocation.params
         durations: list[int] = []
         response = ActivationResponse(status="success", result=params)
         components = invocation.action.exec.components or []
         if len(components) > L.SEQUENCE_MAX_ACTIONS:
             return sequences.failed(f"Too many actions in the sequence: {len(components)}."), durations
-        for reference in components:
+        for index, reference in enumerate(components):
             action = await self._resolve(invocation.namespace, reference)
             if action is None:
                 message = f"The sequence component '{reference}' does not exist."
                 return ActivationResponse(status="action developer error", result={"error": message}), durations
-            record = await self._run_component(invocation, action, params, ids)
+            if index < len(ran):
+                ids.append(ran[index])
+                record = await self._stored(invocation.namespace, ran[index], action)
+            else:
+                record = await self._run_component(invocation, action, params, ids)
             if record is None:
                 message = f"The sequence component '{reference}' did not end in time; the sequence stopped."
-                return sequences.failed(message), durations
+                return sequences.failed(INTERRUPTED if index < len(ran) else message), durations
             durations.append(record.duration)
             response = record.response
             if sequences.stops(record):
                 break
             params = sequences.next_input(record.response.result)
         return response, durations
+
+    async def _stored(self, namespace: str, activation_id: str, action: Action) -> Activation | None:
+        """The record of a component a stopped conductor started: it may still be running (or never have
+        been published, when the stop came in between: then nothing comes, and the wait runs out)."""
+        deadline = time.monotonic() + component_wait_s(action)
+        while time.monotonic() < deadline:
+            if (record := await self._activations.get(namespace, ActivationId(activation_id))) is not None:
+                return record
+            await asyncio.sleep(STORED_POLL_S)
+        return None
 
     async def _resolve(self, namespace: str, reference: str) -> Action | None:
         if self._entities is None:
@@ -183,8 +210,7 @@ class Conductor:
             self.replies.forget(cid)
             raise
         log.info("sequence %s: component %s -> activation %s", sequence.activation_id, action.fqn, cid)
-        timeout_ms = L.TIMEOUT.maximum if action.exec.kind == kinds.SEQUENCE else action.limits.timeout
-        answer = await self.replies.wait(future, cid, timeout_ms / 1000 + WAIT_SLACK_S)
+        answer = await self.replies.wait(future, cid, component_wait_s(action))
         if isinstance(answer, RecordRef):
             return await self._large_record(sequence.namespace, cid, answer)
         return answer

@@ -14,7 +14,7 @@ from stratus.errors import BadRequest, NotFound
 from stratus.ids import ActivationId, new_activation_id
 from stratus.messages import INVOCATIONS, RECORDS, Invocation, Record
 from stratus.models import Action, Activation, Namespace
-from stratus.packages import check_path
+from stratus.packages import check_reference
 from stratus.params import run_params
 from stratus.replies import RecordRef
 
@@ -41,9 +41,10 @@ async def invoke_named(
     result_only: bool,
     timeout_ms: int | None,
 ) -> JSONResponse:
-    """POST …/actions/{name} once the caller and the body are known (the FastAPI route and the fast path),
+    """POST …/actions/{name} (`name`: [pkg/]name, or /ns/pkg/name in another namespace's published package)
+    once the caller and the body are known (the FastAPI route and the fast path),
     the timeout checked (`check_timeout`) before the body was read."""
-    action = await backends.actions.get(who.name, check_path(name))
+    action = await backends.actions.get(who.name, check_reference(name))
     if action is None:
         raise NotFound("action", f"{who.name}/{name}")
     wait_s = timeout_ms / 1000 if timeout_ms else backends.settings.blocking_wait_s

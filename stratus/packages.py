@@ -69,6 +69,16 @@ def check_path(path: str) -> str:
     return path
 
 
+def check_reference(reference: str) -> str:
+    """`[pkg/]name` or `/ns/[pkg/]name`, each part a valid name."""
+    if not reference.startswith("/"):
+        return check_path(reference)
+    split_fqn("_", reference)  # the shape
+    for part in reference[1:].split("/"):
+        check_name(part)
+    return reference
+
+
 async def binding_target(entities: EntityStore, caller: str, given: BindingPut) -> EntityRef:
     if not given.name:
         raise BadRequest("A binding needs the name of the package it binds.")

@@ -9,16 +9,16 @@ from pydantic import ValidationError
 
 from gateway import invoke as invoking
 from gateway.body import json_object
-from gateway.deps import BackendsDep, OwnNamespace
+from gateway.deps import BackendsDep, Caller, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, limits_schema, links, model_schema, nullable
 from gateway.paging import Limit, Skip, list_window
 from stratus import kinds, sequences
 from stratus import limits as L
 from stratus.action_updates import ActionPut, ExecPut, apply_put
 from stratus.errors import BadRequest, Conflict, NotFound
-from stratus.models import Action
+from stratus.models import Action, Namespace
 from stratus.names import check_name
-from stratus.packages import check_path, resolve_action
+from stratus.packages import check_path, check_reference, resolve_action
 
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/actions", tags=["actions"])
 BlockingWait = Annotated[  # the range is checked by invoking.check_timeout (its message, on both paths)
@@ -116,11 +116,20 @@ async def get_action(name: EntityName, who: OwnNamespace, b: BackendsDep, code: 
     return (await _existing(b, who.name, check_name(name))).to_api(code=code)
 
 
+def _owner(ns: str, who: Namespace) -> str | None:
+    """None for the caller's own namespace; else the namespace whose published packages the caller reads."""
+    return None if ns in ("_", who.name) else ns
+
+
 @router.get("/{package}/{name}", operation_id="getPackageAction")
 async def get_package_action(
-    package: EntityName, name: EntityName, who: OwnNamespace, b: BackendsDep, code: bool = True
+    ns: str, package: EntityName, name: EntityName, who: Caller, b: BackendsDep, code: bool = True
 ) -> dict[str, Any]:
-    """The action as stored in its package; through a binding, with the parameters it runs with."""
+    """The action as stored in its package; through a binding, with the parameters it runs with. In another
+    namespace: only in a published package."""
+    if (owner := _owner(ns, who)) is not None:
+        reference = check_reference(f"/{owner}/{package}/{name}")
+        return (await _existing(b, who.name, reference)).to_api(code=code)
     found = await b.entities.get_package(who.name, check_name(package))
     if found is not None and found.binding is None:
         stored = await b.entities.get_action(found.fqn, check_name(name))
@@ -210,16 +219,19 @@ async def invoke_package_action(
     package: EntityName,
     name: EntityName,
     request: Request,
-    who: OwnNamespace,
+    ns: str,
+    who: Caller,
     b: BackendsDep,
     blocking: bool = False,
     result: bool = False,
     timeout: BlockingWait = None,  # noqa: ASYNC109
 ) -> JSONResponse:
-    """Invoke an action of a package or of a binding (its parameters: package <- binding <- action)."""
+    """Invoke an action of a package or of a binding (its parameters: package <- binding <- action); in
+    another namespace, of a published package (the activation is the caller's)."""
     invoking.check_timeout(timeout)
     body = await json_object(request, max_bytes=L.PAYLOAD_MAX_BYTES)
-    path = check_path(f"{package}/{name}")
+    owner = _owner(ns, who)
+    path = check_path(f"{package}/{name}") if owner is None else check_reference(f"/{owner}/{package}/{name}")
     return await invoking.invoke_named(b, who, path, body, blocking=blocking, result_only=result, timeout_ms=timeout)
 
 

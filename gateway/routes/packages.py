@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from gateway.body import json_object
-from gateway.deps import BackendsDep, OwnNamespace
+from gateway.deps import BackendsDep, Caller, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, model_schema
 from gateway.paging import Limit, Skip, list_window
 from stratus import limits as L
@@ -37,10 +37,13 @@ async def list_packages(who: OwnNamespace, b: BackendsDep, limit: Limit = None, 
 
 
 @router.get("/{name}", operation_id="getPackage")
-async def get_package(name: EntityName, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
-    package = await b.entities.get_package(who.name, check_name(name))
+async def get_package(ns: str, name: EntityName, who: Caller, b: BackendsDep) -> dict[str, Any]:
+    """A package of the caller's namespace, or a published one of another namespace."""
+    owner = who.name if ns == "_" else ns
+    package = await b.entities.get_package(owner, check_name(name))
     if package is None:
-        raise NotFound("package", f"{who.name}/{name}")
+        raise NotFound("package", f"{owner}/{name}")
+    packages.check_readable(who.name, package)
     return await packages.package_view(b.entities, package)
 
 

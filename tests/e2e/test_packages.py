@@ -1,12 +1,16 @@
 """Packages and bindings on a running platform: CRUD, parameters merged package <- binding <- action,
 actions and web actions inside packages, deleting a non-empty package."""
 
+import asyncio
+import dataclasses
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
 
+from stratus.namespaces import create_namespace
+from stratus.stores.entities import SqlEntityStore
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.docker
@@ -106,3 +110,48 @@ def test_web_action_in_a_package(platform: Platform) -> None:
             assert answer.status_code == 200, answer.text
             assert answer.text == "hi you"
             assert anonymous.get(f"/api/v1/web/guest/{unique('no')}/page.http").status_code == 404
+
+
+def other_namespace(platform: Platform) -> Platform:
+    """A second namespace on the platform, with a key of its own."""
+    name = unique("other")
+
+    async def create() -> str:
+        store = SqlEntityStore(platform.entities_url)
+        await store.start()
+        try:
+            return await create_namespace(store, name)
+        finally:
+            await store.close()
+
+    return dataclasses.replace(platform, key=asyncio.run(create()))
+
+
+def test_a_published_package_is_shared_read_only(platform: Platform) -> None:
+    shared, private = unique("shared"), unique("private")
+    with platform.client() as owner:
+        assert put(owner, f"packages/{shared}", {"publish": True, "parameters": params(a="owner")}).status_code == 200
+        assert put(owner, f"packages/{private}", {}).status_code == 200
+        action = {"exec": {"kind": "python:3.11", "code": ECHO}}
+        assert put(owner, f"actions/{shared}/echo", action).status_code == 200
+        assert put(owner, f"actions/{private}/echo", action).status_code == 200
+    with other_namespace(platform).client() as other:
+        assert other.get(f"/api/v1/namespaces/guest/packages/{shared}").json()["actions"][0]["name"] == "echo"
+        assert other.get(f"/api/v1/namespaces/guest/packages/{private}").status_code == 403
+        assert other.get(f"/api/v1/namespaces/guest/actions/{shared}/echo").status_code == 200
+        assert other.get(f"/api/v1/namespaces/guest/actions/{private}/echo").status_code == 404
+        answer = other.post(f"/api/v1/namespaces/guest/actions/{shared}/echo?blocking=true", json={"b": 1})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["response"]["result"] == {"a": "owner", "b": 1}
+        assert answer.json()["namespace"] != "guest"  # the caller's activation
+        refused = other.post(f"/api/v1/namespaces/guest/actions/{private}/echo?blocking=true", json={})
+        assert refused.status_code == 404
+        assert put(other, f"packages/{shared}", {}).status_code == 200  # its own, of the same name
+        assert other.put(f"/api/v1/namespaces/guest/actions/{shared}/x", json=action).status_code == 403
+        mine = unique("mine")
+        binding = {"binding": {"namespace": "guest", "name": shared}, "parameters": params(a="binding")}
+        assert put(other, f"packages/{mine}", binding).status_code == 200
+        hidden = {"binding": {"namespace": "guest", "name": private}}
+        assert put(other, f"packages/{unique('b')}", hidden).status_code == 400
+        answer = other.post(f"/api/v1/namespaces/_/actions/{mine}/echo?blocking=true&result=true", json={})
+        assert answer.json() == {"a": "binding"}

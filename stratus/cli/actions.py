@@ -181,7 +181,7 @@ def list_(
         return
     rows = [
         (
-            a["name"],
+            _qualified(a),
             a["version"],
             out.annotation(a, "exec", "-"),
             "web" if out.annotation(a, "web-export") is True else "",
@@ -192,6 +192,12 @@ def list_(
         for a in actions
     ]
     out.table(["name", "version", "kind", "web", "memory MB", "timeout ms", "updated (UTC)"], rows)
+
+
+def _qualified(action: dict[str, Any]) -> str:
+    """An action's name as the commands take it: `pkg/name` for one in a package."""
+    _, _, package = str(action["namespace"]).partition("/")
+    return f"{package}/{action['name']}" if package else str(action["name"])
 
 
 @app.command()

@@ -117,3 +117,18 @@ def test_what_a_sequence_may_not_be(platform: Platform) -> None:
         assert cycle.status_code == 400 and "itself" in cycle.json()["error"]
         itself = client.put(f"/api/v1/namespaces/_/actions/{seq}?overwrite=true", json=sequence(seq))
         assert itself.status_code == 400
+
+
+def test_a_web_exported_sequence_answers_http(platform: Platform) -> None:
+    with platform.client() as client:
+        add, page = unique("add"), unique("page")
+        render = "def main(args):\n    return {'body': 'n=' + str(args['n'])}\n"
+        assert put(client, f"actions/{add}", code(ADD)).status_code == 200
+        assert put(client, f"actions/{page}", code(render)).status_code == 200
+        web = sequence(add, page) | {"annotations": [{"key": "web-export", "value": True}]}
+        seq = unique("webseq")
+        assert put(client, f"actions/{seq}", web).status_code == 200
+        with httpx.Client(base_url=platform.url, timeout=90, trust_env=False) as anonymous:
+            answer = anonymous.post(f"/api/v1/web/guest/default/{seq}.http", json={"n": 4})
+        assert answer.status_code == 200, answer.text
+        assert answer.text == "n=5"

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from gateway.body import json_object
 from gateway.deps import BackendsDep, Caller, OwnNamespace
-from gateway.openapi import EntityName, extra, json_body, model_schema
+from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
 from stratus import limits as L
 from stratus import packages
@@ -21,7 +21,13 @@ PUT_DOC = extra(
         model_schema(packages.PackagePut),
         "The package: parameters (merged under its actions' own), annotations, publish; or a binding: "
         '`{"binding": {"namespace": "ns", "name": "pkg"}, "parameters": [...]}`.',
-    )
+    ),
+    links(
+        200,
+        "The package as stored.",
+        GetPackage=("getPackage", {"name": "$request.path.name"}),
+        DeletePackage=("deletePackage", {"name": "$request.path.name"}),
+    ),
 )
 
 

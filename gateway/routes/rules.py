@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gateway.body import json_object
 from gateway.deps import BackendsDep, OwnNamespace
-from gateway.openapi import EntityName, extra, json_body, model_schema
+from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
 from gateway.routes.packages import bad_body
 from stratus import limits as L
@@ -40,7 +40,17 @@ class StatusPost(BaseModel):
     status: Literal["active", "inactive"]
 
 
-PUT_DOC = extra(json_body(model_schema(RulePut), "The rule: the trigger and the action it connects."))
+NAME = {"name": "$request.path.name"}
+PUT_DOC = extra(
+    json_body(model_schema(RulePut), "The rule: the trigger and the action it connects."),
+    links(
+        200,
+        "The rule as stored.",
+        GetRule=("getRule", NAME),
+        SetRuleStatus=("setRuleStatus", NAME),
+        DeleteRule=("deleteRule", NAME),
+    ),
+)
 STATUS_DOC = extra(json_body(model_schema(StatusPost), 'Enable or disable: {"status": "active" | "inactive"}.'))
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gateway import invoke as invoking
 from gateway.body import json_object
 from gateway.deps import BackendsDep, OwnNamespace
-from gateway.openapi import EntityName, extra, json_body, model_schema
+from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
 from gateway.routes.packages import bad_body
 from stratus import limits as L
@@ -38,8 +38,16 @@ class TriggerPut(BaseModel):
     del_annotations: list[str] | None = Field(default=None, alias="delAnnotations")
 
 
+NAME = {"name": "$request.path.name"}
 PUT_DOC = extra(
-    json_body(model_schema(TriggerPut), "The trigger: parameters (under each firing's payload), annotations.")
+    json_body(model_schema(TriggerPut), "The trigger: parameters (under each firing's payload), annotations."),
+    links(
+        200,
+        "The trigger as stored.",
+        GetTrigger=("getTrigger", NAME),
+        FireTrigger=("fireTrigger", NAME),
+        DeleteTrigger=("deleteTrigger", NAME),
+    ),
 )
 FIRE_DOC = extra(json_body({"type": "object", "additionalProperties": True}, "The payload of this firing."))
 
@@ -114,6 +122,7 @@ async def delete_trigger(name: EntityName, who: OwnNamespace, b: BackendsDep) ->
     deleted = await b.entities.delete_trigger(who.name, check_name(name))
     if deleted is None:
         raise NotFound("trigger", f"{who.name}/{name}")
+    await b.entities.delete_alarm(who.name, name)  # its schedule, if a feed made one, goes with it
     return deleted.to_api()
 
 

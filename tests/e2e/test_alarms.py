@@ -102,3 +102,13 @@ def test_bad_schedules_are_refused(platform: Platform) -> None:
         assert client.post(f"{FEED}/alarm", json=missing).status_code == 404
         other = {"lifecycleEvent": "CREATE", "triggerName": "/someone/t", "cron": "* * * * *"}
         assert client.post(f"{FEED}/alarm", json=other).status_code == 400
+
+
+def test_deleting_the_trigger_deletes_its_alarm(platform: Platform) -> None:
+    with platform.client() as client:
+        trigger = unique("t")
+        assert client.put(api(f"triggers/{trigger}"), json={}).status_code == 200
+        event = {"triggerName": f"/_/{trigger}", "cron": "0 0 1 1 *"}
+        assert client.post(f"{FEED}/alarm", json={"lifecycleEvent": "CREATE", **event}).status_code == 200
+        assert client.delete(api(f"triggers/{trigger}")).status_code == 200
+        assert client.post(f"{FEED}/alarm", json={"lifecycleEvent": "READ", **event}).status_code == 404

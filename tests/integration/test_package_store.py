@@ -3,6 +3,7 @@ packages and bindings (stratus.packages) on a real store."""
 
 import pytest
 
+from stratus.alarms import from_params
 from stratus.errors import Conflict
 from stratus.models import EntityRef, KeyValue, Package, Rule, Trigger
 from stratus.packages import resolve_action
@@ -58,3 +59,17 @@ async def test_triggers_and_rules_round_trip(entities: SqlEntityStore) -> None:
     assert await entities.delete_rule("ns", "r") == rule
     assert await entities.delete_trigger("ns", "t") == trigger
     assert await entities.list_triggers("ns", limit=10, skip=0) == []
+
+
+async def test_alarms_round_trip_and_replace(entities: SqlEntityStore) -> None:
+    first = from_params("alarm", "ns", "t", {"cron": "* * * * *", "trigger_payload": {"a": "中"}}, 1)
+    await entities.put_alarm(first)
+    second = from_params("interval", "ns", "t", {"minutes": 5}, 2)
+    await entities.put_alarm(second)  # the trigger's alarm is replaced
+    other = from_params("once", "other", "t", {"date": 10}, 3)
+    await entities.put_alarm(other)
+    assert await entities.get_alarm("ns", "t") == second
+    assert await entities.all_alarms() == [second, other]
+    assert await entities.delete_alarm("ns", "t") == second
+    assert await entities.delete_alarm("ns", "t") is None
+    assert await entities.all_alarms() == [other]

@@ -8,13 +8,14 @@ stream and `cause` = the sequence's id, and waited for; its result (an object) i
 The chain stops at the first component that fails or returns an `error`; the sequence's response is the
 last component's, its `logs` the components' activation ids, its duration their sum.
 
-Nothing is lost: the progress (the ids of the components started so far) is kept in Redis. When the entry
-comes back to a controller that is not running it (its conductor's controller stopped, and the entry was
-claimed), that controller resumes the sequence: it waits in the activation store for the records of the
-components already started (their replies went to the stopped controller), never running one twice, and
-goes on with the rest. A started component whose record does not come within its timeout and a minute
-(it was lost with its invoker, or the stop came between noting it and publishing it) ends the sequence
-with a `whisk internal error` record listing the components that ran.
+One conductor per sequence: the one holding its lease (`stratus:sequence:{id}:conductor`, renewed with the
+entry; released when its controller stops). Nothing is lost: the progress (the ids of the components started
+so far) is kept in Redis. When the entry comes back to a controller that is not running it (its conductor's
+controller stopped, and the entry was claimed), that controller takes the lease and resumes the sequence: it
+waits in the activation store for the records of the components already started (their replies went to the
+stopped controller), never running one twice, and goes on with the rest. A started component whose record
+does not come within its timeout and a minute (it was lost with its invoker, or the stop came between noting
+it and publishing it) ends the sequence with a `whisk internal error` record listing the components that ran.
 """
 
 import asyncio
@@ -54,7 +55,12 @@ WAIT_SLACK_S = 60.0  # past a component's timeout (OpenWhisk waits timeout + 1 m
 RECORD_TRIES = 50  # x 0.1 s: a large record on its way from the outbox to the store
 INVOCATIONS_MAXLEN = 1_000_000
 STORED_POLL_S = 0.5
+LEASE_MS = 4 * int(TOUCH_EVERY_S * 1000)  # one conductor per sequence: renewed every TOUCH_EVERY_S
 INTERRUPTED = "The controller running the sequence stopped; the sequence did not complete."
+
+
+def sequence_lease(activation_id: ActivationId) -> str:
+    return f"{sequence_key(activation_id)}:conductor"
 
 
 def now_ms() -> int:
@@ -80,6 +86,7 @@ class Conductor:
         self._ledger = ledger
         self._entities = entities
         self._activations = activations
+        self._holder = str(controller_id)
         self.replies = ReplyWaiter(bus, conductor_stream(controller_id))
         self._running: dict[ActivationId, Delivery] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -89,28 +96,42 @@ class Conductor:
         return len(self._running)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Keep the running sequences' entries ours, until `stop`."""
+        """Keep the running sequences' entries and leases ours, until `stop`."""
         try:
             while not stop.is_set():
-                if self._running:
-                    try:
-                        await self._bus.touch(list(self._running.values()))
-                    except StoreUnavailable as exc:
-                        log.warning("could not renew the entries of running sequences: %s", exc)
+                try:
+                    await self._renew()
+                except StoreUnavailable as exc:
+                    log.warning("could not renew the entries of running sequences: %s", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), TOUCH_EVERY_S)
         finally:
+            stopped = list(self._running)
             for task in list(self._tasks):
-                task.cancel()  # their entries stay pending: another controller ends them (INTERRUPTED)
+                task.cancel()  # their entries stay pending: another controller resumes them
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            for aid in stopped:  # let another controller resume them at once
+                with contextlib.suppress(StoreUnavailable):
+                    await self._bus.delete_state(sequence_lease(aid))
             if self._listening:
                 await self.replies.stop()
+
+    async def _renew(self) -> None:
+        if not self._running:
+            return
+        await self._bus.touch(list(self._running.values()))
+        for aid in list(self._running):
+            if not await self._bus.lease(sequence_lease(aid), self._holder, ttl_ms=LEASE_MS):
+                log.warning("sequence %s: another controller took its lease", aid)
 
     async def take(self, delivery: Delivery, invocation: Invocation) -> None:
         """Start conducting the sequence (returns at once); resume it when another conductor had started it."""
         aid = invocation.activation_id
         if aid in self._running:
             return  # our own entry, handed to us again by a claim
+        if not await self._bus.lease(sequence_lease(aid), self._holder, ttl_ms=LEASE_MS):
+            log.info("sequence %s: conducted by a live controller; left to it", aid)
+            return  # its conductor lives (only its renewal was late): never two conductors for one sequence
         progress = await self._bus.get_state(sequence_key(aid))
         ran: list[str] = json.loads(progress) if progress is not None else []
         if progress is None:
@@ -258,4 +279,5 @@ class Conductor:
             reply = (invocation.reply_to, completion if small else BY_REFERENCE)
         await self._ledger.end([Ending(record.activation_id, record.namespace, record_fields, reply, delivery)])
         await self._bus.delete_state(sequence_key(invocation.activation_id))
+        await self._bus.delete_state(sequence_lease(invocation.activation_id))
         log.info("sequence %s ended: %s after %d components", record.activation_id, response.status, len(ids))

@@ -2,7 +2,10 @@
 controller stops mid-way is resumed by another controller, and no component runs twice."""
 
 import asyncio
+import logging
 import time
+
+import pytest
 
 from controller.service import Controller
 from stratus.bus import RedisStreamBus
@@ -69,3 +72,49 @@ async def test_a_sequence_whose_controller_stops_is_resumed_by_another(
     assert ended.response.status == "success" and ended.response.result == {"n": 3}
     assert ended.logs == [one.activation_id, two.activation_id] and ended.duration == 10
     assert await bus.pending(INVOCATIONS, "controllers", second.controller_id, count=10) == []
+
+
+async def test_a_live_conductor_keeps_its_sequence_when_another_controller_claims_the_entry(
+    bus: RedisStreamBus, activations: ActivationStore, mysql_entities: SqlEntityStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="controller.conductor")
+    await mysql_entities.create_action(make_action(name="step"))
+    sequence = make_action(name="seq", exec=Exec(kind="sequence", components=["/ns/step", "/ns/step"]))
+    replies = reply_stream("gw-seq")  # type: ignore[arg-type]
+    sent = Invocation(
+        activation_id=new_activation_id(),
+        namespace="ns",
+        subject="ns",
+        action=sequence,
+        params={"n": 1},
+        accepted_ms=int(time.time() * 1000),
+        reply_to=replies,
+    )
+    await beat(bus, "i-1")
+    stop = asyncio.Event()
+    live = Controller(settings(), bus, activations, RedisLedger(bus._redis), mysql_entities)
+    eager = Controller(settings(claim_idle_ms=1000), bus, activations, RedisLedger(bus._redis), mysql_entities)
+    running = [asyncio.create_task(c.run(stop)) for c in (live, eager)]
+    await bus.publish(INVOCATIONS, sent.to_fields())
+    stream = invoker_stream(InvokerId("i-1"))
+    [(entry, fields)] = await bus.read(stream, "0", count=10, block_ms=5000)
+    await asyncio.sleep(2.5)  # the eager controller claims the idle entry (and must leave it alone)
+    assert "conducted by a live controller" in caplog.text
+    for step in (2, 3):
+        component = Dispatch.from_fields(fields).invocation
+        record = finished(component, {"n": step})
+        completion = Completion(activation_id=component.activation_id, activation=record).to_fields()
+        fields_out = Record(activation=record).to_fields()
+        reply = (str(component.reply_to), completion)
+        await live.ledger.end([Ending(component.activation_id, "ns", fields_out, reply, None)])
+        if step == 2:
+            found = await bus.read(stream, entry, count=10, block_ms=5000)
+            assert len(found) == 1  # one conductor: the second component is published once
+            [(entry, fields)] = found
+    entries = await bus.read(replies, "0", count=10, block_ms=10_000)
+    stop.set()
+    await asyncio.gather(*running)
+    [(_, fields)] = entries
+    ended = Completion.from_fields(fields).activation
+    assert ended is not None and ended.response.result == {"n": 3} and len(ended.logs) == 2
+    assert await bus.read(stream, entry, count=10, block_ms=10) == []

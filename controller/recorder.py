@@ -16,9 +16,11 @@ reads the record right after its blocking call's answer should find it.
 
 import asyncio
 import logging
+import time
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
+from controller import metrics
 from stratus.bus import Delivery, MessageBus
 from stratus.consumer import ConsumerSpec, run_batch_consumer
 from stratus.errors import BadMessage, StoreUnavailable
@@ -72,6 +74,7 @@ class Recorder:
             before_sleep=_log_retry,
             reraise=True,
         )
+        started = time.perf_counter()
         try:
             async for attempt in retrying:
                 with attempt:
@@ -79,6 +82,9 @@ class Recorder:
         except StoreUnavailable:
             log.warning("stopping with %d records not yet written; they stay in the outbox", len(records))
             return False
+        metrics.RECORD_WRITE.observe(time.perf_counter() - started)
+        metrics.RECORD_BATCH.observe(len(records))
+        metrics.RECORDS.inc(len(records))
         return True
 
     async def _ack(self, deliveries: list[Delivery]) -> None:

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
+from controller import metrics
 from controller.alarms import AlarmClock
 from controller.conductor import Conductor
 from controller.recorder import Recorder
@@ -29,7 +30,16 @@ from stratus.consumer import ConsumerSpec, end_unreadable, run_batch_consumer
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import ControllerId, InvokerId
 from stratus.ledger import Booking, Ending, Ledger, Reservation
-from stratus.messages import CONTROLLERS_GROUP, INVOCATIONS, Completion, Dispatch, Invocation, Record, invoker_stream
+from stratus.messages import (
+    CONTROLLERS_GROUP,
+    INVOCATIONS,
+    Completion,
+    Dispatch,
+    Invocation,
+    MetricsTarget,
+    Record,
+    invoker_stream,
+)
 from stratus.records import internal_error
 from stratus.stores.activations import ActivationStore
 from stratus.stores.entities import EntityStore
@@ -73,6 +83,7 @@ class Controller:
         )
         self.recovery = Recovery(self, bus, ledger, settings)
         self.recorder = Recorder(bus, activations, f"recorder:{self.controller_id}")
+        self.metrics_address: str | None = None  # host:port of /metrics, when something serves them
         self.conductor = Conductor(self.controller_id, bus, ledger, entities, activations)
         self.alarms = AlarmClock(bus, ledger, entities) if entities is not None else None
 
@@ -86,8 +97,17 @@ class Controller:
             concurrency=self._settings.max_in_flight,
             claim_idle_ms=self._settings.claim_idle_ms,
         )
+        try:
+            await self._serve(stop, invocations)
+        finally:
+            if self.metrics_address:
+                with contextlib.suppress(StoreUnavailable):
+                    await self._bus.remove_metrics_target(self.controller_id)
+
+    async def _serve(self, stop: asyncio.Event, invocations: ConsumerSpec) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._refresh_loop(stop), name="controller-refresh")
+            group.create_task(self._load_loop(stop), name="controller-load-metrics")
             group.create_task(self.recorder.run(stop), name="controller-recorder")
             group.create_task(self.recovery.run(stop), name="controller-recovery")
             group.create_task(self.conductor.run(stop), name="controller-conductor")
@@ -134,9 +154,18 @@ class Controller:
         """One try at most PLACE_TRIES times; what is left had no healthy invoker."""
         remaining = list(work)
         for attempt in range(PLACE_TRIES):
+            started = time.perf_counter()
             chosen, unplaced = await self._choose(remaining, force=attempt == PLACE_TRIES - 1)
             held = await self.ledger.place([booking for booking, _ in chosen])
-            lost = [item for (_, item), ok in zip(chosen, held, strict=True) if not ok]
+            metrics.PLACE.observe(time.perf_counter() - started)
+            placed_ms = now_ms()
+            lost = []
+            for (_, item), ok in zip(chosen, held, strict=True):
+                if ok:
+                    metrics.QUEUE_WAIT.observe(max(0, placed_ms - item[1].accepted_ms) / 1000)
+                else:
+                    lost.append(item)
+            metrics.PLACED.inc(len(chosen) - len(lost))
             if log.isEnabledFor(logging.INFO):
                 for (booking, _), ok in zip(chosen, held, strict=True):
                     if ok:
@@ -196,6 +225,7 @@ class Controller:
     async def fail_all(self, work: Sequence[tuple[Delivery | None, Invocation]], message: str) -> None:
         """The activations cannot run: each still gets its one record, and a blocking caller its answer."""
         at = now_ms()
+        metrics.FAILED.inc(len(work))
         endings = []
         for source, invocation in work:
             log.warning("activation %s failed: %s", invocation.activation_id, message)
@@ -208,6 +238,39 @@ class Controller:
 
     async def refresh(self) -> None:
         self.registry.update(await self._bus.heartbeats())
+
+    async def _load_loop(self, stop: asyncio.Event) -> None:
+        """The gauges: the queue's depth, the invokers by health and the load booked on each."""
+        shown: set[str] = set()
+        while not stop.is_set():
+            try:
+                shown = await self._measure_load(shown)
+            except StoreUnavailable as exc:
+                log.debug("load metrics not read: %s", exc)
+            except Exception:  # metrics never stop the controller
+                log.exception("load metrics failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), metrics.LOAD_INTERVAL_S)
+
+    async def _measure_load(self, shown: set[str]) -> set[str]:
+        if self.metrics_address:
+            target = MetricsTarget(controller_id=self.controller_id, address=self.metrics_address, sent_ms=now_ms())
+            await self._bus.put_metrics_target(target)
+        metrics.QUEUE_DEPTH.set(await self._bus.length(INVOCATIONS))
+        health = self.registry.health(now_ms())
+        for state in ("healthy", "unhealthy", "offline"):
+            metrics.INVOKERS.labels(state).set(sum(1 for s in health.values() if s == state))
+        ids = sorted(health)
+        books = await self.ledger.books(ids)
+        for invoker_id, b in zip(ids, books, strict=True):
+            metrics.BOOKED.labels(invoker_id).set(b.memory_mb)
+            metrics.IN_FLIGHT.labels(invoker_id).set(sum((b.in_flight or {}).values()))
+            metrics.CAPACITY.labels(invoker_id).set(self.registry.beats[invoker_id].user_memory_mb)
+        for gone in shown - set(ids):
+            for gauge in (metrics.BOOKED, metrics.IN_FLIGHT, metrics.CAPACITY):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(gone)
+        return set(ids)
 
     async def _refresh_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

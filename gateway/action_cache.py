@@ -2,8 +2,10 @@
 
 Writes through this gateway invalidate their entry at once; a write through another gateway
 becomes visible here within `ttl_s` (STRATUS_ACTION_CACHE_S, 2 s by default; 0 disables).
+While the entity store is unreachable, an action read up to ENTITY_OUTAGE_GRACE_S ago is still served.
 """
 
+from stratus.limits import ENTITY_OUTAGE_GRACE_S
 from stratus.models import Action
 from stratus.packages import resolve_action
 from stratus.stores.entities import EntityStore
@@ -15,7 +17,7 @@ class ActionCache:
 
     def __init__(self, entities: EntityStore, ttl_s: float) -> None:
         self._entities = entities
-        self._cache: TTLCache[tuple[str, str], Action | None] = TTLCache(ttl_s)
+        self._cache: TTLCache[tuple[str, str], Action | None] = TTLCache(ttl_s, stale_s=ENTITY_OUTAGE_GRACE_S)
 
     async def get(self, namespace: str, name: str) -> Action | None:
         """`name`: "[pkg/]name" or "/ns/[pkg/]name", resolved through packages and bindings (stratus.packages).

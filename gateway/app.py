@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from gateway.deps import Backends
 from gateway.errors import TransactionIdMiddleware, install_error_handlers
 from gateway.fast_path import InvokeFastPath
+from gateway.metrics import RequestMetrics
 from gateway.routes import (
     actions,
     activations,
@@ -24,6 +25,7 @@ from gateway.routes import (
     web,
 )
 from gateway.web_cors import ResourceCors
+from gateway.web_hosts import WebHosts
 
 OpenBackends = Callable[[], AbstractAsyncContextManager[Backends]]
 
@@ -48,7 +50,9 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(ResourceCors)  # web actions and API routes set their own CORS
     app.add_middleware(TransactionIdMiddleware)
-    app.add_middleware(InvokeFastPath, state=app.state)  # outermost: the hot route skips the rest
+    app.add_middleware(RequestMetrics)  # every request the app answers; the fast path counts its own
+    app.add_middleware(InvokeFastPath, state=app.state)  # the hot route skips the rest
+    app.add_middleware(WebHosts, state=app.state)  # outermost: a namespace's host is routed as its web paths
     # api_gateway after the API (/api/{ns}/...); the console after everything, off the invoke path
     routers = (
         *(info, admin, namespaces, feeds, actions, packages, triggers, rules, activations, web),

@@ -3,6 +3,7 @@
 import base64
 
 from stratus.errors import Unauthorized
+from stratus.limits import ENTITY_OUTAGE_GRACE_S
 from stratus.keys import secret_matches
 from stratus.models import Namespace
 from stratus.stores.entities import EntityStore
@@ -22,11 +23,13 @@ def parse_basic(header: str | None) -> tuple[str, str]:
 
 
 class Authenticator:
-    """Looks keys up by uuid, caching the stored hash for a few seconds (revocation takes that long)."""
+    """Looks keys up by uuid, caching the stored hash for a few seconds (revocation takes that long).
+
+    While the entity store is unreachable, a key read up to ENTITY_OUTAGE_GRACE_S ago still answers."""
 
     def __init__(self, entities: EntityStore, cache_s: float) -> None:
         self._entities = entities
-        self._cache: TTLCache[str, Namespace | None] = TTLCache(cache_s)
+        self._cache: TTLCache[str, Namespace | None] = TTLCache(cache_s, stale_s=ENTITY_OUTAGE_GRACE_S)
 
     async def authenticate(self, header: str | None) -> Namespace:
         uuid, secret = parse_basic(header)

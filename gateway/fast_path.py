@@ -16,6 +16,7 @@ which requests it takes.
 
 import logging
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +27,7 @@ from gateway.body import check_raw_head, parse_object
 from gateway.deps import Backends, check_own
 from gateway.errors import error_json, given_transaction_id, stratus_error_response
 from gateway.invoke import check_timeout, invoke_named
+from gateway.metrics import IN_FLIGHT, INVOKE
 from stratus import limits as L
 from stratus.errors import StratusError
 
@@ -76,6 +78,8 @@ class InvokeFastPath:
         if taken is None:
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        IN_FLIGHT.inc()
         ns, name, query = taken
         headers = dict(scope["headers"])
         tid = given_transaction_id(headers)
@@ -87,7 +91,11 @@ class InvokeFastPath:
             log.exception("request %s failed unexpectedly", tid)
             response = error_json(500, "The server encountered an internal error.", tid)
         response.headers["x-request-id"] = tid
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        finally:
+            IN_FLIGHT.dec()
+            INVOKE.count(response.status_code, time.perf_counter() - started)
 
     @staticmethod
     async def _invoke(

@@ -126,7 +126,7 @@ def _invocation(
         activation_id=new_activation_id(),
         namespace=who.name,
         subject=who.subject,
-        action=action.without_code(),
+        action=action.for_dispatch(),
         params=params,
         accepted_ms=int(time.time() * 1000),
         reply_to=backends.replies.stream if blocking else None,

@@ -9,6 +9,7 @@ until its entry expires: its timeout plus the blocking wait, a bound that a lost
 import time
 
 from gateway.deps import Backends
+from gateway.metrics import THROTTLES
 from stratus.errors import Throttled
 from stratus.ledger import Refused
 from stratus.messages import Invocation
@@ -49,4 +50,5 @@ async def admit(backends: Backends, who: Namespace, invocation: Invocation) -> N
         ttl_ms=ttl_ms,
     )
     if refused is not None:
+        THROTTLES[refused.throttle].inc()
         raise Throttled(refusal_message(refused))

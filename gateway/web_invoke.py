@@ -1,10 +1,12 @@
 """Serving one HTTP request with a web action: shared by `/api/v1/web/...` and API routes.
 
 Find the owner namespace and the exported action, answer CORS preflights, check `require-whisk-auth`,
-build the `__ow_*` arguments, then one blocking pass through the bus (gateway.invoke.invoke_blocking)
-and shape the record into the HTTP response. The activation runs as the action's owner.
+build the `__ow_*` arguments (without platform credentials or other namespaces' cookies: gateway.web_headers),
+then one blocking pass through the bus (gateway.invoke.invoke_blocking) and shape the record into the HTTP
+response, its cookies scoped to the namespace. The activation runs as the action's owner.
 """
 
+import hmac
 import logging
 import time
 from collections.abc import Mapping
@@ -17,6 +19,7 @@ from gateway.deps import Backends
 from gateway.errors import error_response, status_of
 from gateway.invoke import ACTIVATION_HEADER, invoke_blocking
 from gateway.web_cors import cors_headers
+from gateway.web_headers import CookieScope, action_headers, scoped_response_headers
 from gateway.web_request import WebRequest, web_params
 from gateway.web_response import WebAnswer, shape
 from stratus import limits as L
@@ -43,6 +46,8 @@ class WebTarget:
     projection: str = ""  # the part of the result to answer with (not for .http)
     path_params: Mapping[str, str] = field(default_factory=dict)
     cors: Cors | None = None  # None: no automatic CORS headers, OPTIONS is invoked
+    url_prefix: str = ""  # the URL path up to the action: the web app's SCRIPT_NAME / root_path
+    namespace_root: str = "/"  # the URL space of the namespace's web actions (cookie paths stay inside)
 
     @property
     def key(self) -> str:
@@ -111,8 +116,9 @@ async def serve(request: Request, b: Backends, target: WebTarget) -> Response:
     if request.method == "OPTIONS" and cors is not None:
         return _respond(WebAnswer(200, [], b""), origin_headers)
     # OPTIONS reaches the action only with custom options, and then without auth, as in OpenWhisk
-    user = None if request.method == "OPTIONS" else await _check_auth(request, b, owner, action)
-    web_request = await _web_request(request, target, user)
+    checked = request.method != "OPTIONS" and _requires_auth(action)
+    user = await _check_auth(request, b, owner, action) if checked else None
+    web_request = await _web_request(request, target, user, checked_auth=checked)
     params = web_params(action, web_request, raw=truthy(action.annotation("raw-http")))
     activation_id, record = await invoke_blocking(b, owner, action, params, wait_s=b.settings.blocking_wait_s)
     headers = {ACTIVATION_HEADER: activation_id} | dict(origin_headers)
@@ -122,6 +128,8 @@ async def serve(request: Request, b: Backends, target: WebTarget) -> Response:
         answer = answer_of(record, target)
     except StratusError as exc:
         return error_response(request, status_of(exc), str(exc), headers)
+    scope = CookieScope(owner.name, target.namespace_root, target.url_prefix)
+    answer = WebAnswer(answer.status, scoped_response_headers(answer.headers, scope), answer.body)
     return _respond(answer, [*origin_headers, (ACTIVATION_HEADER, activation_id)])
 
 
@@ -143,23 +151,27 @@ def _cors(request: Request, cors: Cors | None) -> list[tuple[str, str]]:
     return cors_headers(cors, request.headers.get("origin"), request.headers.get("access-control-request-headers"))
 
 
+def _requires_auth(action: Action) -> bool:
+    required = action.annotation("require-whisk-auth")
+    return required is not None and required is not False
+
+
 async def _check_auth(request: Request, b: Backends, owner: Namespace, action: Action) -> str | None:
     """`require-whisk-auth`: true -> the owner namespace's own Basic key; a string or number -> that value in
-    the X-Require-Whisk-Auth header. Returns the authenticated namespace, if any."""
+    the X-Require-Whisk-Auth header (compared in constant time). Returns the authenticated namespace, if any."""
     required = action.annotation("require-whisk-auth")
-    if required is None or required is False:
-        return None
     if required is True:
         who = await b.auth.authenticate(request.headers.get("authorization"))
         if who.name != owner.name:
             raise Unauthorized("The supplied authentication is not valid for this web action.")
         return who.name
-    if request.headers.get(AUTH_HEADER) != str(required):
+    given = request.headers.get(AUTH_HEADER, "").encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(given, str(required).encode("utf-8", "surrogateescape")):
         raise Unauthorized("This web action requires the X-Require-Whisk-Auth header with its secret.")
     return None
 
 
-async def _web_request(request: Request, target: WebTarget, user: str | None) -> WebRequest:
+async def _web_request(request: Request, target: WebTarget, user: str | None, *, checked_auth: bool) -> WebRequest:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > L.PAYLOAD_MAX_BYTES:
         raise TooLarge("request", int(declared), L.PAYLOAD_MAX_BYTES)
@@ -168,7 +180,7 @@ async def _web_request(request: Request, target: WebTarget, user: str | None) ->
         raise TooLarge("request", len(body), L.PAYLOAD_MAX_BYTES)
     return WebRequest(
         method=request.method,
-        headers={name.lower(): value for name, value in request.headers.items()},
+        headers=action_headers(request.headers, target.namespace, target.url_prefix, checked_auth=checked_auth),
         path=target.extra_path,
         query_string=request.url.query,
         body=body,

@@ -4,8 +4,10 @@ Pure functions, following OpenWhisk (reference/openwhisk.md §5.1, §5.3, §5.4)
 - `hello.json/a/b` names action `hello`, extension `json` and the extra path `/a/b` (`__ow_path`); a segment
   without a known extension is the whole action name and means `.http`.
 - Default mode: query parameters, then a JSON object body or form fields, are merged into the arguments
-  (body beats query; action parameters marked `final` cannot be overridden). Any other body travels in
-  `__ow_body`: text as a string, binary as base64. A query or body key that is a reserved `__ow_*` name is a 400.
+  (body beats query; action parameters marked `final` cannot be overridden, nor can an anonymous caller
+  override any parameter that has a value: a web action is `final` unless its caller proved to be its owner).
+  Any other body travels in `__ow_body`: text as a string, binary as base64. A query or body key that is a
+  reserved `__ow_*` name is a 400.
   A JSON body is held to the limits of every other JSON body (stratus.json_values): malformed or too deep is a 400.
 - Raw mode (`raw-http: true`): nothing is merged; `__ow_query` is the query string as sent and `__ow_body` the
   body as a string, base64 for binary types and for JSON.
@@ -116,7 +118,7 @@ def web_params(action: Action, request: WebRequest, *, raw: bool) -> dict[str, A
         raise BadRequest(f"Request defines parameters that are not allowed: {', '.join(reserved)}.")
     if ow_body is not None:
         context["__ow_body"] = ow_body
-    return run_params(action, given | dict(request.path_params)) | context
+    return run_params(action, given, final=request.user is None) | dict(request.path_params) | context
 
 
 def raw_body(request: WebRequest) -> str:

@@ -14,7 +14,8 @@ written there outgrows what the action was given.
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -55,11 +56,18 @@ class ContainerSpec:
     cpu_shares: int
     labels: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-    pids_limit: int = 64
+    pids_limit: int = L.CONTAINER_PIDS
     tmp_mb: int = 64
     code_mb: int = L.CODE_UNPACKED_MAX_MB  # the tmpfs at CODE_DIR
     log_max_mb: int = 10
     command: list[str] | None = None  # None: the image's own (the action proxy)
+
+
+@dataclass(frozen=True)
+class FunctionNetwork:
+    bridge: str  # the host's interface, br-<id>
+    gateway: str  # the bridge's address on the host
+    containers: int  # attached now
 
 
 @dataclass(frozen=True)
@@ -71,8 +79,16 @@ class ContainerHandle:
 
 
 class ContainerDriver(Protocol):
+    prepare_network: Callable[[str], Awaitable[None]]  # what start() calls when the network is gone
+
     async def ensure_network(self, name: str) -> None:
         """A bridge network on which containers cannot reach each other. Idempotent."""
+
+    async def remove_network_if_unused(self, name: str) -> bool:
+        """Remove the network when no container is attached (another invoker may still use it); True if so."""
+
+    async def network_info(self, name: str) -> FunctionNetwork:
+        """Its bridge interface, gateway address and how many containers are on it now."""
 
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
         """Create and start a hardened container; raises ContainerError."""
@@ -113,9 +129,18 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
+NETWORK_SETTLE_S = 1.0  # creations racing ours are visible by then (seen: within 60 ms)
+
+
+class NetworkGone(ContainerError):
+    """The function network was removed (by the last invoker on the engine to stop) since it was made."""
+
+
 class DockerDriver:
     def __init__(self, client: docker.DockerClient) -> None:
         self._client = client
+        # how a network found gone is made again: the invoker sets its own (network + egress rules)
+        self.prepare_network: Callable[[str], Awaitable[None]] = self.ensure_network
 
     async def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         @retry(
@@ -133,19 +158,72 @@ class DockerDriver:
             raise ContainerError(f"{what} failed: {exc}") from exc
 
     async def ensure_network(self, name: str) -> None:
-        def ensure() -> None:
-            if not self._client.networks.list(names=[name]):
+        """Create the functions' network unless it exists; exactly one network of that name remains.
+
+        Engines before API 1.44 let two invokers starting together both create it (the duplicate
+        check is best-effort), and a container started on an ambiguous name fails. An invoker that
+        created one waits a moment for concurrent creations to become visible, then every invoker
+        keeps the oldest of them and removes the others, so all of them settle on the same one.
+        """
+        await self._call(f"creating network {name}", self._ensure_network, name)
+
+    def _same_name(self, name: str) -> list[Any]:  # the engine's name filter matches substrings
+        return [n for n in self._client.networks.list(names=[name]) if n.name == name]
+
+    def _ensure_network(self, name: str) -> None:
+        if not self._same_name(name):
+            try:
                 self._client.networks.create(
                     name,
                     driver="bridge",
+                    check_duplicate=True,
                     labels={"org.stratus.managed": "true"},
                     options={"com.docker.network.bridge.enable_icc": "false"},
                 )
+            except APIError as exc:
+                if exc.status_code != 409:  # 409: another invoker created it first
+                    raise
+            time.sleep(NETWORK_SETTLE_S)
+        found = self._same_name(name)
+        keep = min(found, key=lambda n: (n.attrs.get("Created", ""), n.id))
+        for extra in found:
+            if extra.id != keep.id:
+                try:
+                    extra.remove()
+                except NotFound:
+                    pass  # another invoker removed it
 
-        await self._call(f"creating network {name}", ensure)
+    async def remove_network_if_unused(self, name: str) -> bool:
+        def remove() -> bool:
+            try:
+                network = self._client.networks.get(name)
+                if network.attrs.get("Containers") or self._client.api.containers(all=True, filters={"network": name}):
+                    return False
+                network.remove()
+            except NotFound:
+                return False
+            except APIError as exc:  # an endpoint attached meanwhile ("has active endpoints")
+                log.info("network %s kept: %s", name, exc.explanation)
+                return False
+            return True
+
+        return await self._call(f"removing network {name}", remove)
+
+    async def network_info(self, name: str) -> FunctionNetwork:
+        def inspect() -> FunctionNetwork:
+            attrs = self._client.networks.get(name).attrs
+            bridge = (attrs.get("Options") or {}).get("com.docker.network.bridge.name") or f"br-{attrs['Id'][:12]}"
+            [config] = attrs["IPAM"]["Config"]
+            return FunctionNetwork(bridge, str(config["Gateway"]), len(attrs.get("Containers") or {}))
+
+        return await self._call(f"inspecting network {name}", inspect)
 
     async def start(self, spec: ContainerSpec) -> ContainerHandle:
-        container = await self._call(f"starting container {spec.name}", self._run, spec)
+        try:
+            container = await self._call(f"starting container {spec.name}", self._run, spec)
+        except NetworkGone:  # made again as the invoker makes it (with its egress rules), then once more
+            await self.prepare_network(spec.network)
+            container = await self._call(f"starting container {spec.name}", self._run, spec)
         try:
             ip = container.attrs["NetworkSettings"]["Networks"][spec.network]["IPAddress"]
         except (KeyError, TypeError) as exc:
@@ -154,6 +232,14 @@ class DockerDriver:
         return ContainerHandle(container.id, spec.name, f"http://{ip}:{PROXY_PORT}", spec.memory_mb)
 
     def _run(self, spec: ContainerSpec) -> Any:
+        try:
+            return self._create_and_start(spec)
+        except NotFound as exc:  # the last invoker on this engine that stopped removed the network
+            if isinstance(exc, ImageNotFound) or "network" not in str(exc.explanation or exc):
+                raise
+            raise NetworkGone(f"network {spec.network} is gone") from exc
+
+    def _create_and_start(self, spec: ContainerSpec) -> Any:
         try:  # create, not run: run pulls a missing image, and there is no registry to pull from
             container = self._client.containers.create(spec.image, spec.command, **self._options(spec))
         except ImageNotFound as exc:

@@ -60,6 +60,7 @@ class PooledContainer:
     # Resolved when /init finished: None when it succeeded, else the response every sharer ends with.
     initialized: "asyncio.Future[ActivationResponse | None] | None" = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # serialises pause / unpause against use
+    retired: bool = False  # its action was deleted or rewritten: never reused, removed once its runs end
 
     @property
     def ready(self) -> bool:
@@ -101,7 +102,9 @@ class PooledContainer:
 
 def pick_warm(containers: Sequence[PooledContainer], key: PoolKey) -> PooledContainer | None:
     """A container of this key with a free slot: ready ones first, then the busiest (packs concurrency)."""
-    candidates = [c for c in containers if c.key == key and c.active < c.concurrency and not _failed(c)]
+    candidates = [
+        c for c in containers if c.key == key and c.active < c.concurrency and not c.retired and not _failed(c)
+    ]
     return max(candidates, key=lambda c: (c.ready, c.active, c.last_used), default=None)
 
 
@@ -275,6 +278,24 @@ class ContainerPool:
         if container.stem_cell:
             self.refill_wanted.set()
         return True
+
+    async def retire(self, fqn: str, current_revision: str | None) -> list[PooledContainer]:
+        """The action `fqn` was deleted (`current_revision` None) or rewritten: its containers of other
+        revisions will never be used again. The idle (and paused) ones are taken out now and returned for
+        the caller to remove; busy and starting ones are marked and go when their activations end."""
+        async with self._changed:
+            taken = []
+            for container in list(self._containers):
+                key = container.key
+                if key is None or key[1] != fqn or key[2] == current_revision:
+                    continue
+                container.retired = True
+                if container.active == 0 and container.handle is not None:
+                    self._containers.remove(container)
+                    taken.append(container)
+            if taken:
+                self._changed.notify_all()
+            return taken
 
     def to_pause(self, now: float, grace_s: float) -> list[PooledContainer]:
         return [c for c in self._containers if c.idle and not c.paused and now - c.last_used >= grace_s]

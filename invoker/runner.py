@@ -5,6 +5,7 @@ activation record with the status OpenWhisk would give. Only cancellation propag
 """
 
 import asyncio
+import hashlib
 import itertools
 import logging
 import re
@@ -32,6 +33,12 @@ STEM_CELL_READY_S = 30.0
 OOM_WAIT_STEPS = 20  # of 50 ms
 QUEUE_WAIT_S = 60.0  # how long an activation may wait for pool capacity, beyond its own time limit
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
+
+
+def action_tag(fqn: str) -> str:
+    """What a container's name says of its action: a hash, so `docker ps` does not list the tenants' names
+    (`stratus_<invoker>_<n>_<tag>`); the invoker finds its containers by its labels."""
+    return hashlib.sha256(fqn.encode()).hexdigest()[:12]
 
 
 def now_ms() -> int:
@@ -91,7 +98,7 @@ class Runner:
         except Exception as exc:  # e.g. the entity store failed a cold start: the container's memory must not leak
             log.exception("activation %s failed in the invoker", invocation.activation_id)
             response = outcome.not_provisioned(f"the invoker failed: {type(exc).__name__}")
-        keep = outcome.keeps_container(response) and container.ready
+        keep = outcome.keeps_container(response) and container.ready and not container.retired
         if await self._pool.release(container, destroy=not keep):
             await self.remove([container])
         return self._record(invocation, timing, response)
@@ -132,7 +139,7 @@ class Runner:
                 log.error("activation %s: %s", invocation.activation_id, exc)
                 return outcome.not_provisioned("the container could not be started")
             self._pool.started(container, handle)
-        else:  # a stem cell: give it its action's name in the background, off the activation's path
+        else:  # a stem cell: give it its action's tag in the background, off the activation's path
             self._spawn(self._rename(container.handle.container_id, self._name(invocation)))
             if failure := await take_over(self._driver, container, self._settings.user_memory_mb):
                 return failure
@@ -283,7 +290,7 @@ class Runner:
     def _name(self, invocation: Invocation | None = None) -> str:
         raw = f"stratus_{self._settings.invoker_id}_{next(self._counter)}"
         if invocation is not None:
-            raw += f"_{invocation.namespace}_{invocation.action.name}"
+            raw += f"_{action_tag(invocation.action.fqn)}"
         return _UNSAFE.sub("", raw)[:200]
 
     def _spec(self, image: str, memory_mb: int, labels: dict[str, str], name: str) -> ContainerSpec:

@@ -7,6 +7,7 @@ finish while one is on its way share the next round trip (stratus.coalesce).
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from invoker.driver import ContainerDriver
+from invoker.egress import EgressGuard
 from invoker.health import Health, warm_pools
 from invoker.pool import ContainerPool
 from invoker.runner import Runner
@@ -25,8 +27,10 @@ from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
 from stratus.ledger import BY_REFERENCE, Ending, Ledger
 from stratus.messages import (
+    ACTION_CHANGES,
     INVOKERS_GROUP,
     REPLY_INLINE_MAX_BYTES,
+    ActionChanged,
     Dispatch,
     Heartbeat,
     ending_fields,
@@ -54,13 +58,16 @@ class Invoker:
         driver: ContainerDriver,
         pool: ContainerPool,
         runner: Runner,
+        egress: EgressGuard | None = None,  # None: no egress rules (tests that bring their own network)
     ) -> None:
         self.invoker_id = InvokerId(settings.invoker_id)
+        self._egress = egress
         self._settings = settings
         self._bus = bus
         self._ledger = ledger
         self._endings: Coalescer[Ending, None] = Coalescer(self._end_batch)
         self._driver = driver
+        driver.prepare_network = self._prepare_network  # also when a container finds the network gone
         self._pool = pool
         self._runner = runner
         self._draining = False
@@ -69,7 +76,7 @@ class Invoker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._remove_leftovers()
-        await self._driver.ensure_network(self._settings.network)
+        await self._prepare_network(self._settings.network)
         spec = ConsumerSpec(invoker_stream(self.invoker_id), INVOKERS_GROUP, self.invoker_id, concurrency=256)
         await self._bus.ensure_group(spec.stream, spec.group)
         await self._end_unfinished(spec)
@@ -77,6 +84,7 @@ class Invoker:
         background = [
             asyncio.create_task(self._heartbeats(stop), name="invoker-heartbeat"),
             asyncio.create_task(self._reaper(stop), name="invoker-reaper"),
+            asyncio.create_task(self._retirements(stop), name="invoker-action-changes"),
         ]
         try:
             await run_consumer(self._bus, spec, self.handle, stop)
@@ -197,6 +205,36 @@ class Invoker:
             if grace > 0:
                 await self._runner.pause_idle(now, grace)
 
+    async def _retirements(self, stop: asyncio.Event) -> None:
+        """Containers of deleted or rewritten actions are removed as soon as they are idle (ActionChanged)."""
+        while not stop.is_set():
+            try:
+                async for raw in self._bus.listen(ACTION_CHANGES):
+                    try:
+                        change = ActionChanged.model_validate_json(raw)
+                    except ValueError:
+                        log.warning("ignoring an undecodable action change")
+                        continue
+                    await self.retire(change)
+            except StoreUnavailable as exc:
+                log.warning("not hearing of action changes for now: %s", exc)
+            except Exception:  # never the end of it: the idle timeout still removes what is missed meanwhile
+                log.exception("action changes: listening failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), REAP_INTERVAL_S)
+
+    async def retire(self, change: ActionChanged) -> None:
+        retired = await self._pool.retire(change.fqn, change.revision)
+        if retired:
+            log.info("removing %d containers of %s (%s)", len(retired), change.fqn, change.revision or "deleted")
+        await self._runner.remove(retired)
+
+    async def _prepare_network(self, name: str) -> None:
+        """The function network, and the egress rules on its bridge before any function runs there."""
+        await self._driver.ensure_network(name)
+        if self._egress is not None:
+            await self._egress.install(await self._driver.network_info(name))
+
     async def _refiller(self, stop: asyncio.Event) -> None:
         """Keep the stem cells the settings ask for: at start, whenever one is taken, and now and then
         (memory freed by removals may let a missing one fit)."""
@@ -219,6 +257,15 @@ class Invoker:
         with contextlib.suppress(StoreUnavailable):
             await self._bus.remove_heartbeat(self.invoker_id)
         await self._runner.remove(self._pool.drain())
+        # The last invoker of the engine leaves nothing behind (`docker compose down`): the network, then
+        # its egress rules, never the other way round (a container started meanwhile would run unguarded).
+        name = self._settings.network
+        try:
+            network = await self._driver.network_info(name)
+            if await self._driver.remove_network_if_unused(name) and self._egress is not None:
+                await self._egress.remove(dataclasses.replace(network, containers=0))  # none: it is gone
+        except Exception as exc:
+            log.warning("function network %s or its egress rules not removed: %s", name, exc)
 
     async def _remove(self, container_id: str) -> None:
         try:

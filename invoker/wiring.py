@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 import docker
 
 from invoker.driver import DockerDriver
+from invoker.egress import EgressGuard
 from invoker.pool import ContainerPool
 from invoker.proxy_client import ProxyClient
 from invoker.runner import Runner
@@ -21,7 +22,8 @@ async def open_invoker(settings: InvokerSettings, core: CoreBackends) -> AsyncIt
     pool = ContainerPool(settings.user_memory_mb, settings.stem_cells)
     runner = Runner(driver, pool, proxy, core.entities.get_action, settings)
     try:
-        yield Invoker(settings, core.bus, core.ledger, driver, pool, runner)
+        egress = EgressGuard(settings.egress_allow, settings.egress_guard)
+        yield Invoker(settings, core.bus, core.ledger, driver, pool, runner, egress)
     finally:
         await proxy.aclose()
         driver.close()

@@ -1,4 +1,5 @@
-"""Redis streams: publish, consume in consumer groups, acknowledge, reclaim; invoker heartbeats.
+"""Redis streams: publish, consume in consumer groups, acknowledge, reclaim; invoker heartbeats; pub/sub
+announcements (action changes).
 
 Delivery is at least once. A consumer acknowledges an entry only after its work is recorded;
 an entry whose consumer died stays pending and is reclaimed with XAUTOCLAIM. An acknowledged entry is
@@ -8,9 +9,10 @@ Publishes and acks made while a round trip is under way go out together in the n
 (stratus.coalesce): under load each costs a fraction of a round trip.
 """
 
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,7 +21,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from stratus.coalesce import Coalescer
 from stratus.errors import StoreUnavailable
-from stratus.messages import DEAD_LETTER, INVOKERS_KEY, Heartbeat
+from stratus.messages import DEAD_LETTER, INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ _Publish = tuple[str, Mapping[str, str], int | None]  # (stream, fields, maxlen)
 SOCKET_TIMEOUT_S = 10.0
 MAX_CONNECTIONS = 256  # per process; Redis's own default limit is 10,000 clients
 MAX_BLOCK_MS = 2000
+LISTEN_POLL_S = 1.0  # a pub/sub listener checks its connection this often when nothing comes
 DELETE_IF_EMPTY = (
     "if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('XLEN', KEYS[1]) == 0 then "
     "return redis.call('DEL', KEYS[1]) end return 0"
@@ -99,6 +102,21 @@ class MessageBus(Protocol):
         without a group."""
 
     async def put_heartbeat(self, heartbeat: Heartbeat) -> None: ...
+
+    async def put_metrics_target(self, target: MetricsTarget) -> None: ...
+
+    async def metrics_targets(self) -> list[MetricsTarget]: ...
+
+    async def remove_metrics_target(self, controller_id: str) -> None: ...
+
+    async def length(self, stream: str) -> int:
+        """Entries in `stream` (acknowledged ones are deleted: the work not yet done)."""
+
+    async def announce(self, channel: str, message: str) -> None:
+        """To whoever listens on `channel` now (pub/sub: kept for nobody)."""
+
+    def listen(self, channel: str) -> AsyncIterator[bytes]:
+        """Messages announced on `channel` from now on; raises StoreUnavailable when Redis is away."""
 
     async def heartbeats(self) -> list[Heartbeat]: ...
 
@@ -339,6 +357,55 @@ class RedisStreamBus:
             await self._redis.hdel(INVOKERS_KEY, invoker_id)
         except RedisError as exc:
             raise StoreUnavailable(f"could not remove heartbeat: {exc}") from exc
+
+    async def put_metrics_target(self, target: MetricsTarget) -> None:
+        try:
+            await self._redis.hset(METRICS_TARGETS, target.controller_id, target.model_dump_json())
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not advertise metrics: {exc}") from exc
+
+    async def metrics_targets(self) -> list[MetricsTarget]:
+        try:
+            raw = await self._redis.hgetall(METRICS_TARGETS)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not read metrics targets: {exc}") from exc
+        targets = []
+        for value in raw.values():
+            with contextlib.suppress(ValueError):
+                targets.append(MetricsTarget.model_validate_json(value))
+        return targets
+
+    async def remove_metrics_target(self, controller_id: str) -> None:
+        try:
+            await self._redis.hdel(METRICS_TARGETS, controller_id)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not remove a metrics target: {exc}") from exc
+
+    async def length(self, stream: str) -> int:
+        try:
+            return int(await self._redis.xlen(stream))
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not read the length of {stream}: {exc}") from exc
+
+    async def announce(self, channel: str, message: str) -> None:
+        try:
+            await self._redis.publish(channel, message)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not announce on {channel}: {exc}") from exc
+
+    async def listen(self, channel: str) -> AsyncIterator[bytes]:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            while True:
+                message = await pubsub.get_message(timeout=LISTEN_POLL_S)
+                if message is not None and message["type"] == "message":
+                    yield message["data"]
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not listen on {channel}: {exc}") from exc
+        finally:
+            with contextlib.suppress(RedisError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -1,5 +1,7 @@
 """Settings of every service, read from STRATUS_* environment variables; nowhere else reads os.environ."""
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,6 +30,8 @@ class GatewaySettings(ConnectionSettings):
     heartbeat_ttl_s: float = 10.0  # as the controllers': the admin listing shows the same states
     concurrent_invocations: int = 0  # per namespace, unless the namespace sets its own (0: no limit)
     invocations_per_minute: int = 0  # per namespace, unless the namespace sets its own (0: no limit)
+    # web actions and routes on <namespace>.<web_domain> (gateway/web_hosts.py); empty: path-based, one origin
+    web_domain: str = ""
 
 
 class ControllerSettings(ConnectionSettings):
@@ -41,6 +45,10 @@ class ControllerSettings(ConnectionSettings):
     claim_idle_ms: int = Field(default=30_000, ge=1_000)
     dead_invoker_grace_s: float = 10.0  # after an activation's timeout, its dead invoker's entry is failed
     forget_invoker_s: float = 600.0  # an invoker offline this long leaves the registry
+    # Prometheus /metrics of `python -m controller` (port 0: one the OS picks), advertised in Redis for the
+    # gateway's GET /api/v1/admin/metrics-targets; 0.0.0.0 advertises this host's address.
+    metrics_addr: str = "127.0.0.1"
+    metrics_port: int = 9101
 
 
 class StemCells(BaseModel, frozen=True):
@@ -69,7 +77,19 @@ class PoolSettings(BaseSettings):
     stem_cells: tuple[StemCells, ...] = (StemCells(kind=kinds.DEFAULT.kind, count=2, memory_mb=256),)
 
 
-class InvokerSettings(ConnectionSettings, PoolSettings):
+class EgressSettings(BaseSettings):
+    """What function containers may reach besides the internet (invoker/egress.py)."""
+
+    model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)
+
+    # JSON list of ADDRESS[/BITS][:PORT]; `gateway` is the function network's gateway (the host as functions
+    # see it). Empty: no host service, no link-local address (cloud metadata) is reachable.
+    egress_allow: tuple[str, ...] = ()
+    # required: the invoker does not start without its iptables rules; auto: it logs a warning; off: no rules
+    egress_guard: Literal["required", "auto", "off"] = "auto"
+
+
+class InvokerSettings(ConnectionSettings, PoolSettings, EgressSettings):
     invoker_id: str
     # Prometheus /metrics of `python -m invoker`, advertised in its heartbeats (port 0: one the OS picks,
     # for several invokers on one host). Loopback by default: functions reach a host's 0.0.0.0 services.
@@ -81,7 +101,7 @@ class InvokerSettings(ConnectionSettings, PoolSettings):
     api_host: str = ""  # what functions see as __OW_API_HOST
 
 
-class StandaloneSettings(PoolSettings):
+class StandaloneSettings(PoolSettings, EgressSettings):
     model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)
 
     data_dir: str = ""  # default: the user's data dir

@@ -13,8 +13,15 @@ import uvloop
 log = logging.getLogger(__name__)
 
 
+QUIET_LOGGERS = ("aiosqlite", "aiomysql", "pymongo", "sqlalchemy.engine")  # at DEBUG they log statements' values
+
+
 def setup_logging(level: str = "INFO") -> None:
+    """Our loggers at `level`; database drivers never below INFO, so no stored value (an action's annotations, a
+    key's hash) reaches a log."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

@@ -32,6 +32,11 @@ LOGS = Bound("logs", "MB", 0, 10, 10)
 CONCURRENCY = Bound("concurrency", "activations", 1, 1, 100)
 ACTION_BOUNDS = (TIMEOUT, MEMORY, LOGS, CONCURRENCY)
 
+# Tasks (processes and threads) per function container: a fork bomb stops here. The proxy serves each
+# connection on a thread and the invoker opens one per concurrent activation, so the limit leaves room
+# for a full `concurrency` on top of what a function itself may start.
+CONTAINER_PIDS = 64 + CONCURRENCY.maximum
+
 EXEC_MAX_BYTES = 48 * MB
 CODE_UNPACKED_MAX_MB = 256  # the container's code tmpfs (/action); what is written there counts as memory
 PARAMETERS_MAX_BYTES = 1 * MB
@@ -43,6 +48,9 @@ ENTITY_PUT_MAX_BYTES = 3 * MB  # a package, trigger or rule: parameters and anno
 SEQUENCE_MAX_ACTIONS = 50  # atomic actions of a sequence, nested sequences inlined (OpenWhisk's limit)
 
 BLOCKING_WAIT_MAX_MS = 60_000
+# While the entity store is unreachable, the gateway goes on with the keys and actions it read up to this
+# long ago (a store restart refuses nothing that was in use; a revocation then takes this long)
+ENTITY_OUTAGE_GRACE_S = 60.0
 LIST_LIMIT_DEFAULT = 30
 LIST_LIMIT_MAX = 200
 

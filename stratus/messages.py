@@ -17,6 +17,8 @@ INVOCATIONS = "stratus:invocations"  # gateway -> controllers (group CONTROLLERS
 RECORDS = "stratus:records"  # activation records on their way to the activation store (group RECORDERS)
 DEAD_LETTER = "stratus:dead-letter"
 INVOKERS_KEY = "stratus:invokers"  # hash: invoker id -> latest Heartbeat JSON
+ACTION_CHANGES = "stratus:action-changes"  # pub/sub channel: gateway -> invokers, an ActionChanged each
+METRICS_TARGETS = "stratus:metrics-targets"  # hash: controller id -> its MetricsTarget JSON
 CONTROLLERS_GROUP = "controllers"
 INVOKERS_GROUP = "invoker"
 RECORDERS_GROUP = "recorders"
@@ -137,6 +139,26 @@ def ending_fields(activation: Activation) -> tuple[dict[str, str], dict[str, str
     body = activation.model_dump_json()
     completion = f'{{"version":1,"activation_id":"{activation.activation_id}","activation":{body}}}'
     return {"body": f'{{"version":1,"activation":{body}}}'}, {"body": completion}
+
+
+class ActionChanged(StreamMessage):
+    """gateway -> every invoker (pub/sub on ACTION_CHANGES): an action was deleted or rewritten, so its
+    containers of any other revision will never run again. Fire and forget: an invoker that misses it
+    removes them at the idle timeout, as before."""
+
+    version: Literal[1] = 1
+    fqn: str
+    revision: str | None = None  # the current one; None: the action was deleted
+
+
+class MetricsTarget(StreamMessage):
+    """controller -> METRICS_TARGETS, every few seconds: where its /metrics is (invokers say it in their
+    Heartbeat). Listed for Prometheus by GET /api/v1/admin/metrics-targets."""
+
+    version: Literal[1] = 1
+    controller_id: ControllerId
+    address: str  # host:port
+    sent_ms: int
 
 
 class Heartbeat(StreamMessage):

@@ -48,6 +48,9 @@ class Limits(BaseModel):
     concurrency: int = L.CONCURRENCY.default
 
 
+SECRET_ANNOTATIONS = frozenset({"require-whisk-auth"})  # a string or number value is a secret
+
+
 class Action(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -77,6 +80,12 @@ class Action(BaseModel):
         if self.exec.code is None:
             return self
         return self.model_copy(update={"exec": self.exec.model_copy(update={"code": None})})
+
+    def for_dispatch(self) -> "Action":
+        """What travels in messages (and so sits in Redis and its AOF): no code, and no web secret — the
+        `require-whisk-auth` value is the gateway's business alone."""
+        notes = [a for a in self.annotations if not (a.key in SECRET_ANNOTATIONS and not isinstance(a.value, bool))]
+        return self.without_code().model_copy(update={"annotations": notes})
 
     def summary(self) -> dict[str, Any]:
         """The row of an action list: no code, no kind except through the `exec` annotation."""

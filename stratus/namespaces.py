@@ -1,6 +1,7 @@
 """Creating namespaces and their keys (used by `stratus admin` and `stratus standalone`)."""
 
 from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.ids import new_auth_key
 from stratus.keys import new_key
 from stratus.models import Namespace, NamespaceLimits
 from stratus.names import check_name
@@ -25,3 +26,19 @@ async def set_limits(entities: EntityStore, name: str, limits: NamespaceLimits) 
     if await entities.get_namespace(name) is None:
         raise NotFound("namespace", name)
     await entities.set_namespace_limits(name, limits)
+
+
+async def rotate_key(entities: EntityStore, name: str) -> str:
+    """A fresh key (new uuid and secret) replaces the namespace's; returns it as `uuid:secret`, shown once.
+    The old key stops working once the gateways' auth caches expire (STRATUS_AUTH_CACHE_S, 5 s)."""
+    uuid, secret, key_hash = new_key()
+    if not await entities.set_namespace_key(name, uuid, key_hash):
+        raise NotFound("namespace", name)
+    return f"{uuid}:{secret}"
+
+
+async def revoke_key(entities: EntityStore, name: str) -> None:
+    """No key works for the namespace until `rotate_key`; its entities stay."""
+    placeholder, _ = new_auth_key()
+    if not await entities.set_namespace_key(name, f"revoked-{placeholder}", ""):  # no secret hashes to ""
+        raise NotFound("namespace", name)

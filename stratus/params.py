@@ -7,10 +7,11 @@ from stratus.errors import BadRequest
 from stratus.models import Action
 
 
-def run_params(action: Action, body: dict[str, Any]) -> dict[str, Any]:
-    """Action parameters overridden by the request body; `final` freezes parameters that have a value."""
+def run_params(action: Action, body: dict[str, Any], *, final: bool = False) -> dict[str, Any]:
+    """Action parameters overridden by the request body; `final` (the annotation, or the caller's say: an anonymous
+    web request) freezes parameters that have a value."""
     defaults = {p.key: p.value for p in action.parameters if not p.init}
-    if _truthy(action.annotation("final")):
+    if final or _truthy(action.annotation("final")):
         frozen = sorted(k for k in body if defaults.get(k) is not None or _is_init(action, k))
         if frozen:
             raise BadRequest(f"Request defines parameters that are not allowed: {', '.join(frozen)}.")

@@ -21,8 +21,9 @@ from prometheus_client import start_http_server
 
 from invoker.service import Invoker
 from invoker.wiring import open_invoker
+from stratus import metrics
 from stratus.backends import open_core
-from stratus.config import InvokerSettings, PoolSettings, StandaloneSettings
+from stratus.config import EgressSettings, InvokerSettings, PoolSettings, StandaloneSettings
 from stratus.embedded import embedded_mongo, embedded_redis
 from stratus.namespaces import create_namespace
 from stratus.processes import ServiceProcess, ServiceProcesses, api_workers, listening_socket, wait_for_api
@@ -40,7 +41,7 @@ class Ready:
     data_dir: Path
     redis_url: str
     mongo_url: str
-    metrics_url: str  # the invoker's; each API worker serves its own at /metrics
+    metrics_url: str  # the invoker's; the API's /metrics has the API workers' and the controller's
 
 
 def default_data_dir() -> Path:
@@ -93,17 +94,21 @@ async def run_standalone(settings: StandaloneSettings, stop: asyncio.Event, on_r
             invoker_id=f"standalone-{suffix}",
             runtime_repository=settings.runtime_repository,
             **{field: getattr(settings, field) for field in PoolSettings.model_fields},
+            **{field: getattr(settings, field) for field in EgressSettings.model_fields},
             api_host=api_url,
             **conn,
         )
         invoker = await stack.enter_async_context(open_invoker(invoker_settings, core))
-        metrics, _ = start_http_server(0, settings.host)  # this process's: the invoker's
-        stack.callback(metrics.shutdown)
-        invoker.metrics_address = f"{settings.host}:{metrics.server_port}"
+        metrics_server, _ = start_http_server(0, settings.host)  # this process's: the invoker's
+        stack.callback(metrics_server.shutdown)
+        invoker.metrics_address = f"{settings.host}:{metrics_server.server_port}"
         env = {f"STRATUS_{k.upper()}": str(v) for k, v in conn.items()}
         env["STRATUS_LOG_LEVEL"] = logging.getLevelName(logging.getLogger().level)
+        # the API's /metrics answers for the API workers and the controller together (stratus.metrics)
+        env[metrics.MULTIPROCESS_ENV] = str(metrics.fresh_multiprocess_dir(data_dir / "metrics"))
         api = ServiceProcesses(api_workers(settings.gateway_workers, sock, env, f"standalone-{suffix}"), data_dir)
-        controller = ServiceProcess("controller", "controller", env | {"STRATUS_CONTROLLER_ID": f"standalone-{suffix}"})
+        controller_env = {"STRATUS_CONTROLLER_ID": f"standalone-{suffix}", "STRATUS_METRICS_PORT": "0"}
+        controller = ServiceProcess("controller", "controller", env | controller_env)
         behind = ServiceProcesses([controller], data_dir)
         ready = Ready(api_url, key, data_dir, redis_url, mongo_url, f"http://{invoker.metrics_address}/metrics")
         await _serve(invoker, api, behind, stop, lambda: on_ready(ready), api_url)

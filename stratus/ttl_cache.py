@@ -6,8 +6,11 @@ reads every few seconds cost the gateway 7 % of its CPU at 250 invocations/s).
 
 Example: TTLCache(ttl_s=2). At t=0 thirty requests ask for ("guest", "hello") at once: one load runs,
 all thirty get its value. Until t=2 every get answers from memory; the first get after t=2 loads again.
+With `stale_s`, a load that fails with StoreUnavailable answers with the last value instead, if it is
+no older than `ttl_s + stale_s`: callers ride out a store restart on what they last knew (a revocation
+then takes up to that long while the store is down).
 Caveats: entries are dropped all at once when `max_entries` is reached (simple, and rare); a load that
-raises is not cached and its waiters get the exception.
+raises is not cached and its waiters get the exception (or the stale value).
 """
 
 import asyncio
@@ -15,13 +18,16 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
+from stratus.errors import StoreUnavailable
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
 class TTLCache(Generic[K, V]):
-    def __init__(self, ttl_s: float, *, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl_s: float, *, stale_s: float = 0.0, max_entries: int = 10_000) -> None:
         self._ttl_s = ttl_s
+        self._stale_s = stale_s
         self._max_entries = max_entries
         self._entries: dict[K, tuple[float, V]] = {}
         self._loading: dict[K, asyncio.Future[V]] = {}
@@ -38,6 +44,13 @@ class TTLCache(Generic[K, V]):
         self._loading[key] = future
         try:
             value = await load()
+        except StoreUnavailable as exc:
+            if cached is not None and now - cached[0] < self._ttl_s + self._stale_s:
+                future.set_result(cached[1])  # the waiters ride it out too; the next get tries the store again
+                return cached[1]
+            future.set_exception(exc)
+            future.exception()
+            raise
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
                 future.cancel()

@@ -3,6 +3,7 @@ benchmarks: a unique project name, free loopback ports, bounded waits, and a tea
 everything it made, function containers and their network included."""
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -98,6 +99,7 @@ def compose_stack(invokers: int = 1, **settings: str) -> Iterator[Stack]:
     project = f"stratus{uuid4().hex[:8]}"
     ports = {name: str(free_port()) for name in ("REDIS", "MONGO", "MYSQL", "GATEWAY")}
     network = f"{project}-functions"
+    passwords = {name: secrets.token_hex(12) for name in ("REDIS", "MONGO", "MYSQL", "MYSQL_ROOT")}
     env = {
         **os.environ,
         "STRATUS_BASE_IMAGE": base_image,
@@ -108,6 +110,7 @@ def compose_stack(invokers: int = 1, **settings: str) -> Iterator[Stack]:
         "STRATUS_GATEWAY_BIND": "127.0.0.1",
         "STRATUS_FUNCTION_NETWORK": network,
         "STRATUS_ADMIN_KEY": ADMIN_KEY,
+        **{f"STRATUS_{name}_PASSWORD": value for name, value in passwords.items()},  # else generated, unknown here
         **settings,
     }
     stack = Stack(
@@ -115,8 +118,8 @@ def compose_stack(invokers: int = 1, **settings: str) -> Iterator[Stack]:
         env=env,
         compose=compose,
         url=f"http://127.0.0.1:{ports['GATEWAY']}",
-        redis_url=f"redis://127.0.0.1:{ports['REDIS']}/0",
-        entities_url=f"mysql+aiomysql://stratus:stratus@127.0.0.1:{ports['MYSQL']}/stratus",
+        redis_url=f"redis://:{passwords['REDIS']}@127.0.0.1:{ports['REDIS']}/0",
+        entities_url=f"mysql+aiomysql://stratus:{passwords['MYSQL']}@127.0.0.1:{ports['MYSQL']}/stratus",
         network=network,
     )
     try:

@@ -33,7 +33,11 @@ def engine() -> docker.DockerClient:
 
 class Harness:
     def __init__(
-        self, engine: docker.DockerClient, user_memory_mb: int = 1024, stem_cells: Sequence[StemCells] = ()
+        self,
+        engine: docker.DockerClient,
+        user_memory_mb: int = 1024,
+        stem_cells: Sequence[StemCells] = (),
+        network: str = "stratus-test-functions",
     ) -> None:
         self.invoker_id = f"t{uuid4().hex[:8]}"
         self.settings = InvokerSettings(
@@ -42,7 +46,7 @@ class Harness:
             mongo_url="-",
             entities_url="-",
             user_memory_mb=user_memory_mb,
-            network="stratus-test-functions",
+            network=network,
         )
         self.engine = engine
         self.driver = DockerDriver(docker.from_env())

@@ -2,6 +2,9 @@
 # First start: create the data directory. Every start: make sure the database and the user exist
 # (an --init-file runs before connections are accepted), then run the server in the foreground.
 set -eu
+# MARIADB_*_PASSWORD_FILE, as the official image reads them (docker-compose.yml passes files from its secrets)
+[ -n "${MARIADB_ROOT_PASSWORD_FILE:-}" ] && MARIADB_ROOT_PASSWORD=$(cat "$MARIADB_ROOT_PASSWORD_FILE")
+[ -n "${MARIADB_PASSWORD_FILE:-}" ] && MARIADB_PASSWORD=$(cat "$MARIADB_PASSWORD_FILE")
 data=/var/lib/mysql
 if [ ! -d "$data/mysql" ]; then
   mariadb-install-db --user=mysql --datadir="$data" --auth-root-authentication-method=normal \

@@ -1,5 +1,6 @@
 """Actions: create or update (PUT), get, list, delete, invoke (POST)."""
 
+import logging
 import time
 from typing import Annotated, Any
 
@@ -9,17 +10,19 @@ from pydantic import ValidationError
 
 from gateway import invoke as invoking
 from gateway.body import json_object
-from gateway.deps import BackendsDep, Caller, OwnNamespace
+from gateway.deps import Backends, BackendsDep, Caller, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, limits_schema, links, model_schema, nullable
 from gateway.paging import Limit, Skip, list_window
 from stratus import kinds, sequences
 from stratus import limits as L
 from stratus.action_updates import ActionPut, ExecPut, apply_put
-from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.errors import BadRequest, Conflict, NotFound, StoreUnavailable
+from stratus.messages import ACTION_CHANGES, ActionChanged
 from stratus.models import Action, Namespace
 from stratus.names import check_name
 from stratus.packages import check_path, check_reference, resolve_action
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/actions", tags=["actions"])
 BlockingWait = Annotated[  # the range is checked by invoking.check_timeout (its message, on both paths)
     int | None,
@@ -173,6 +176,8 @@ async def _put(
     else:
         await b.entities.replace_action(action, expected_updated=existing.updated)
     b.actions.invalidate(ns, f"{package}/{name}" if package else name)
+    if existing is not None:
+        await announce_change(b, ActionChanged(fqn=action.fqn, revision=action.revision))
     return action.to_api()
 
 
@@ -194,7 +199,16 @@ async def _delete(b: BackendsDep, ns: str, package: str | None, name: str) -> di
     b.actions.invalidate(ns, f"{package}/{name}" if package else name)
     if deleted is None:
         raise NotFound("action", f"{home}/{name}")
+    await announce_change(b, ActionChanged(fqn=deleted.fqn))
     return deleted.to_api()
+
+
+async def announce_change(b: Backends, change: ActionChanged) -> None:
+    """Invokers remove the containers the change made useless at once, not at their idle timeout."""
+    try:
+        await b.bus.announce(ACTION_CHANGES, change.model_dump_json())
+    except StoreUnavailable as exc:  # the write is done; the containers go at their idle timeout instead
+        log.warning("action change of %s not announced: %s", change.fqn, exc)
 
 
 @router.post("/{name}", operation_id="invokeAction", openapi_extra=INVOKE_DOC)

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 
 from gateway.deps import Backends, BackendsDep
 from gateway.route_match import find_route
+from gateway.web_hosts import WEB_HOST_KEY
 from gateway.web_invoke import WebTarget, serve
 from stratus.errors import NotFound
 from stratus.models import WEB_METHODS, Route
@@ -71,6 +72,7 @@ async def api_route(namespace: str, path: str, request: Request, b: BackendsDep)
         raise HTTPException(405) from exc
     if hit is None:
         raise NotFound("route", f"/api/{namespace}/{path}")
+    own_host = WEB_HOST_KEY in request.scope  # <namespace>.<web domain>: the whole host is the namespace's
     target = WebTarget(
         namespace=namespace,
         package="default",
@@ -79,5 +81,7 @@ async def api_route(namespace: str, path: str, request: Request, b: BackendsDep)
         extra_path=hit.rel_path,
         path_params=hit.path_params,
         cors=hit.route.cors,
+        url_prefix=f"/api{hit.route.base_path}" if own_host else f"/api/{namespace}{hit.route.base_path}",
+        namespace_root="/" if own_host else f"/api/{namespace}/",
     )
     return await serve(request, b, target)

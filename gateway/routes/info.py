@@ -3,9 +3,9 @@
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
-from stratus import kinds
+from stratus import kinds, metrics
 from stratus import limits as L
 
 router = APIRouter(tags=["info"])
@@ -41,3 +41,10 @@ async def root() -> dict[str, Any]:
 @router.get("/ping", response_class=PlainTextResponse)
 async def ping() -> str:
     return "pong"
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus_metrics() -> Response:
+    """Prometheus exposition: this API process's metrics (in `stratus standalone`, every API worker's and the
+    controller's, summed; stratus.metrics)."""
+    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)

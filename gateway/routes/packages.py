@@ -10,9 +10,11 @@ from gateway.body import json_object
 from gateway.deps import BackendsDep, Caller, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
+from gateway.routes.actions import announce_change
 from stratus import limits as L
 from stratus import packages
 from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.messages import ActionChanged
 from stratus.names import check_name
 
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/packages", tags=["packages"])
@@ -87,6 +89,7 @@ async def delete_package(name: EntityName, who: OwnNamespace, b: BackendsDep, fo
             )
         for action in members:
             await b.entities.delete_action(action.namespace, action.name)
+            await announce_change(b, ActionChanged(fqn=action.fqn))
     deleted = await b.entities.delete_package(who.name, name)
     b.actions.clear()
     if deleted is None:

@@ -6,6 +6,7 @@ from fastapi.responses import Response
 
 from gateway.deps import BackendsDep
 from gateway.web_cors import WEB_ACTION_CORS
+from gateway.web_hosts import WEB_HOST_KEY
 from gateway.web_invoke import WebTarget, serve
 from gateway.web_request import split_action_segment
 from stratus.models import WEB_METHODS
@@ -16,6 +17,8 @@ router = APIRouter(tags=["web actions"])
 async def web_action(namespace: str, package: str, rest: str, request: Request, b: BackendsDep) -> Response:
     """Run the exported action with the request as its arguments; its result becomes the response."""
     name, extension, extra_path = split_action_segment(rest)
+    segment = rest.partition("/")[0]
+    own_host = WEB_HOST_KEY in request.scope  # <namespace>.<web domain>: the whole host is the namespace's
     target = WebTarget(
         namespace=namespace,
         package=package,
@@ -24,6 +27,8 @@ async def web_action(namespace: str, package: str, rest: str, request: Request, 
         extra_path=extra_path,
         projection=extra_path,
         cors=WEB_ACTION_CORS,
+        url_prefix=f"/{package}/{segment}" if own_host else f"/api/v1/web/{namespace}/{package}/{segment}",
+        namespace_root="/" if own_host else f"/api/v1/web/{namespace}/",
     )
     return await serve(request, b, target)
 

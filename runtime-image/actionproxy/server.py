@@ -63,7 +63,11 @@ class Server:
                 connection, _ = self._socket.accept()
             except OSError:  # closed
                 return
-            threading.Thread(target=self._connection, args=(connection,), daemon=True).start()
+            try:
+                threading.Thread(target=self._connection, args=(connection,), daemon=True).start()
+            except RuntimeError as exc:  # no thread to be had (the pids limit): refuse this one, keep serving
+                _report(exc, "the proxy could not take a connection")
+                connection.close()
 
     def close(self) -> None:
         try:

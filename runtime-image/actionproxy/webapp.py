@@ -10,7 +10,9 @@ path after the action's URL), and in raw mode (`raw-http: true`, what web apps s
 `__ow_body` exactly as sent (base64 for binary and JSON types, as the gateway encodes them). Without raw
 mode the query string is rebuilt from the string arguments and only a non-JSON, non-form body survives.
 The response body is base64 for binary content types, text otherwise; repeated headers (Set-Cookie) are
-lists. ASGI apps get their lifespan startup once, before their first request.
+lists. ASGI apps get their lifespan startup once, before their first request. The app is mounted at the
+action's URL prefix, which the gateway sends in `X-Forwarded-Prefix`: SCRIPT_NAME (WSGI) and root_path (ASGI),
+so the app's cookie paths and generated URLs stay inside the action.
 """
 
 import base64
@@ -96,6 +98,8 @@ class WebCall:
             {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
         )
         self.method = str(params.get("__ow_method") or "get").upper()
+        # the action's URL prefix, set by the gateway alone: the app's SCRIPT_NAME / root_path
+        self.prefix = self.headers.get("x-forwarded-prefix", "").rstrip("/")
         self.path = str(params.get("__ow_path") or "") or "/"
         self.query = _query(params)
         self.body = _body(params, self.headers.get("content-type"))
@@ -166,10 +170,10 @@ class AsgiAction:
             "http_version": "1.1",
             "method": call.method,
             "scheme": call.scheme,
-            "path": call.path,
-            "raw_path": quote(call.path).encode(),
+            "path": call.prefix + call.path,  # the full path, as uvicorn gives it: routing strips root_path
+            "raw_path": quote(call.prefix + call.path).encode(),
             "query_string": call.query.encode(),
-            "root_path": "",
+            "root_path": call.prefix,
             "headers": _asgi_headers(call),
             "client": None,
             "server": call.server,
@@ -286,7 +290,7 @@ class WsgiAction:
 def wsgi_environ(call: WebCall) -> dict[str, Any]:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": call.method,
-        "SCRIPT_NAME": "",
+        "SCRIPT_NAME": call.prefix.encode("utf-8").decode("latin-1"),
         "PATH_INFO": call.path.encode("utf-8").decode("latin-1"),  # PEP 3333: bytes as latin-1
         "QUERY_STRING": call.query,
         "SERVER_NAME": call.server[0],

@@ -1,6 +1,8 @@
 """`stratus admin`: namespaces and their keys, straight in the entity store."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -9,7 +11,7 @@ from rich.table import Table
 
 from stratus.cli import cluster
 from stratus.errors import StratusError
-from stratus.namespaces import create_namespace
+from stratus.namespaces import create_namespace, revoke_key, rotate_key
 from stratus.stores.entities import SqlEntityStore
 
 app = typer.Typer(help="Operator commands: namespaces, keys, limits and invokers.", no_args_is_help=True)
@@ -18,6 +20,7 @@ app.add_typer(namespace_app, name="namespace")
 app.command("invokers")(cluster.invokers)
 namespace_app.command("limits")(cluster.namespace_limits)
 console = Console()
+T = TypeVar("T")
 
 
 class AdminSettings(BaseSettings):
@@ -52,6 +55,41 @@ def namespace_create(
     except StratusError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
+
+
+def _with_store(entities_url: str | None, work: Callable[[SqlEntityStore], Awaitable[T]]) -> T:
+    async def main() -> T:
+        store = _store(entities_url)
+        await store.start()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(main())
+    except StratusError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@namespace_app.command("rotate-key")
+def namespace_rotate_key(
+    name: str,
+    entities_url: str = typer.Option(None, help="Entity store URL (default: STRATUS_ENTITIES_URL)."),
+) -> None:
+    """Replace the namespace's key with a new one, printed once (uuid:key); the old one stops working."""
+    print(_with_store(entities_url, lambda store: rotate_key(store, name)))
+
+
+@namespace_app.command("revoke")
+def namespace_revoke(
+    name: str,
+    entities_url: str = typer.Option(None, help="Entity store URL (default: STRATUS_ENTITIES_URL)."),
+) -> None:
+    """Revoke the namespace's key: nothing authenticates as it until `rotate-key` gives it a new one."""
+    _with_store(entities_url, lambda store: revoke_key(store, name))
+    console.print(f"the key of {name} is revoked (gateways forget it within STRATUS_AUTH_CACHE_S)")
 
 
 @namespace_app.command("list")

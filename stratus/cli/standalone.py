@@ -1,6 +1,7 @@
 """`stratus standalone`: the whole platform in one process on embedded defaults."""
 
 import asyncio
+import time
 from typing import TYPE_CHECKING
 
 import typer
@@ -23,26 +24,34 @@ def standalone(
 ) -> None:
     """Run the whole platform (API workers, controller, one invoker) on embedded services; builds the runtime
     image if missing."""
+    began = time.monotonic()
     from stratus.standalone import run_standalone  # imports every service: only when needed
 
     setup_logging(log_level)
     overrides = {k: v for k, v in {"port": port, "data_dir": data_dir}.items() if v is not None}
     settings = StandaloneSettings(**overrides)  # type: ignore[arg-type]
     _ensure_image(settings)
+    starting = console.status("starting redis-server, the MongoDB-wire store, the API, the controller and the invoker…")
+    starting.start()
 
     def ready(info: "Ready") -> None:
-        console.print("[bold green]Stratus is up[/bold green]")
+        starting.stop()
+        console.print(f"[bold green]Stratus is up[/bold green] ({time.monotonic() - began:.1f} s)")
+        # the whole key on a terminal only: redirected, the banner is a log, and logs hold no keys
+        key = info.guest_key if console.is_terminal else f"{info.guest_key.partition(':')[0]}:…"
         for label, value in (
             ("API", info.api_url),
-            ("Key", f"{info.guest_key}  (namespace guest)"),
+            ("Key", f"{key}  (namespace guest; kept in {info.data_dir / 'guest.key'})"),
             ("Data", str(info.data_dir)),
             ("Redis", info.redis_url),
             ("Mongo", info.mongo_url),
-            ("Metrics", f"{info.metrics_url} (the invoker; the API's at /metrics)"),
+            ("Metrics", f"{info.api_url}/metrics (API, controller), {info.metrics_url} (invoker)"),
         ):
             console.print(f"  {label:<8}{value}", soft_wrap=True, highlight=False)
         console.print(
-            f"  Try:  curl -u '{info.guest_key}' {info.api_url}/api/v1/namespaces", soft_wrap=True, highlight=False
+            f'  Try:  curl -u "$(cat {info.data_dir / "guest.key"})" {info.api_url}/api/v1/namespaces',
+            soft_wrap=True,
+            highlight=False,
         )
         print(f"STRATUS_API_URL={info.api_url}", flush=True)
         print(f"STRATUS_REDIS_URL={info.redis_url}", flush=True)
@@ -57,8 +66,11 @@ def standalone(
     try:
         run_loop(main())
     except StratusError as exc:
+        starting.stop()
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
+    finally:
+        starting.stop()
 
 
 def _ensure_image(settings: StandaloneSettings) -> None:

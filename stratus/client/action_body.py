@@ -6,8 +6,11 @@ from stratus.client.calls import Json
 
 
 def web_annotations(web: bool | None) -> dict[str, Json]:
-    """The web-export annotation; unlike wsk, `final` is not implied (add it with `-a final true`)."""
-    return {} if web is None else {"web-export": web}
+    """The web-export annotation; `web: true` implies `final` (as wsk's `--web true`): anonymous callers cannot
+    override the action's parameters."""
+    if web is None:
+        return {}
+    return {"web-export": True, "final": True} if web else {"web-export": False}
 
 
 def action_body(
@@ -26,7 +29,7 @@ def action_body(
         body["parameters"] = key_values(params)
     if limits:
         body["limits"] = limits
-    notes = (annotations or {}) | web_annotations(web)
+    notes = web_annotations(web) | (annotations or {})  # `-a final false` still says otherwise
     if notes:
         body["annotations"] = key_values(notes)
     return body

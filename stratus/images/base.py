@@ -26,6 +26,9 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info")
 
 
+BASE_IMAGE_HOW = "`stratus image build --base-image IMAGE`, or STRATUS_BASE_IMAGE for `stratus standalone`"
+
+
 class ImageBuildError(StratusError):
     pass
 
@@ -96,17 +99,18 @@ def host_mirror() -> str:
 def build_local_base(
     client: docker.DockerClient, say: Progress, *, mirror: str, suite: str = SUITE, tag: str = LOCAL_BASE
 ) -> None:
-    if shutil.which("debootstrap") is None:
-        raise ImageBuildError("debootstrap is missing: run `apt-get install debootstrap`, or pass --base-image.")
+    from stratus.images.host_tools import ensure_debootstrap  # imports this module's ImageBuildError
+
     if os.geteuid() != 0:
         raise ImageBuildError(
-            "Building the local Debian base needs root (debootstrap); run as root once, "
-            "or pass --base-image with an image that is present."
+            "Building the local Debian base needs root (debootstrap, installed with apt-get when missing); "
+            f"run as root once, or give an image that is present as the base ({BASE_IMAGE_HOW})."
         )
+    debootstrap = ensure_debootstrap(say)
     with tempfile.TemporaryDirectory(prefix="stratus-base-") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        say(f"debootstrap {suite} from {mirror} (a minute or two)")
-        _debootstrap(rootfs, suite, mirror, say)
+        say(f"debootstrap {suite} from {mirror} (a few minutes)")
+        _debootstrap(debootstrap, rootfs, suite, mirror, say)
         for relative in TRIM:
             shutil.rmtree(rootfs / relative, ignore_errors=True)
         tarball = Path(tmp) / "rootfs.tar"
@@ -128,9 +132,13 @@ def build_local_base(
         raise ImageBuildError(f"docker import did not produce {tag}")
 
 
-def _debootstrap(rootfs: Path, suite: str, mirror: str, say: Progress) -> None:
-    argv = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", suite, str(rootfs), mirror]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _debootstrap(debootstrap: str, rootfs: Path, suite: str, mirror: str, say: Progress) -> None:
+    argv = [debootstrap, "--variant=minbase", f"--include={PACKAGES}", suite, str(rootfs), mirror]
+    from stratus.images.host_tools import system_path
+
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PATH": system_path()}
+    )
     assert process.stdout is not None
     tail: list[str] = []
     for line in process.stdout:

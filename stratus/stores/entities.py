@@ -36,6 +36,9 @@ class EntityStore(Protocol):
 
     async def list_namespaces(self) -> list[Namespace]: ...
 
+    async def set_namespace_key(self, name: str, uuid: str, key_hash: str) -> bool:
+        """Replace the namespace's key (its uuid and the hash of its secret); False when there is no such namespace."""
+
     async def set_namespace_limits(self, name: str, limits: NamespaceLimits) -> None:
         """Replace the namespace's own throttles (None fields: the platform default)."""
 
@@ -265,6 +268,12 @@ class SqlEntityStore:
 
     async def list_namespaces(self) -> list[Namespace]:
         return [_namespace(r) for r in await self._rows(_namespaces_query().order_by(namespaces.c.name))]
+
+    async def set_namespace_key(self, name: str, uuid: str, key_hash: str) -> bool:
+        changed = await self._write(
+            namespaces.update().where(namespaces.c.name == name).values(uuid=uuid, key_hash=key_hash)
+        )
+        return changed > 0
 
     async def set_namespace_limits(self, name: str, limits: NamespaceLimits) -> None:
         try:

@@ -128,7 +128,9 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
-        env = {"STRATUS_IDLE_TTL_S": "600", "STRATUS_USER_MEMORY_MB": "4096"}
+        # no stem cells: the direct baseline finds the action's container by its label, which a taken-over
+        # stem cell (labelled when it was created, before it had an action) lacks; cold starts are cold
+        env = {"STRATUS_IDLE_TTL_S": "600", "STRATUS_USER_MEMORY_MB": "4096", "STRATUS_STEM_CELLS": "[]"}
         process, key, port = start_standalone(Path(tmp), env)
         uuid, _, secret = key.partition(":")
         try:

@@ -352,6 +352,9 @@ def main() -> None:
             "STRATUS_IDLE_TTL_S": "3600",
             "STRATUS_PAUSE_GRACE_S": "0",
             "STRATUS_USER_MEMORY_MB": str(USER_MEMORY_MB),
+            # no stem cells: the direct baseline finds the action's container by its label, which a
+            # taken-over stem cell (labelled when it was created, before it had an action) lacks
+            "STRATUS_STEM_CELLS": "[]",
         }
         process, printed, port = start_standalone_printing(Path(tmp), env, log_level="WARNING")
         uuid, _, secret = printed["STRATUS_KEY"].partition(":")

@@ -52,6 +52,8 @@ class Part:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            raise ClusterError(f"{self.name} is running already")
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 self.argv, env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -96,13 +98,15 @@ class Cluster:
             "STRATUS_HEARTBEAT_TTL_S": "8",
             "STRATUS_CLAIM_IDLE_MS": "5000",
             "STRATUS_DEAD_INVOKER_GRACE_S": "3",
+            # the functions call the test's side channel on the host, through the function network's gateway
+            # address (traffic.RunCounter): the egress policy closes the host to functions unless allowed
+            "STRATUS_EGRESS_ALLOW": '["gateway"]',
         }
         self.env = env
         self._create_database(ports["mysql"])
         self.key = self._namespace(env)
-        self._services(env, ports["api"])
-        for part in self.parts.values():
-            part.start()
+        for name in self._services(env, ports["api"]):
+            self.parts[name].start()
 
     def _stores(self, ports: dict[str, int]) -> None:
         redis_dir, mongo_dir, mysql_dir = (self.root / d for d in ("redis", "mongo", "mysql"))
@@ -153,7 +157,8 @@ class Cluster:
         )  # fmt: skip
         return created.stdout.strip().splitlines()[-1]
 
-    def _services(self, env: dict[str, str], api_port: int) -> None:
+    def _services(self, env: dict[str, str], api_port: int) -> list[str]:
+        """Add the services (the stores are up already); their names in start order."""
         gateway = env | {"STRATUS_GATEWAY_ID": "gw-chaos", "STRATUS_PORT": str(api_port)}
         self._add("gateway", [sys.executable, "-m", "gateway"], gateway, lambda: self._wait_api(60))
         for n in (1, 2):
@@ -167,6 +172,7 @@ class Cluster:
                 "STRATUS_PAUSE_GRACE_S": "0",
             }
             self._add(f"invoker {n}", [sys.executable, "-m", "invoker"], invoker, lambda: None)
+        return ["gateway", "controller 1", "invoker 1", "controller 2", "invoker 2"]
 
     def _add(self, name: str, argv: list[str], env: dict[str, str], ready: Callable[[], None]) -> None:
         self.parts[name] = Part(name, argv, env, self.root / f"{name.replace(' ', '-')}.log", ready)

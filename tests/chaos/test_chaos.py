@@ -26,7 +26,7 @@ from tests.conftest import docker_engine
 pytestmark = [pytest.mark.chaos, pytest.mark.docker, pytest.mark.timeout(900)]
 
 FAULTS = ["gateway", "controller 1", "invoker 1", "redis", "activation store", "entity store"]
-RATE = 16.0  # requests per second: over 2,000 in the run
+RATE = 18.0  # requests per second: about 2,600 in the run, over 2,000 accepted with the refusals of each outage
 STEADY_S, DOWN_S, AFTER_S = 6.0, 5.0, 10.0
 RECORDS_WAIT_S = 180.0
 
@@ -46,8 +46,8 @@ def function_network_gateway(network: str) -> str:
     engine = docker.from_env()
     try:
         for _ in range(300):
-            found = engine.networks.list(names=[network])
-            if found:
+            found = [n for n in engine.networks.list(names=[network]) if n.name == network]
+            if len(found) == 1:  # the invokers settle on one (invoker.driver.DockerDriver.ensure_network)
                 return str(found[0].attrs["IPAM"]["Config"][0]["Gateway"])
             time.sleep(0.1)
     finally:
@@ -104,7 +104,7 @@ def test_every_accepted_activation_ends_with_one_record_and_runs_at_most_once(cl
             o.status for o in traffic.outcomes if o.status and o.status < 500 and o.status not in (200, 202)
         )
         assert not wrong, f"answers a client cannot retry: {wrong}"
-        assert len(accepted) >= 2000
+        assert len(accepted) >= 2000, f"only {len(accepted)} of {len(traffic.outcomes)} requests accepted"
     finally:
         counter.close()
 
@@ -117,7 +117,7 @@ def deploy(cluster: Cluster, code: str) -> list[str]:
             body = {"exec": {"kind": "python:3.11", "code": code}, "limits": {"memory": 128, "timeout": 20000}}
             client.put(f"/api/v1/namespaces/_/actions/{name}", json=body).raise_for_status()
             answer = client.post(f"/api/v1/namespaces/_/actions/{name}?blocking=true", json={})  # warm, and a probe
-            assert answer.status_code == 200, answer.text
+            assert answer.status_code == 200, f"{answer.text}\n{cluster.logs()}"
     return names
 
 

@@ -74,10 +74,12 @@ def test_create_from_a_file_with_params_limits_and_web(cli: Cli, platform: Platf
     assert action["exec"]["code"] == HELLO
     assert action["parameters"] == [{"key": "name", "value": "world"}, {"key": "n", "value": 3}]
     assert action["limits"]["memory"] == 128 and action["limits"]["timeout"] == 50000
-    assert notes(action)["web-export"] is True
-    result = cli("action", "invoke", name, "--result", "-p", "name", "cli")
+    assert notes(action)["web-export"] is True and notes(action)["final"] is True  # --web implies final
+    overridden = cli("action", "invoke", name, "--result", "-p", "name", "cli")
+    assert overridden.exit_code == 1 and "not allowed: name" in overridden.output
+    result = cli("action", "invoke", name, "--result", "-p", "other", "x")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"greeting": "Hello cli!", "n": 3}
+    assert json.loads(result.stdout) == {"greeting": "Hello world!", "n": 3}
 
 
 def test_create_twice_fails_and_says_to_update_which_merges(cli: Cli, platform: Platform, tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ or `docker compose` (v2); builds every image locally with deploy/compose.offline
 """
 
 import asyncio
+import json
 import os
+import socket
 import subprocess
 import time
 from collections import Counter
@@ -24,6 +26,7 @@ from gateway.routes.console import FILES as CONSOLE_FILES
 from stratus.namespaces import create_namespace
 from stratus.stores.entities import SqlEntityStore
 from tests.compose_stack import Stack, compose_command, compose_stack
+from tests.integration.test_isolation import PROBE
 
 pytestmark = [pytest.mark.compose, pytest.mark.docker, pytest.mark.timeout(1200)]  # a first build of every image
 
@@ -35,7 +38,17 @@ TIMEOUT_MS = 15_000  # cold starts on a loaded 2-core machine take seconds
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def allowed_listener() -> Iterator[int]:
+    """A host service on every address that the stack's egress allow-list opens to functions."""
+    server = socket.create_server(("0.0.0.0", 0))
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def stack(allowed_listener: int) -> Iterator[Stack]:
     if compose_command() is None:
         if os.environ.get("CI"):
             pytest.fail("docker-compose (or docker compose) is required when CI is set")
@@ -44,17 +57,19 @@ def stack() -> Iterator[Stack]:
         "STRATUS_HEARTBEAT_TTL_S": "3",  # quick failure detection for the test
         "STRATUS_DEAD_INVOKER_GRACE_S": "2",
         "STRATUS_USER_MEMORY_MB": "1024",
+        "STRATUS_EGRESS_ALLOW": f'["gateway:{allowed_listener}"]',
+        "STRATUS_EGRESS_GUARD": "required",  # the invoker does not start without its rules
     }
     with compose_stack(invokers=1, **settings) as found:
         yield found
 
 
-def guest_client(stack: Stack) -> httpx.Client:
+def guest_client(stack: Stack, namespace: str = "guest") -> httpx.Client:
     async def create() -> str:
         store = SqlEntityStore(stack.entities_url)
         await store.start()
         try:
-            return await create_namespace(store, "guest")
+            return await create_namespace(store, namespace)
         finally:
             await store.close()
 
@@ -139,3 +154,48 @@ def test_the_platform_image_serves_the_console(stack: Stack) -> None:
         assert "script-src 'self'" in page.headers["content-security-policy"]
         missing = [name for name in CONSOLE_FILES if http.get(f"/console/{name}").status_code != 200]
     assert missing == []  # every file of this checkout's console is in the image (the stratus wheel)
+
+
+def test_the_stores_require_their_passwords_and_services_run_unprivileged(stack: Stack) -> None:
+    port = stack.redis_url.rsplit(":", 1)[1].split("/")[0]
+    anonymous = redis.Redis(host="127.0.0.1", port=int(port))
+    with pytest.raises(redis.AuthenticationError):  # NOAUTH: the hostile client
+        anonymous.ping()
+    anonymous.close()
+    authed = redis.Redis.from_url(stack.redis_url)
+    assert authed.ping() and authed.config_get("protected-mode") == {"protected-mode": "yes"}  # the control
+    authed.close()
+    old_default = stack.entities_url.replace(stack.env["STRATUS_MYSQL_PASSWORD"], "stratus")
+    with pytest.raises(Exception, match="Access denied|1045"):
+        asyncio.run(SqlEntityStore(old_default).start())
+    users = {
+        service: stack.run("exec", "-T", service, "id", "-u").stdout.strip() for service in ("gateway", "controller")
+    }
+    assert users == {"gateway": "10001", "controller": "10001"}
+    listed = stack.run("exec", "-T", "gateway", "sh", "-c", "cat /proc/1/environ | tr '\\0' '\\n'").stdout
+    assert stack.env["STRATUS_REDIS_PASSWORD"] in listed  # filled in by the entrypoint, in the process only
+    inspected = subprocess.run(
+        ["docker", "inspect", *stack.run("ps", "-q", "gateway").stdout.split()], capture_output=True, text=True
+    ).stdout
+    assert "{redis_password}" in inspected and stack.env["STRATUS_REDIS_PASSWORD"] not in inspected
+
+
+def test_functions_reach_only_what_the_egress_allow_list_opens(stack: Stack, allowed_listener: int) -> None:
+    inspected = subprocess.run(
+        ["docker", "network", "inspect", stack.network, "--format", "{{json .IPAM.Config}}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    gateway = json.loads(inspected.stdout)[0]["Gateway"]
+    closed = socket.create_server(("0.0.0.0", 0))  # a host service the allow-list does not open
+    targets = [[gateway, allowed_listener], [gateway, closed.getsockname()[1]], ["169.254.169.254", 80]]
+    try:
+        with guest_client(stack, "egress") as client:
+            body = {"exec": {"kind": "python:3.11", "code": PROBE}}
+            client.put("/actions/probe?overwrite=true", json=body).raise_for_status()
+            answer = client.post("/actions/probe?blocking=true&result=true", json={"targets": targets}, timeout=120)
+    finally:
+        closed.close()
+    assert answer.status_code == 200, answer.text
+    reached = answer.json()
+    assert reached.pop(f"{gateway}:{allowed_listener}") == "connected"  # the control: the allow-list opens it
+    assert set(reached.values()) == {"timeout"}, reached

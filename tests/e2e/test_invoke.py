@@ -11,6 +11,7 @@ import docker
 import httpx
 import pytest
 
+from invoker.runner import action_tag
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.docker
@@ -87,10 +88,10 @@ def test_non_blocking_returns_an_id_whose_record_appears(platform: Platform) -> 
 
 
 def action_containers(name: str) -> list[docker.models.containers.Container]:
-    """Containers serving guest's action `name`: named for it (a stem cell is renamed when it takes the action)."""
+    """Containers serving guest's action `name`: tagged for it (a stem cell is renamed when it takes the action)."""
     engine = docker.from_env()
     try:
-        return engine.containers.list(all=True, filters={"name": f"_guest_{name}$"})
+        return engine.containers.list(all=True, filters={"name": f"_{action_tag(f'guest/{name}')}$"})
     finally:
         engine.close()
 
@@ -105,6 +106,21 @@ def test_second_call_reuses_the_warm_container(platform: Platform) -> None:
         assert "initTime" in annotations(first) and annotations(first)["startType"] in ("prewarm", "cold")
         assert "initTime" not in annotations(second) and annotations(second)["startType"] == "warm"
         assert len(action_containers(name)) == 1
+
+
+def test_deleting_an_action_removes_its_containers_promptly(platform: Platform) -> None:
+    """The idle timeout is 120 s here: the invoker hears of the delete and removes them at once."""
+    with platform.client() as client:
+        name = unique("deleted")
+        put_action(client, name, HELLO).raise_for_status()
+        client.post(f"/api/v1/namespaces/_/actions/{name}?blocking=true", json={}).raise_for_status()
+        assert len(action_containers(name)) == 1
+        client.delete(f"/api/v1/namespaces/_/actions/{name}").raise_for_status()
+        for _ in range(100):
+            if not action_containers(name):
+                break
+            time.sleep(0.1)
+        assert action_containers(name) == []
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,8 @@ def test_http_html_and_text_extensions(platform: Platform, echo: str) -> None:
         png = web.get(f"/api/v1/web/guest/default/{echo}.http?mode=png")
     assert http.status_code == 200 and http.text == "<p>hello ann</p>"
     assert http.headers["content-type"].startswith("text/html") and http.headers["x-echo"] == "yes"
-    assert http.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    path = f"Path=/api/v1/web/guest/default/{echo}"  # cookies are renamed into the namespace (web_headers.py)
+    assert http.headers.get_list("set-cookie") == [f"guest~a=1; {path}", f"guest~b=2; {path}"]
     assert html.status_code == 200 and html.text == "<p>hello bob</p>"
     assert text.status_code == 200 and text.text == "<p>hello web</p>"
     assert text.headers["content-type"].startswith("text/plain")

@@ -51,11 +51,11 @@ def test_flask_app(platform: Platform, web: httpx.Client) -> None:
     login = web.post(f"{app}/login", data={"username": "ann", "password": "secret"})
     assert login.status_code == 200 and login.json() == {"welcome": "ann"}
     cookies = login.headers.get_list("set-cookie")
-    assert [c.split(";")[0] for c in cookies] == ["session=user-ann", "theme=dark"]
+    assert [c.split(";")[0] for c in cookies] == ["guest~session=user-ann", "guest~theme=dark"]  # in the namespace
     web.cookies.clear()  # send cookies by hand below
     denied = web.post(f"{app}/login", data={"username": "ann", "password": "guess"})
     assert denied.status_code == 401 and denied.json() == {"error": "wrong password"}
-    me = web.get(f"{app}/me", headers={"Cookie": "session=user-ann", "User-Agent": "e2e"})
+    me = web.get(f"{app}/me", headers={"Cookie": "guest~session=user-ann", "User-Agent": "e2e"})
     assert me.json() == {"session": "user-ann", "agent": "e2e"}
     assert web.get(f"{app}/me").status_code == 401
     pixel = web.get(f"{app}/pixel.png")
@@ -78,10 +78,10 @@ def test_django_app(platform: Platform, web: httpx.Client) -> None:
     assert web.get(f"{app}/items/not-a-number").status_code == 404  # <int:...> does not match
     contact = web.post(f"{app}/contact", data={"name": "Bo", "message": "hi there"})
     assert contact.status_code == 201 and contact.json() == {"thanks": "Bo", "message": "hi there"}
-    assert contact.headers["set-cookie"].startswith("contacted=yes")
+    assert contact.headers["set-cookie"].startswith("guest~contacted=yes")
     web.cookies.clear()
     assert web.get(f"{app}/contact").status_code == 405
-    whoami = web.put(f"{app}/whoami", headers={"Cookie": "contacted=yes"})
+    whoami = web.put(f"{app}/whoami", headers={"Cookie": "guest~contacted=yes"})
     assert whoami.json() == {"contacted": "yes", "method": "PUT"}
 
 
@@ -98,9 +98,10 @@ def test_fastapi_app(platform: Platform, web: httpx.Client) -> None:
     assert created.status_code == 201 and created.json() == {"id": 2, "name": "ink", "price": 2.0}
     assert web.post(f"{app}/items", json={"name": "no price"}).status_code == 422
     login = web.post(f"{app}/login", data={"username": "cy"})
-    assert login.json() == {"welcome": "cy"} and login.headers["set-cookie"].startswith("user=cy")
+    assert login.json() == {"welcome": "cy"} and login.headers["set-cookie"].startswith("guest~user=cy")
+    assert f"Path={app}" in login.headers["set-cookie"]  # scoped to the app (root_path), not the whole origin
     web.cookies.clear()
-    assert web.get(f"{app}/me", headers={"Cookie": "user=cy"}).json() == {"user": "cy"}
+    assert web.get(f"{app}/me", headers={"Cookie": "guest~user=cy"}).json() == {"user": "cy"}
     pixel = web.get(f"{app}/pixel.png")
     assert pixel.content == PIXEL and pixel.headers["content-type"] == "image/png"
     docs = web.get(f"{app}/openapi.json")

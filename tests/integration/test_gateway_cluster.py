@@ -10,14 +10,15 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from prometheus_client import REGISTRY
 
 from gateway.app import create_app
 from gateway.deps import Backends, backends_from_core
 from stratus.backends import open_core
 from stratus.config import GatewaySettings
-from stratus.ids import InvokerId
+from stratus.ids import ControllerId, InvokerId
 from stratus.ledger import inflight_key
-from stratus.messages import INVOKERS_KEY, Heartbeat
+from stratus.messages import INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
 from stratus.models import NamespaceLimits
 from stratus.namespaces import create_namespace, set_limits
 from tests.conftest import require_service
@@ -82,11 +83,16 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     await raw.aclose()
 
 
+def throttled(throttle: str) -> float:
+    return REGISTRY.get_sample_value("stratus_gateway_throttled_total", {"throttle": throttle}) or 0.0
+
+
 async def test_concurrent_invocations_over_the_namespace_limit_get_429(cluster: Cluster) -> None:
     accepted = [await cluster.invoke("few") for _ in range(2)]
     assert [r.status_code for r in accepted] == [202, 202]
+    before = throttled("concurrent")
     refused = await cluster.invoke("few")
-    assert refused.status_code == 429
+    assert refused.status_code == 429 and throttled("concurrent") == before + 1
     assert refused.json()["error"] == "Too many concurrent requests in flight (count: 2, allowed: 2)."
     assert "code" in refused.json()
     assert (await cluster.invoke("free")).status_code == 202  # another namespace is not affected
@@ -98,8 +104,9 @@ async def test_invocations_per_minute_over_the_namespace_limit_get_429(cluster: 
     if time.time() % 60 > 55:  # the count is per wall-clock minute: do not straddle two
         await asyncio.sleep(60 - time.time() % 60 + 0.1)
     assert [(await cluster.invoke("slow")).status_code for _ in range(3)] == [202] * 3
+    before = throttled("per-minute")
     refused = await cluster.invoke("slow")
-    assert refused.status_code == 429
+    assert refused.status_code == 429 and throttled("per-minute") == before + 1
     assert refused.json()["error"] == "Too many requests in the last minute (count: 4, allowed: 3)."
 
 
@@ -143,4 +150,17 @@ async def test_admin_metrics_targets_are_prometheus_service_discovery_of_live_in
     found = await cluster.client.get("/api/v1/admin/metrics-targets", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     assert found.status_code == 200
     # m-b serves no metrics, m-c is offline
-    assert found.json() == [{"targets": ["127.0.0.1:40001"], "labels": {"invoker": "m-a"}}]
+    assert found.json() == [{"targets": ["127.0.0.1:40001"], "labels": {"component": "invoker", "invoker": "m-a"}}]
+
+
+async def test_admin_metrics_targets_list_the_controllers_that_advertised_lately(cluster: Cluster) -> None:
+    now = int(time.time() * 1000)
+    for target in (
+        MetricsTarget(controller_id=ControllerId("c-live"), address="10.0.0.5:9101", sent_ms=now),
+        MetricsTarget(controller_id=ControllerId("c-gone"), address="10.0.0.6:9101", sent_ms=now - 120_000),
+    ):
+        await cluster.redis.hset(METRICS_TARGETS, target.controller_id, target.model_dump_json())
+    found = await cluster.client.get("/api/v1/admin/metrics-targets", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    assert found.json() == [
+        {"targets": ["10.0.0.5:9101"], "labels": {"component": "controller", "controller": "c-live"}}
+    ]

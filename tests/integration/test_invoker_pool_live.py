@@ -6,8 +6,9 @@ import time
 import docker
 import pytest
 
+from invoker.runner import action_tag
 from stratus.config import StemCells
-from stratus.limits import RESULT_MAX_BYTES
+from stratus.limits import CONCURRENCY, RESULT_MAX_BYTES
 from tests.invoker_harness import Harness, eventually, notes, running_harness
 
 pytestmark = pytest.mark.docker
@@ -28,7 +29,7 @@ async def test_three_start_types_are_annotated(engine: docker.DockerClient) -> N
         assert "initTime" in notes(prewarm) and "initTime" not in notes(warm) and "initTime" in notes(cold)
         assert [r.response.result for r in (prewarm, warm, cold)] == [{"n": 1}, {"n": 2}, {"n": 3}]
         assert len(harness.containers(action)) == 0  # the stem cell carries no action label ...
-        assert engine.containers.get(cell.id).name.endswith(f"_ns_{action.name}")  # ... but its name
+        assert engine.containers.get(cell.id).name.endswith(f"_{action_tag(action.fqn)}")  # ... but its name
         assert harness.pool.refill_wanted.is_set()
         await harness.runner.refill_stem_cells()
         assert harness.pool.states()["prewarm"] == 1  # replaced
@@ -171,3 +172,14 @@ async def test_cpu_shares_follow_the_memory_limit(harness: Harness) -> None:
     await harness.run(harness.action(ECHO, memory=512))
     [container] = harness.containers()
     assert container.attrs["HostConfig"]["CpuShares"] == 1024 * 512 // harness.settings.user_memory_mb
+
+
+async def test_an_action_serves_its_full_concurrency_in_one_container(engine: docker.DockerClient) -> None:
+    """Every concurrent activation holds a connection, served on a thread of the proxy: all fit the pids limit."""
+    full = CONCURRENCY.maximum
+    code = "import time\ndef main(a):\n    time.sleep(1)\n    return {'n': a['n']}\n"
+    async with running_harness(engine, user_memory_mb=1024) as harness:
+        action = harness.action(code, concurrency=full)
+        records = await asyncio.gather(*(harness.run(action, {"n": n}) for n in range(full)))
+        assert [r.response.result for r in records] == [{"n": n} for n in range(full)]
+        assert len(harness.containers(action)) == 1

@@ -45,6 +45,7 @@ def test_the_body_has_every_limit_the_parameters_and_the_web_annotation(project:
     assert body["limits"] == {"timeout": 60000, "memory": 128, "logs": 10, "concurrency": 1}
     assert body["parameters"] == [{"key": "greeting", "value": "Hi"}]
     assert {"key": "web-export", "value": True} in body["annotations"]
+    assert {"key": "final", "value": True} in body["annotations"]  # web: true implies final
     assert body["exec"]["code"].startswith("def main")
 
 
@@ -108,3 +109,14 @@ def test_an_annotation_dropped_from_the_manifest_is_removed(project: Path) -> No
     assert (change.verdict, change.reasons) == ("updated", ("annotations.description (removed)",))
     assert put_body(after, change)["delAnnotations"] == ["description"]  # by-hand was never the manifest's
     assert "delAnnotations" not in put_body(before, plan("hello", before, stored(before)))
+
+
+def test_web_implies_final_unless_the_annotations_say_otherwise() -> None:
+    from stratus.client.action_body import action_body
+
+    def notes(body: dict[str, Any]) -> dict[str, Any]:
+        return {a["key"]: a["value"] for a in body["annotations"]}
+
+    assert notes(action_body(web=True)) == {"web-export": True, "final": True}
+    assert notes(action_body(web=True, annotations={"final": False})) == {"web-export": True, "final": False}
+    assert notes(action_body(web=False)) == {"web-export": False}

@@ -93,3 +93,10 @@ def test_an_ending_renders_the_record_once_as_each_message_would() -> None:
     completion = Completion.from_fields({b"body": completion_fields["body"].encode()})
     assert completion == Completion(activation_id=record.activation_id, activation=record)
     assert record_fields == Record(activation=record).to_fields()
+
+
+def test_a_web_secret_does_not_travel_with_the_action_but_the_key_requirement_may() -> None:
+    notes = [KeyValue(key="require-whisk-auth", value="s3cret"), KeyValue(key="web-export", value=True)]
+    assert "s3cret" not in action([], notes).for_dispatch().model_dump_json()
+    keyed = action([], [KeyValue(key="require-whisk-auth", value=True)]).for_dispatch()
+    assert keyed.annotation("require-whisk-auth") is True  # nothing secret in "the owner's key is required"

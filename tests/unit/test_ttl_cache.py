@@ -1,9 +1,11 @@
 """stratus.ttl_cache: one load per key at a time, values kept for their time to live."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
+from stratus.errors import StoreUnavailable
 from stratus.ttl_cache import TTLCache
 
 
@@ -75,3 +77,44 @@ async def test_zero_ttl_keeps_nothing() -> None:
     assert [await cache.get("k", load), await cache.get("k", load)] == [1, 2]
     with pytest.raises(StopIteration):
         next(values)
+
+
+async def test_a_store_outage_is_ridden_out_on_the_last_value_within_the_grace() -> None:
+    cache: TTLCache[str, int] = TTLCache(ttl_s=0.01, stale_s=0.2)
+    answers: list[int | Exception] = [1, StoreUnavailable("down"), StoreUnavailable("down"), 2]
+
+    async def load() -> int:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert await cache.get("k", load) == 1
+    await asyncio.sleep(0.02)
+    assert await cache.get("k", load) == 1  # the store is down: the last value, within the grace
+    await asyncio.sleep(0.25)
+    with pytest.raises(StoreUnavailable):  # past the grace: the outage shows
+        await cache.get("k", load)
+    assert await cache.get("k", load) == 2
+
+
+async def test_other_failures_are_not_hidden_by_the_grace() -> None:
+    cache: TTLCache[str, int] = TTLCache(ttl_s=0.01, stale_s=60)
+    assert await cache.get("k", _value(1)) == 1
+    await asyncio.sleep(0.02)
+    with pytest.raises(ValueError):
+        await cache.get("k", _fails(ValueError("a bug")))
+
+
+def _value(value: int) -> Callable[[], Awaitable[int]]:
+    async def load() -> int:
+        return value
+
+    return load
+
+
+def _fails(exc: Exception) -> Callable[[], Awaitable[int]]:
+    async def load() -> int:
+        raise exc
+
+    return load

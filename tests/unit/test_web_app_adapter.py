@@ -203,3 +203,25 @@ async def test_the_proxy_serves_an_app_entry_point() -> None:
         "headers": {"content-type": "text/plain; charset=utf-8"},
         "body": "hi bo",
     }
+
+
+def test_an_app_is_mounted_at_its_actions_prefix_so_its_urls_stay_inside_it() -> None:
+    from flask import Flask, url_for
+
+    flask = Flask("mounted")
+
+    @flask.route("/login")
+    def login() -> str:
+        return url_for("login")
+
+    prefix = "/api/v1/web/alice/default/app"
+    mounted = call(flask, "GET", "/login", **{"x-forwarded-prefix": prefix})
+    assert mounted.body.decode() == f"{prefix}/login"
+    assert call(flask, "GET", "/login").body == b"/login"  # the control: without the gateway's prefix, the root
+
+    async def where(request: Request) -> Response:
+        return PlainTextResponse(str(request.url_for("where")))
+
+    starlette = Starlette(routes=[Route("/where", where)])
+    where_to = call(starlette, "GET", "/where", **{"x-forwarded-prefix": prefix}).body
+    assert where_to == f"http://fn.example{prefix}/where".encode()

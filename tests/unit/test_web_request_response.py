@@ -41,7 +41,7 @@ def test_the_action_segment_names_action_extension_and_extra_path(rest: str, exp
 
 
 def test_query_then_json_body_merge_over_action_parameters_with_the_ow_context() -> None:
-    action = make_action(parameters=[KeyValue(key="greeting", value="hi"), KeyValue(key="name", value="a")])
+    action = make_action(parameters=[KeyValue(key="greeting", value="hi"), KeyValue(key="name", value=None)])
     got = web_params(
         action,
         request(
@@ -60,6 +60,15 @@ def test_query_then_json_body_merge_over_action_parameters_with_the_ow_context()
         "__ow_headers": {"content-type": "application/json", "x-one": "1"},
         "__ow_path": "/extra",
     }
+
+
+def test_an_anonymous_caller_cannot_override_defaults_but_the_authenticated_owner_can() -> None:
+    action = make_action(parameters=[KeyValue(key="greeting", value="hi"), KeyValue(key="name", value=None)])
+    with pytest.raises(BadRequest, match="greeting"):
+        web_params(action, request(query_string="greeting=pwned"), raw=False)
+    assert web_params(action, request(query_string="name=x"), raw=False)["name"] == "x"  # no value: open
+    owner = web_params(action, request(query_string="greeting=yo", user="ns"), raw=False)
+    assert owner["greeting"] == "yo" and owner["__ow_user"] == "ns"
 
 
 def test_form_fields_merge_as_strings_and_other_bodies_travel_in_ow_body() -> None:

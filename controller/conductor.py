@@ -215,7 +215,7 @@ class Conductor:
             activation_id=new_activation_id(),
             namespace=sequence.namespace,
             subject=sequence.subject,
-            action=action.without_code(),
+            action=action.for_dispatch(),
             params=run_params(action, params),
             accepted_ms=now_ms(),
             reply_to=self.replies.stream,

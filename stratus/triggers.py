@@ -75,7 +75,7 @@ async def _run_rule(
             activation_id=new_activation_id(),
             namespace=who.name,
             subject=who.subject,
-            action=action.without_code(),
+            action=action.for_dispatch(),
             params=run_params(action, args),
             accepted_ms=int(time.time() * 1000),
         )

@@ -23,7 +23,7 @@ async def serve(stop: asyncio.Event) -> None:
     server, _ = start_http_server(settings.metrics_port, settings.metrics_addr)  # placement, queue, load, records
     try:
         async with open_core(settings.redis_url, settings.mongo_url, settings.mongo_db, settings.entities_url) as core:
-            controller = Controller(settings, core.bus, core.activations, core.ledger)
+            controller = Controller(settings, core.bus, core.activations, core.ledger, core.entities)
             controller.metrics_address = advertised(settings.metrics_addr, server.server_port)
             await controller.run(stop)
     finally:

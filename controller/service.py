@@ -18,11 +18,14 @@ from collections import Counter
 from collections.abc import Sequence
 
 from controller import metrics
+from controller.alarms import AlarmClock
+from controller.conductor import Conductor
 from controller.recorder import Recorder
 from controller.recovery import Recovery
 from controller.registry import Registry
 from controller.placement import Request, cold_start_ms, place, run_time_ms
 from controller.scheduler import InvokerState, shard_key
+from stratus import kinds
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
 from stratus.consumer import ConsumerSpec, end_unreadable, run_batch_consumer
@@ -41,6 +44,7 @@ from stratus.messages import (
 )
 from stratus.records import internal_error
 from stratus.stores.activations import ActivationStore
+from stratus.stores.entities import EntityStore
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +67,12 @@ def action_key(invocation: Invocation) -> str:
 
 class Controller:
     def __init__(
-        self, settings: ControllerSettings, bus: MessageBus, activations: ActivationStore, ledger: Ledger
+        self,
+        settings: ControllerSettings,
+        bus: MessageBus,
+        activations: ActivationStore,
+        ledger: Ledger,
+        entities: EntityStore | None = None,  # sequences resolve their components in it (None: they fail)
     ) -> None:
         self.controller_id = ControllerId(settings.controller_id)
         self._settings = settings
@@ -78,6 +87,8 @@ class Controller:
         self.recorder = Recorder(bus, activations, f"recorder:{self.controller_id}")
         self.metrics_address: str | None = None  # host:port of /metrics, when something serves them
         self._rng = random.Random()  # the openwhisk policy's random overflow
+        self.conductor = Conductor(self.controller_id, bus, ledger, entities, activations)
+        self.alarms = AlarmClock(bus, ledger, entities) if entities is not None else None
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.refresh()
@@ -102,6 +113,9 @@ class Controller:
             group.create_task(self._load_loop(stop), name="controller-load-metrics")
             group.create_task(self.recorder.run(stop), name="controller-recorder")
             group.create_task(self.recovery.run(stop), name="controller-recovery")
+            group.create_task(self.conductor.run(stop), name="controller-conductor")
+            if self.alarms is not None:
+                group.create_task(self.alarms.run(stop), name="controller-alarms")
             await run_batch_consumer(self._bus, invocations, self.handle, stop)
 
     async def handle(self, deliveries: list[Delivery]) -> None:
@@ -109,9 +123,14 @@ class Controller:
         work: list[Work] = []
         for delivery in deliveries:
             try:
-                work.append((delivery, Invocation.from_fields(delivery.fields)))
+                invocation = Invocation.from_fields(delivery.fields)
             except BadMessage:
                 await self._unreadable(delivery)
+                continue
+            if invocation.action.exec.kind == kinds.SEQUENCE:
+                await self._conduct(delivery, invocation)
+            else:
+                work.append((delivery, invocation))
         try:
             await self.dispatch(work)
         except asyncio.CancelledError:
@@ -276,6 +295,12 @@ class Controller:
                 log.warning("could not refresh invokers: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), REFRESH_S)
+
+    async def _conduct(self, delivery: Delivery, invocation: Invocation) -> None:
+        try:
+            await self.conductor.take(delivery, invocation)
+        except StoreUnavailable as exc:  # left pending: a claim tries again
+            log.warning("could not start sequence %s: %s", invocation.activation_id, exc)
 
     async def _unreadable(self, delivery: Delivery) -> None:
         try:

@@ -7,6 +7,7 @@ While the entity store is unreachable, an action read up to ENTITY_OUTAGE_GRACE_
 
 from stratus.limits import ENTITY_OUTAGE_GRACE_S
 from stratus.models import Action
+from stratus.packages import resolve_action
 from stratus.stores.entities import EntityStore
 from stratus.ttl_cache import TTLCache
 
@@ -19,12 +20,17 @@ class ActionCache:
         self._cache: TTLCache[tuple[str, str], Action | None] = TTLCache(ttl_s, stale_s=ENTITY_OUTAGE_GRACE_S)
 
     async def get(self, namespace: str, name: str) -> Action | None:
-        """Not kept when missing: an action created through another gateway is found at once."""
+        """`name`: "[pkg/]name" or "/ns/[pkg/]name", resolved through packages and bindings (stratus.packages).
+        Not kept when missing: an action created through another gateway is found at once."""
         return await self._cache.get((namespace, name), lambda: self._load(namespace, name))
 
     async def _load(self, namespace: str, name: str) -> Action | None:
-        action = await self._entities.get_action(namespace, name)
+        action = await resolve_action(self._entities, namespace, name)
         return action.without_code() if action is not None else None
 
     def invalidate(self, namespace: str, name: str) -> None:
         self._cache.invalidate((namespace, name))
+
+    def clear(self) -> None:
+        """After a package write: every action reached through it may have changed."""
+        self._cache.clear()

@@ -9,7 +9,21 @@ from gateway.deps import Backends
 from gateway.errors import TransactionIdMiddleware, install_error_handlers
 from gateway.fast_path import InvokeFastPath
 from gateway.metrics import RequestMetrics
-from gateway.routes import actions, activations, admin, api_gateway, apis, console, info, namespaces, web
+from gateway.routes import (
+    actions,
+    activations,
+    admin,
+    api_gateway,
+    apis,
+    console,
+    feeds,
+    info,
+    namespaces,
+    packages,
+    rules,
+    triggers,
+    web,
+)
 from gateway.web_cors import ResourceCors
 from gateway.web_hosts import WebHosts
 
@@ -40,7 +54,10 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
     app.add_middleware(InvokeFastPath, state=app.state)  # the hot route skips the rest
     app.add_middleware(WebHosts, state=app.state)  # outermost: a namespace's host is routed as its web paths
     # api_gateway after the API (/api/{ns}/...); the console after everything, off the invoke path
-    routers = (info, admin, namespaces, actions, activations, web, apis, api_gateway, console)
+    routers = (
+        *(info, admin, namespaces, feeds, actions, packages, triggers, rules, activations, web),
+        *(apis, api_gateway, console),
+    )
     for module in routers:
         app.include_router(module.router)
     return app

@@ -7,7 +7,6 @@ from fastapi import Depends, Request
 
 from gateway.action_cache import ActionCache
 from gateway.auth import Authenticator
-from gateway.replies import ReplyWaiter
 from stratus.backends import CoreBackends
 from stratus.bus import MessageBus
 from stratus.config import GatewaySettings
@@ -15,6 +14,7 @@ from stratus.errors import Forbidden
 from stratus.ledger import Ledger
 from stratus.messages import reply_stream
 from stratus.models import Namespace
+from stratus.replies import ReplyWaiter
 from stratus.stores.activations import ActivationStore
 from stratus.stores.entities import EntityStore
 

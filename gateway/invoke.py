@@ -9,14 +9,14 @@ from fastapi.responses import JSONResponse
 
 from gateway import throttle
 from gateway.deps import Backends
-from gateway.replies import RecordRef
 from stratus import limits as L
 from stratus.errors import BadRequest, NotFound
 from stratus.ids import ActivationId, new_activation_id
 from stratus.messages import INVOCATIONS, RECORDS, Invocation, Record
 from stratus.models import Action, Activation, Namespace
-from stratus.names import check_name
+from stratus.packages import check_reference
 from stratus.params import run_params
+from stratus.replies import RecordRef
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,10 @@ async def invoke_named(
     result_only: bool,
     timeout_ms: int | None,
 ) -> JSONResponse:
-    """POST …/actions/{name} once the caller and the body are known (the FastAPI route and the fast path),
+    """POST …/actions/{name} (`name`: [pkg/]name, or /ns/pkg/name in another namespace's published package)
+    once the caller and the body are known (the FastAPI route and the fast path),
     the timeout checked (`check_timeout`) before the body was read."""
-    action = await backends.actions.get(who.name, check_name(name))
+    action = await backends.actions.get(who.name, check_reference(name))
     if action is None:
         raise NotFound("action", f"{who.name}/{name}")
     wait_s = timeout_ms / 1000 if timeout_ms else backends.settings.blocking_wait_s
@@ -63,7 +64,7 @@ async def invoke(
     params = run_params(action, body)
     if not blocking:
         invocation = _invocation(backends, who, action, params, blocking=False)
-        await _publish(backends, who, invocation)
+        await publish(backends, who, invocation)
         log.info("activation %s accepted for %s", invocation.activation_id, action.fqn)
         accepted = {ACTIVATION_HEADER: invocation.activation_id}
         return JSONResponse({"activationId": invocation.activation_id}, status_code=202, headers=accepted)
@@ -83,7 +84,7 @@ async def invoke_blocking(
     activation_id = invocation.activation_id
     future = backends.replies.expect(activation_id)
     try:
-        await _publish(backends, who, invocation)
+        await publish(backends, who, invocation)
     except BaseException:
         backends.replies.forget(activation_id)
         raise
@@ -108,7 +109,7 @@ async def large_record(
     return None  # the caller gets the id (202) and reads the record when it is there
 
 
-async def _publish(backends: Backends, who: Namespace, invocation: Invocation) -> None:
+async def publish(backends: Backends, who: Namespace, invocation: Invocation) -> None:
     """Throttles first (429), then accepted: on the stream the controllers read."""
     await throttle.admit(backends, who, invocation)
     try:

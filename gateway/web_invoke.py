@@ -25,6 +25,7 @@ from gateway.web_response import WebAnswer, shape
 from stratus import limits as L
 from stratus.errors import BadRequest, NotFound, StratusError, TooLarge, Unauthorized
 from stratus.models import Action, Activation, Cors, Namespace
+from stratus.packages import check_path
 from stratus.stores.entities import EntityStore
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,13 @@ def truthy(value: object) -> bool:
 
 async def find_web_action(request: Request, b: Backends, target: WebTarget) -> tuple[Namespace, Action]:
     owner = await owners(request, b).get(target.namespace)
-    if owner is None or target.package != "default":  # packages do not exist yet: only `default`
+    if owner is None:
         raise NotExported(target.key)
-    action = await b.actions.get(owner.name, target.action)
+    path = target.action if target.package == "default" else f"{target.package}/{target.action}"
+    try:
+        action = await b.actions.get(owner.name, check_path(path))
+    except BadRequest:
+        raise NotExported(target.key) from None
     if action is None or not truthy(action.annotation("web-export")):
         raise NotExported(target.key)
     return owner, action

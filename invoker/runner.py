@@ -273,6 +273,10 @@ class Runner:
             KeyValue(key="timeout", value=timing.timed_out),
             KeyValue(key="waitTime", value=max(0, start - timing.accepted_ms)),
         ]
+        if (binding := action.annotation("binding")) is not None:
+            annotations.append(KeyValue(key="binding", value=binding))  # run through a package binding
+        if invocation.cause is not None:
+            annotations.append(KeyValue(key="causedBy", value="sequence"))
         if timing.init_ms is not None:
             annotations.append(KeyValue(key="initTime", value=timing.init_ms))
         if timing.start_type is not None:

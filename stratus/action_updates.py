@@ -37,6 +37,7 @@ class ExecPut(BaseModel):
     binary: bool | None = None
     main: str | None = None
     image: str | None = None
+    components: list[str] | None = None  # kind "sequence": the actions to run in order
 
 
 class ActionPut(BaseModel):
@@ -63,7 +64,7 @@ def apply_put(existing: Action | None, put: ActionPut, *, namespace: str, name: 
     return Action(
         namespace=namespace,
         name=name,
-        version=put.version or (_bump(existing.version) if existing else "0.0.1"),
+        version=put.version or (bump_version(existing.version) if existing else "0.0.1"),
         publish=put.publish if put.publish is not None else bool(existing and existing.publish),
         exec=exec_,
         parameters=put.parameters if put.parameters is not None else (existing.parameters if existing else []),
@@ -93,6 +94,12 @@ def _exec(put: ExecPut) -> Exec:
         kind = kinds.resolve(put.kind)
     except kinds.UnknownKind as exc:
         raise BadRequest(str(exc)) from None
+    if kind == kinds.SEQUENCE:
+        if not put.components:
+            raise BadRequest("A sequence needs exec.components: the actions to run, in order.")
+        return Exec(kind=kind, components=put.components)
+    if put.components is not None:
+        raise BadRequest("exec.components is only for the kind 'sequence'.")
     image = _image(kind, put.image)
     if not put.code:
         if image is None:
@@ -149,7 +156,7 @@ def _annotations(existing: Action | None, put: ActionPut, kind: str) -> list[Key
     return list(merged.values())
 
 
-def _bump(version: str) -> str:
+def bump_version(version: str) -> str:
     parts = version.split(".")
     if len(parts) == 3 and all(p.isdigit() for p in parts):
         return f"{parts[0]}.{parts[1]}.{int(parts[2]) + 1}"

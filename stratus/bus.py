@@ -84,6 +84,16 @@ class MessageBus(Protocol):
     async def read_entry(self, stream: str, entry_id: str) -> Fields | None:
         """One entry by id; None when it is gone."""
 
+    async def put_state(self, key: str, value: str, *, ttl_s: int) -> None:
+        """A small value that outlives a process (a sequence's progress), for `ttl_s` at most."""
+
+    async def get_state(self, key: str) -> str | None: ...
+
+    async def delete_state(self, key: str) -> None: ...
+
+    async def lease(self, key: str, holder: str, *, ttl_ms: int) -> bool:
+        """Take `key` for `ttl_ms` unless someone else holds it (True: ours). Who holds it may renew it."""
+
     async def delete_if_done(self, stream: str) -> None:
         """Delete the stream (and its groups) when it holds no entry: the stream of an owner gone for good."""
 
@@ -279,6 +289,37 @@ class RedisStreamBus:
         except RedisError as exc:
             raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
         return found[0][1] if found else None
+
+    async def put_state(self, key: str, value: str, *, ttl_s: int) -> None:
+        try:
+            await self._redis.set(key, value, ex=ttl_s)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not write {key}: {exc}") from exc
+
+    async def get_state(self, key: str) -> str | None:
+        try:
+            found: Any = await self._redis.get(key)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not read {key}: {exc}") from exc
+        return found.decode() if found is not None else None
+
+    async def delete_state(self, key: str) -> None:
+        try:
+            await self._redis.delete(key)
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not delete {key}: {exc}") from exc
+
+    async def lease(self, key: str, holder: str, *, ttl_ms: int) -> bool:
+        try:
+            if await self._redis.set(key, holder, px=ttl_ms, nx=True):
+                return True
+            current: Any = await self._redis.get(key)
+            if current is not None and current.decode() == holder:
+                await self._redis.pexpire(key, ttl_ms)
+                return True
+            return False
+        except RedisError as exc:
+            raise StoreUnavailable(f"could not take the lease {key}: {exc}") from exc
 
     async def delete_if_done(self, stream: str) -> None:
         try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 RUNTIME_REPOSITORY = "stratus/runtime-python"  # every runtime image is this repository, tagged by version
 BLACKBOX = "blackbox"
+SEQUENCE = "sequence"  # no runtime: the controller runs its `components` one after another (stratus.sequences)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class UnknownKind(ValueError):
 def resolve(kind: str) -> str:
     """The stored kind for what a user wrote: an alias becomes the kind it names."""
     name = ALIASES.get(kind, kind)
-    if name != BLACKBOX and name not in _BY_KIND:
+    if name not in (BLACKBOX, SEQUENCE) and name not in _BY_KIND:
         raise UnknownKind(f"The kind '{kind}' is not supported; valid kinds: {', '.join(valid_kinds())}.")
     return name
 
@@ -71,7 +72,7 @@ def image_for(kind: str, image: str | None, repository: str = RUNTIME_REPOSITORY
 
 
 def valid_kinds() -> list[str]:
-    return sorted([*_BY_KIND, *ALIASES, BLACKBOX])
+    return sorted([*_BY_KIND, *ALIASES, BLACKBOX, SEQUENCE])
 
 
 def listing(repository: str = RUNTIME_REPOSITORY) -> dict[str, list[dict[str, object]]]:

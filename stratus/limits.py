@@ -44,6 +44,9 @@ ANNOTATIONS_MAX_BYTES = 1 * MB
 PAYLOAD_MAX_BYTES = 1 * MB  # invoke body; also the result size before truncation
 RESULT_MAX_BYTES = 1 * MB
 
+ENTITY_PUT_MAX_BYTES = 3 * MB  # a package, trigger or rule: parameters and annotations of 1 MB each, and room
+SEQUENCE_MAX_ACTIONS = 50  # atomic actions of a sequence, nested sequences inlined (OpenWhisk's limit)
+
 BLOCKING_WAIT_MAX_MS = 60_000
 # While the entity store is unreachable, the gateway goes on with the keys and actions it read up to this
 # long ago (a store restart refuses nothing that was in use; a revocation then takes this long)

@@ -37,6 +37,16 @@ def reply_stream(gateway_id: GatewayId) -> str:
     return f"{REPLY_PREFIX}{gateway_id}"
 
 
+def conductor_stream(controller_id: ControllerId) -> str:
+    """invoker -> the controller running a sequence, for the sequence's components."""
+    return f"{REPLY_PREFIX}controller-{controller_id}"
+
+
+def sequence_key(activation_id: ActivationId) -> str:
+    """A running sequence's progress (the ids of its components so far), while a controller conducts it."""
+    return f"stratus:sequence:{activation_id}"
+
+
 class StreamMessage(BaseModel):
     model_config = ConfigDict(frozen=True)  # extra fields ignored: tolerant reader
 
@@ -62,6 +72,7 @@ class Invocation(StreamMessage):
     params: dict[str, Any]  # merged run parameters (init parameters excluded)
     accepted_ms: int  # when the gateway accepted it: waitTime counts from here
     reply_to: str | None = None  # the gateway's reply stream, for blocking callers
+    cause: ActivationId | None = None  # the enclosing sequence's activation, for a sequence's component
 
     def record(
         self,
@@ -87,6 +98,7 @@ class Invocation(StreamMessage):
             logs=logs or [],
             annotations=annotations,
             publish=False,
+            cause=self.cause,
         )
 
 

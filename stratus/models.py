@@ -32,6 +32,7 @@ class Exec(BaseModel):
     binary: bool = False
     main: str | None = None
     image: str | None = None  # the image of a blackbox action (OpenWhisk's custom-image `docker` kind)
+    components: list[str] | None = None  # a sequence's actions, fully qualified: "/ns/[pkg/]name"
 
     @property
     def entry_point(self) -> str:
@@ -106,6 +107,106 @@ class Action(BaseModel):
         return body
 
 
+class EntityRef(BaseModel):
+    """A reference to a namespaced entity: `{"namespace": "guest", "name": "utils"}`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    name: str
+
+
+class Package(BaseModel):
+    """A group of actions with shared parameters, or (with `binding`) a reference to another package with
+    parameters of its own."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    name: str
+    version: str = "0.0.1"
+    publish: bool = False
+    binding: EntityRef | None = None
+    parameters: list[KeyValue] = Field(default_factory=list)
+    annotations: list[KeyValue] = Field(default_factory=list)
+    updated: int = 0
+
+    @property
+    def fqn(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def to_api(self) -> dict[str, Any]:
+        body = self.model_dump(exclude_none=True)
+        body["binding"] = self.binding.model_dump() if self.binding else {}
+        body["parameters"] = [p.model_dump(exclude_none=True) for p in self.parameters]
+        body["annotations"] = [a.model_dump(exclude_none=True) for a in self.annotations]
+        return body
+
+    def summary(self) -> dict[str, Any]:
+        """The row of a package list: `binding` is false for a real package."""
+        body = self.to_api()
+        body.pop("parameters")
+        body["binding"] = body["binding"] or False
+        return body
+
+
+class Trigger(BaseModel):
+    """A named event source; rules connect it to actions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    name: str
+    version: str = "0.0.1"
+    publish: bool = False
+    parameters: list[KeyValue] = Field(default_factory=list)
+    annotations: list[KeyValue] = Field(default_factory=list)
+    updated: int = 0
+
+    def annotation(self, key: str, default: Any = None) -> Any:
+        return next((a.value for a in self.annotations if a.key == key), default)
+
+    def to_api(self) -> dict[str, Any]:
+        body = self.model_dump()
+        body["parameters"] = [p.model_dump(exclude_none=True) for p in self.parameters]
+        body["annotations"] = [a.model_dump(exclude_none=True) for a in self.annotations]
+        body["limits"] = {}
+        return body
+
+
+def path_and_name(fqn: str) -> dict[str, str]:
+    """A reference as OpenWhisk shows it: "ns/pkg/a" -> {"path": "ns/pkg", "name": "a"}."""
+    path, _, name = fqn.rpartition("/")
+    return {"path": path, "name": name}
+
+
+class Rule(BaseModel):
+    """Fires `action` whenever `trigger` fires, while active. Both are fully qualified: "ns/t", "ns/[pkg/]a"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    name: str
+    version: str = "0.0.1"
+    publish: bool = False
+    trigger: str
+    action: str
+    status: Literal["active", "inactive"] = "active"
+    annotations: list[KeyValue] = Field(default_factory=list)
+    updated: int = 0
+
+    @property
+    def fqn(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def to_api(self) -> dict[str, Any]:
+        body = self.model_dump()
+        body["annotations"] = [a.model_dump(exclude_none=True) for a in self.annotations]
+        body["trigger"] = path_and_name(self.trigger)
+        body["action"] = path_and_name(self.action)
+        return body
+
+
 class ActivationResponse(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -141,6 +242,7 @@ class Activation(BaseModel):
     logs: list[str] = Field(default_factory=list)
     annotations: list[KeyValue] = Field(default_factory=list)
     publish: bool = False
+    cause: str | None = None  # the activation that caused this one: its enclosing sequence
 
     def annotation(self, key: str, default: Any = None) -> Any:
         return next((a.value for a in self.annotations if a.key == key), default)

@@ -67,7 +67,14 @@ async function refreshList() {
   }
 }
 
-function actionRow(action) {
+// An action as the API addresses it: `pkg/name` for one in a package (its namespace is `ns/pkg`).
+function qualified(action) {
+  const slash = action.namespace.indexOf('/');
+  return slash < 0 ? action : { ...action, name: `${action.namespace.slice(slash + 1)}/${action.name}` };
+}
+
+function actionRow(listed) {
+  const action = qualified(listed);
   const open = h('button', { type: 'button', className: 'link', textContent: action.name,
     listen: { click: () => loadAction(action.name) } });
   return h('tr', { dataset: { name: action.name } },
@@ -82,7 +89,7 @@ function actionRow(action) {
 async function loadAction(name) {
   try {
     const { data } = await api(ns(`actions/${named(name)}`));
-    openEditor(data);
+    openEditor(qualified(data));
   } catch (error) {
     say($('actions-message'), error.message, 'error');
   }
@@ -119,7 +126,8 @@ function showWebUrl() {
   const name = $('action-name').value.trim();
   const web = $('action-web').checked && name;
   // shown as text, not a link: a web action's page shares this origin and must not open in the console's tab
-  $('web-url').textContent = web ? `URL: ${new URL(`web/${context.namespace()}/default/${name}.http`, apiBase)}` : '';
+  const path = name.includes('/') ? name : `default/${name}`;
+  $('web-url').textContent = web ? `URL: ${new URL(`web/${context.namespace()}/${path}.http`, apiBase)}` : '';
 }
 
 function actionBody() {
@@ -147,9 +155,9 @@ async function save() {
   try {
     const body = actionBody();
     const { data } = await api(ns(`actions/${named(name)}`), { method: 'PUT', query: { overwrite: Boolean(current) }, body });
-    say(message, `Saved ${data.name}, version ${data.version}.`, 'ok');
+    say(message, `Saved ${name}, version ${data.version}.`, 'ok');
     const keep = message.textContent;
-    openEditor(data);
+    openEditor(qualified(data));
     say(message, keep, 'ok');
     refreshList();
   } catch (error) {

@@ -10,17 +10,17 @@ from pydantic import ValidationError
 
 from gateway import invoke as invoking
 from gateway.body import json_object
-from gateway.deps import Backends, BackendsDep, OwnNamespace
+from gateway.deps import Backends, BackendsDep, Caller, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, limits_schema, links, model_schema, nullable
 from gateway.paging import Limit, Skip, list_window
-from stratus import kinds
+from stratus import kinds, sequences
 from stratus import limits as L
 from stratus.action_updates import ActionPut, ExecPut, apply_put
 from stratus.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from stratus.messages import ACTION_CHANGES, ActionChanged
-from stratus.models import Action
+from stratus.models import Action, Namespace
 from stratus.names import check_name
-from stratus.stores.entities import EntityStore
+from stratus.packages import check_path, check_reference, resolve_action
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/actions", tags=["actions"])
@@ -44,11 +44,23 @@ ACTIVATION_LINKS = {
     "GetActivationLogs": ("getActivationLogs", ACTIVATION_ID),
     "GetActivationResult": ("getActivationResult", ACTIVATION_ID),
 }
+NO_SEQ = {"components": {"type": "null"}}  # components only with the kind sequence
+CODE_KINDS = {"enum": [k for k in kinds.valid_kinds() if k != kinds.SEQUENCE]}
 EXEC_SCHEMA = model_schema(ExecPut) | {
     "required": ["kind"],
-    "anyOf": [  # code, or a custom image that holds it (stratus.action_updates._exec)
-        {"required": ["code"], "properties": {"code": {"type": "string", "minLength": 1}}},
-        {"required": ["image"], "properties": {"kind": {"const": kinds.BLACKBOX}, "image": {"type": "string"}}},
+    "anyOf": [  # code, a custom image that holds it, or a sequence's components (stratus.action_updates._exec)
+        {"required": ["code"], "properties": {"code": {"type": "string", "minLength": 1}, "kind": CODE_KINDS} | NO_SEQ},
+        {
+            "required": ["image"],
+            "properties": {"kind": {"const": kinds.BLACKBOX}, "image": {"type": "string"}} | NO_SEQ,
+        },
+        {
+            "required": ["components"],
+            "properties": {
+                "kind": {"const": kinds.SEQUENCE},
+                "components": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            },
+        },
     ],
 }
 PUT_DOC = extra(
@@ -73,11 +85,23 @@ INVOKE_DOC = extra(
 )
 
 
-async def _existing(entities: EntityStore, namespace: str, name: str) -> Action:
-    action = await entities.get_action(namespace, check_name(name))
+async def _existing(b: BackendsDep, namespace: str, path: str) -> Action:
+    action = await resolve_action(b.entities, namespace, path)
     if action is None:
-        raise NotFound("action", f"{namespace}/{name}")
+        raise NotFound("action", f"{namespace}/{path}")
     return action
+
+
+async def _home(b: BackendsDep, namespace: str, package: str | None) -> str:
+    """Where an action of `package` is stored: "ns" or "ns/pkg"; the package must exist, and not be a binding."""
+    if package is None:
+        return namespace
+    found = await b.entities.get_package(namespace, check_name(package))
+    if found is None:
+        raise NotFound("package", f"{namespace}/{package}")
+    if found.binding is not None:
+        raise BadRequest(f"Actions cannot be created or deleted in a binding ('{found.fqn}').")
+    return found.fqn
 
 
 @router.get("", operation_id="listActions")
@@ -92,27 +116,66 @@ async def list_actions(
 
 @router.get("/{name}", operation_id="getAction")
 async def get_action(name: EntityName, who: OwnNamespace, b: BackendsDep, code: bool = True) -> dict[str, Any]:
-    return (await _existing(b.entities, who.name, name)).to_api(code=code)
+    return (await _existing(b, who.name, check_name(name))).to_api(code=code)
+
+
+def _owner(ns: str, who: Namespace) -> str | None:
+    """None for the caller's own namespace; else the namespace whose published packages the caller reads."""
+    return None if ns in ("_", who.name) else ns
+
+
+@router.get("/{package}/{name}", operation_id="getPackageAction")
+async def get_package_action(
+    ns: str, package: EntityName, name: EntityName, who: Caller, b: BackendsDep, code: bool = True
+) -> dict[str, Any]:
+    """The action as stored in its package; through a binding, with the parameters it runs with. In another
+    namespace: only in a published package."""
+    if (owner := _owner(ns, who)) is not None:
+        reference = check_reference(f"/{owner}/{package}/{name}")
+        return (await _existing(b, who.name, reference)).to_api(code=code)
+    found = await b.entities.get_package(who.name, check_name(package))
+    if found is not None and found.binding is None:
+        stored = await b.entities.get_action(found.fqn, check_name(name))
+        if stored is None:
+            raise NotFound("action", f"{found.fqn}/{name}")
+        return stored.to_api(code=code)
+    return (await _existing(b, who.name, check_path(f"{package}/{name}"))).to_api(code=code)
 
 
 @router.put("/{name}", operation_id="putAction", openapi_extra=PUT_DOC)
 async def put_action(
     name: EntityName, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
 ) -> dict[str, Any]:
+    return await _put(request, b, who.name, None, name, overwrite)
+
+
+@router.put("/{package}/{name}", operation_id="putPackageAction", openapi_extra=PUT_DOC)
+async def put_package_action(
+    package: EntityName, name: EntityName, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
+) -> dict[str, Any]:
+    return await _put(request, b, who.name, package, name, overwrite)
+
+
+async def _put(
+    request: Request, b: BackendsDep, ns: str, package: str | None, name: str, overwrite: bool
+) -> dict[str, Any]:
     check_name(name)
+    home = await _home(b, ns, package)
     try:
         put = ActionPut.model_validate(await json_object(request, max_bytes=PUT_MAX_BYTES, what="action"))
     except ValidationError as exc:
         raise BadRequest(f"The request content was malformed: {_first_problem(exc)}") from exc
-    existing = await b.entities.get_action(who.name, name)
+    existing = await b.entities.get_action(home, name)
     if existing is not None and not overwrite:
         raise Conflict("The resource already exists; use overwrite=true to update it.")
-    action = apply_put(existing, put, namespace=who.name, name=name, now_ms=int(time.time() * 1000))
+    action = apply_put(existing, put, namespace=home, name=name, now_ms=int(time.time() * 1000))
+    if action.exec.kind == kinds.SEQUENCE:
+        action = await sequences.check_components(b.entities, ns, action)
     if existing is None:
         await b.entities.create_action(action)
     else:
         await b.entities.replace_action(action, expected_updated=existing.updated)
-    b.actions.invalidate(who.name, name)
+    b.actions.invalidate(ns, f"{package}/{name}" if package else name)
     if existing is not None:
         await announce_change(b, ActionChanged(fqn=action.fqn, revision=action.revision))
     return action.to_api()
@@ -120,10 +183,22 @@ async def put_action(
 
 @router.delete("/{name}", operation_id="deleteAction")
 async def delete_action(name: EntityName, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
-    deleted = await b.entities.delete_action(who.name, check_name(name))
-    b.actions.invalidate(who.name, name)
+    return await _delete(b, who.name, None, name)
+
+
+@router.delete("/{package}/{name}", operation_id="deletePackageAction")
+async def delete_package_action(
+    package: EntityName, name: EntityName, who: OwnNamespace, b: BackendsDep
+) -> dict[str, Any]:
+    return await _delete(b, who.name, package, name)
+
+
+async def _delete(b: BackendsDep, ns: str, package: str | None, name: str) -> dict[str, Any]:
+    home = await _home(b, ns, package)
+    deleted = await b.entities.delete_action(home, check_name(name))
+    b.actions.invalidate(ns, f"{package}/{name}" if package else name)
     if deleted is None:
-        raise NotFound("action", f"{who.name}/{name}")
+        raise NotFound("action", f"{home}/{name}")
     await announce_change(b, ActionChanged(fqn=deleted.fqn))
     return deleted.to_api()
 
@@ -151,6 +226,27 @@ async def invoke_action(
     invoking.check_timeout(timeout)
     body = await json_object(request, max_bytes=L.PAYLOAD_MAX_BYTES)
     return await invoking.invoke_named(b, who, name, body, blocking=blocking, result_only=result, timeout_ms=timeout)
+
+
+@router.post("/{package}/{name}", operation_id="invokePackageAction", openapi_extra=INVOKE_DOC)
+async def invoke_package_action(
+    package: EntityName,
+    name: EntityName,
+    request: Request,
+    ns: str,
+    who: Caller,
+    b: BackendsDep,
+    blocking: bool = False,
+    result: bool = False,
+    timeout: BlockingWait = None,  # noqa: ASYNC109
+) -> JSONResponse:
+    """Invoke an action of a package or of a binding (its parameters: package <- binding <- action); in
+    another namespace, of a published package (the activation is the caller's)."""
+    invoking.check_timeout(timeout)
+    body = await json_object(request, max_bytes=L.PAYLOAD_MAX_BYTES)
+    owner = _owner(ns, who)
+    path = check_path(f"{package}/{name}") if owner is None else check_reference(f"/{owner}/{package}/{name}")
+    return await invoking.invoke_named(b, who, path, body, blocking=blocking, result_only=result, timeout_ms=timeout)
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -41,6 +41,9 @@ HANDLER = typer.Option(None, "--handler", help="A Lambda-style handler, module.f
 DOCKER = typer.Option(None, "--docker", help="Run in this custom image (kind blackbox); it must be on the invokers.")
 CODE = typer.Argument(None, help="A .py file, a folder with __main__.py, or a .zip (optional with --docker).")
 NEW_CODE = typer.Argument(None, help="New code: a .py file, a folder with __main__.py, or a .zip.")
+SEQUENCE = typer.Option(
+    None, "--sequence", help="Make a sequence of these actions, comma-separated: a,pkg/b,/ns/c (no code)."
+)
 SAVE = typer.Option(None, "--save", help="Write the code (source or zip) to this file.")
 
 
@@ -53,7 +56,10 @@ def _params(ctx: typer.Context, param_file: Path | None) -> dict[str, Any] | Non
     return given if (given or param_file) else None
 
 
-def _exec(code: Path | None, options: dict[str, Any]) -> dict[str, str] | None:
+def _exec(code: Path | None, options: dict[str, Any]) -> dict[str, Any] | None:
+    sequence = options.pop("sequence", None)
+    if sequence:
+        return {"kind": "sequence", "components": [c.strip() for c in sequence.split(",") if c.strip()]}
     image, kind, handler = options.pop("docker"), options["kind"], options["handler"]
     if image:
         kind = "blackbox"
@@ -104,11 +110,12 @@ def create(
     main: str = MAIN,
     handler: str = HANDLER,
     docker: str = DOCKER,
+    sequence: str = SEQUENCE,
     as_json: bool = out.JSON_OPTION,
 ) -> None:
     """Create an action; fails if it exists (use `update`)."""
-    if code is None and not docker:
-        raise out.fail("Give the code (a .py file, a folder or a .zip), or --docker IMAGE.", 2)
+    if code is None and not docker and not sequence:
+        raise out.fail("Give the code (a .py file, a folder or a .zip), --docker IMAGE or --sequence A,B.", 2)
     options = dict(locals())
     _write(ctx, name, code, False, {k: options[k] for k in options if k not in ("ctx", "name", "code")})
 
@@ -130,6 +137,7 @@ def update(
     main: str = MAIN,
     handler: str = HANDLER,
     docker: str = DOCKER,
+    sequence: str = SEQUENCE,
     as_json: bool = out.JSON_OPTION,
 ) -> None:
     """Update an action (or create it): only what you give changes; parameters are replaced when given."""
@@ -173,7 +181,7 @@ def list_(
         return
     rows = [
         (
-            a["name"],
+            _qualified(a),
             a["version"],
             out.annotation(a, "exec", "-"),
             "web" if out.annotation(a, "web-export") is True else "",
@@ -184,6 +192,12 @@ def list_(
         for a in actions
     ]
     out.table(["name", "version", "kind", "web", "memory MB", "timeout ms", "updated (UTC)"], rows)
+
+
+def _qualified(action: dict[str, Any]) -> str:
+    """An action's name as the commands take it: `pkg/name` for one in a package."""
+    _, _, package = str(action["namespace"]).partition("/")
+    return f"{package}/{action['name']}" if package else str(action["name"])
 
 
 @app.command()

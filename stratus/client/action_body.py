@@ -15,7 +15,7 @@ def web_annotations(web: bool | None) -> dict[str, Json]:
 
 def action_body(
     *,
-    exec_: dict[str, str] | None = None,
+    exec_: dict[str, Any] | None = None,
     params: dict[str, Json] | None = None,
     limits: dict[str, int] | None = None,
     annotations: dict[str, Json] | None = None,

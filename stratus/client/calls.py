@@ -35,6 +35,11 @@ def _segment(name: str) -> str:
     return quote(name, safe="")
 
 
+def _action_path(name: str) -> str:
+    """An action's name, `pkg/name` for one in a package (or binding): the slash stays a path separator."""
+    return "/".join(_segment(part) for part in name.split("/"))
+
+
 def namespaces() -> Call[list[str]]:
     return Call("GET", "/namespaces", _json)
 
@@ -44,16 +49,16 @@ def list_actions(ns: str, *, limit: int = 30, skip: int = 0) -> Call[list[dict[s
 
 
 def get_action(ns: str, name: str, *, code: bool = True) -> Call[dict[str, Json]]:
-    return Call("GET", f"/namespaces/{ns}/actions/{_segment(name)}", _json, {"code": str(code).lower()})
+    return Call("GET", f"/namespaces/{ns}/actions/{_action_path(name)}", _json, {"code": str(code).lower()})
 
 
 def put_action(ns: str, name: str, body: dict[str, Json], *, overwrite: bool = False) -> Call[dict[str, Json]]:
     params: dict[str, str | int] = {"overwrite": str(overwrite).lower()}
-    return Call("PUT", f"/namespaces/{ns}/actions/{_segment(name)}", _json, params, body)
+    return Call("PUT", f"/namespaces/{ns}/actions/{_action_path(name)}", _json, params, body)
 
 
 def delete_action(ns: str, name: str) -> Call[dict[str, Json]]:
-    return Call("DELETE", f"/namespaces/{ns}/actions/{_segment(name)}", _json)
+    return Call("DELETE", f"/namespaces/{ns}/actions/{_action_path(name)}", _json)
 
 
 def invoke(
@@ -71,7 +76,7 @@ def invoke(
     if timeout_ms is not None:
         query["timeout"] = timeout_ms
     wait_s = (timeout_ms or 60_000) / 1000 + 30 if blocking else None
-    return Call("POST", f"/namespaces/{ns}/actions/{_segment(name)}", _json, query, params or {}, wait_s)
+    return Call("POST", f"/namespaces/{ns}/actions/{_action_path(name)}", _json, query, params or {}, wait_s)
 
 
 def list_activations(
@@ -121,6 +126,54 @@ def delete_routes(
     query: dict[str, str | int] = {"basePath": base_path}
     query |= {k: v for k, v in (("relPath", rel_path), ("verb", verb)) if v is not None}
     return Call("DELETE", f"/namespaces/{ns}/routes", _json, query)
+
+
+ENTITIES = ("packages", "triggers", "rules")
+
+
+def put_entity(
+    ns: str, collection: str, name: str, body: dict[str, Json], *, overwrite: bool = False
+) -> Call[dict[str, Json]]:
+    """A package (or binding), trigger or rule: `collection` is one of ENTITIES."""
+    params: dict[str, str | int] = {"overwrite": str(overwrite).lower()}
+    return Call("PUT", f"/namespaces/{ns}/{collection}/{_segment(name)}", _json, params, body)
+
+
+def get_entity(ns: str, collection: str, name: str) -> Call[dict[str, Json]]:
+    return Call("GET", f"/namespaces/{ns}/{collection}/{_segment(name)}", _json)
+
+
+def list_entities(ns: str, collection: str, *, limit: int = 30, skip: int = 0) -> Call[list[dict[str, Json]]]:
+    return Call("GET", f"/namespaces/{ns}/{collection}", _json, {"limit": limit, "skip": skip})
+
+
+def delete_entity(ns: str, collection: str, name: str, *, force: bool = False) -> Call[dict[str, Json]]:
+    """`force`: a package's actions go with it (otherwise a package with actions is refused, 409)."""
+    params: dict[str, str | int] = {"force": "true"} if force else {}
+    return Call("DELETE", f"/namespaces/{ns}/{collection}/{_segment(name)}", _json, params)
+
+
+def fire_trigger(ns: str, name: str, payload: dict[str, Json] | None = None) -> Call[str | None]:
+    """The trigger's activation id; None when no rule is active (nothing ran)."""
+
+    def parse(response: httpx.Response) -> str | None:
+        return None if response.status_code == 204 else str(response.json()["activationId"])
+
+    return Call("POST", f"/namespaces/{ns}/triggers/{_segment(name)}", parse, json=payload or {})
+
+
+def set_rule_status(ns: str, name: str, status: str) -> Call[None]:
+    """status: "active" or "inactive"."""
+    return Call("POST", f"/namespaces/{ns}/rules/{_segment(name)}", lambda _: None, json={"status": status})
+
+
+def feed(feed_path: str, event: str, trigger: str, params: dict[str, Json] | None = None) -> Call[Json]:
+    """A feed lifecycle event (CREATE, READ, UPDATE, DELETE) for `trigger` (/ns/name), e.g. the built-in
+    `/whisk.system/alarms/alarm` with `{"cron": "*/5 * * * * *"}`."""
+    namespace, _, action = feed_path.strip("/").partition("/")
+    body = (params or {}) | {"lifecycleEvent": event, "triggerName": trigger}
+    query: dict[str, str | int] = {"blocking": "true", "result": "true"}
+    return Call("POST", f"/namespaces/{namespace}/actions/{_action_path(action)}", _json, query, body)
 
 
 def check(response: httpx.Response) -> None:

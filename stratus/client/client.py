@@ -123,6 +123,43 @@ class Client(_Core):
         """which: rel_path, verb."""
         return self.send(calls.delete_routes(self.namespace, base_path, **which))
 
+    def put_entity(
+        self, collection: str, name: str, body: dict[str, Json], *, overwrite: bool = False
+    ) -> dict[str, Json]:
+        """A package (or binding), trigger or rule: collection "packages", "triggers" or "rules"."""
+        return self.send(calls.put_entity(self.namespace, collection, name, body, overwrite=overwrite))
+
+    def get_entity(self, collection: str, name: str) -> dict[str, Json]:
+        return self.send(calls.get_entity(self.namespace, collection, name))
+
+    def list_entities(self, collection: str, *, limit: int = 30, skip: int = 0) -> list[dict[str, Json]]:
+        return self.send(calls.list_entities(self.namespace, collection, limit=limit, skip=skip))
+
+    def delete_entity(self, collection: str, name: str, *, force: bool = False) -> dict[str, Json]:
+        return self.send(calls.delete_entity(self.namespace, collection, name, force=force))
+
+    def put_package(self, name: str, body: dict[str, Json], *, overwrite: bool = False) -> dict[str, Json]:
+        """body: parameters, annotations, publish; or `binding: {"namespace", "name"}` for a binding."""
+        return self.put_entity("packages", name, body, overwrite=overwrite)
+
+    def put_trigger(self, name: str, body: dict[str, Json], *, overwrite: bool = False) -> dict[str, Json]:
+        return self.put_entity("triggers", name, body, overwrite=overwrite)
+
+    def put_rule(self, name: str, trigger: str, action: str, *, overwrite: bool = False) -> dict[str, Json]:
+        return self.put_entity("rules", name, {"trigger": trigger, "action": action}, overwrite=overwrite)
+
+    def fire_trigger(self, name: str, payload: dict[str, Json] | None = None) -> str | None:
+        """The trigger's activation id; None when no rule is active."""
+        return self.send(calls.fire_trigger(self.namespace, name, payload))
+
+    def set_rule_status(self, name: str, status: str) -> None:
+        """status: "active" or "inactive"."""
+        self.send(calls.set_rule_status(self.namespace, name, status))
+
+    def feed(self, feed_path: str, event: str, trigger: str, params: dict[str, Json] | None = None) -> Json:
+        """A feed lifecycle event, e.g. feed("/whisk.system/alarms/alarm", "CREATE", "/_/t", {"cron": ...})."""
+        return self.send(calls.feed(feed_path, event, trigger, params))
+
     def wait_activation(self, activation_id: str, timeout_s: float = 60, interval_s: float = 0.2) -> dict[str, Json]:
         """The record once it exists; ActivationPending when it does not within timeout_s."""
         poll = Poll(activation_id, timeout_s, interval_s)
@@ -197,6 +234,43 @@ class AsyncClient(_Core):
 
     async def list_routes(self, *, base_path: str | None = None) -> list[dict[str, Json]]:
         return await self.send(calls.list_routes(self.namespace, base_path=base_path))
+
+    async def put_entity(
+        self, collection: str, name: str, body: dict[str, Json], *, overwrite: bool = False
+    ) -> dict[str, Json]:
+        """A package (or binding), trigger or rule: collection "packages", "triggers" or "rules"."""
+        return await self.send(calls.put_entity(self.namespace, collection, name, body, overwrite=overwrite))
+
+    async def get_entity(self, collection: str, name: str) -> dict[str, Json]:
+        return await self.send(calls.get_entity(self.namespace, collection, name))
+
+    async def list_entities(self, collection: str, *, limit: int = 30, skip: int = 0) -> list[dict[str, Json]]:
+        return await self.send(calls.list_entities(self.namespace, collection, limit=limit, skip=skip))
+
+    async def delete_entity(self, collection: str, name: str, *, force: bool = False) -> dict[str, Json]:
+        return await self.send(calls.delete_entity(self.namespace, collection, name, force=force))
+
+    async def put_package(self, name: str, body: dict[str, Json], *, overwrite: bool = False) -> dict[str, Json]:
+        """body: parameters, annotations, publish; or `binding: {"namespace", "name"}` for a binding."""
+        return await self.put_entity("packages", name, body, overwrite=overwrite)
+
+    async def put_trigger(self, name: str, body: dict[str, Json], *, overwrite: bool = False) -> dict[str, Json]:
+        return await self.put_entity("triggers", name, body, overwrite=overwrite)
+
+    async def put_rule(self, name: str, trigger: str, action: str, *, overwrite: bool = False) -> dict[str, Json]:
+        return await self.put_entity("rules", name, {"trigger": trigger, "action": action}, overwrite=overwrite)
+
+    async def fire_trigger(self, name: str, payload: dict[str, Json] | None = None) -> str | None:
+        """The trigger's activation id; None when no rule is active."""
+        return await self.send(calls.fire_trigger(self.namespace, name, payload))
+
+    async def set_rule_status(self, name: str, status: str) -> None:
+        """status: "active" or "inactive"."""
+        await self.send(calls.set_rule_status(self.namespace, name, status))
+
+    async def feed(self, feed_path: str, event: str, trigger: str, params: dict[str, Json] | None = None) -> Json:
+        """A feed lifecycle event, e.g. feed("/whisk.system/alarms/alarm", "CREATE", "/_/t", {"cron": ...})."""
+        return await self.send(calls.feed(feed_path, event, trigger, params))
 
     async def delete_routes(self, base_path: str, **which: str | None) -> list[dict[str, Json]]:
         return await self.send(calls.delete_routes(self.namespace, base_path, **which))

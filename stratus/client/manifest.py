@@ -11,6 +11,19 @@ actions:
     limits: {memory: 256, timeout: 3000, concurrency: 1, logs: 10}   # unlisted limits get their defaults
     web: true                 # web-export (and final) annotations
     annotations: {description: Says hello}
+  utils/add: {code: add.py}   # an action of the package `utils`
+  pipeline:
+    sequence: [utils/add, hello]  # a sequence: no code
+packages:                     # deployed first
+  utils: {params: {step: 2}, shared: false}
+  mine: {binding: /other/utils, params: {step: 5}}   # a binding
+triggers:
+  tick:
+    params: {source: clock}
+    feed: /whisk.system/alarms/alarm   # optional; feed_params go to the feed (CREATE)
+    feed_params: {cron: "*/10 * * * * *"}
+rules:                        # deployed after actions and triggers
+  on-tick: {trigger: tick, action: pipeline}
 routes:                       # API routes to web actions, deployed after the actions
   - {basePath: /greet, relPath: "/{name}", verb: GET, action: hello}   # responseType: json by default
 ```
@@ -28,7 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stratus import limits as L
-from stratus.client.action_body import action_body, from_key_values
+from stratus.client.action_body import action_body, from_key_values, key_values
 from stratus.client.code import KIND, exec_from_path
 from stratus.client.errors import ConfigError
 from stratus.kinds import ALIASES
@@ -41,7 +54,8 @@ MANAGED = "stratus-manifest-annotations"
 class ActionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    code: str
+    code: str | None = None  # required unless `sequence`
+    sequence: list[str] | None = None  # the actions a sequence runs, in order
     kind: str = KIND
     main: str | None = None
     handler: str | None = None
@@ -68,11 +82,52 @@ class RouteSpec(BaseModel):
         return (self.basePath, self.relPath, self.verb.upper())
 
 
+class PackageSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    shared: bool = False
+    binding: str | None = None  # "/namespace/package" or "package": this is a binding of it
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"parameters": key_values(self.params), "publish": self.shared}
+        if self.binding:
+            namespace, _, name = self.binding.strip("/").rpartition("/")
+            body["binding"] = {"namespace": namespace or "_", "name": name}
+        return body
+
+
+class TriggerSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    feed: str | None = None
+    feed_params: dict[str, Any] = Field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        notes = key_values({"feed": self.feed}) if self.feed else []
+        return {"parameters": key_values(self.params), "annotations": notes}
+
+
+class RuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    trigger: str
+    action: str
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    packages: dict[str, PackageSpec] = Field(default_factory=dict)
     actions: dict[str, ActionSpec] = Field(default_factory=dict)
+    triggers: dict[str, TriggerSpec] = Field(default_factory=dict)
+    rules: dict[str, RuleSpec] = Field(default_factory=dict)
     routes: list[RouteSpec] = Field(default_factory=list)
+
+    def ordered_actions(self) -> list[str]:
+        """Plain actions before sequences (a sequence's components must exist), sequences in manifest order."""
+        return sorted(self.actions, key=lambda name: self.actions[name].sequence is not None)
 
 
 @dataclass(frozen=True)
@@ -103,8 +158,14 @@ def desired_body(spec: ActionSpec, base_dir: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"unknown limits {unknown}; known: {', '.join(DEFAULT_LIMITS)}")
     handler = {"handler": spec.handler} if spec.handler else {}
+    if (spec.code is None) == (spec.sequence is None):
+        raise ConfigError("an action needs either code or a sequence")
+    if spec.sequence is not None:
+        exec_: dict[str, Any] = {"kind": "sequence", "components": spec.sequence}
+    else:
+        exec_ = exec_from_path(base_dir / str(spec.code), kind=spec.kind, main=spec.main, handler=spec.handler)
     body = action_body(
-        exec_=exec_from_path(base_dir / spec.code, kind=spec.kind, main=spec.main, handler=spec.handler),
+        exec_=exec_,
         params=spec.params,
         limits=DEFAULT_LIMITS | spec.limits,
         annotations=spec.annotations | handler,
@@ -146,12 +207,41 @@ def plan_route(route: RouteSpec, existing: list[dict[str, Any]]) -> Change:
     return Change(route.label, "updated" if reasons else "unchanged", reasons)
 
 
+def plan_entity(name: str, desired: dict[str, Any], existing: dict[str, Any] | None) -> Change:
+    """A package, trigger or rule: what putting `desired` (a PUT body) changes in `existing` (its GET)."""
+    if existing is None:
+        return Change(name, "created")
+    reasons = []
+    for field, value in desired.items():
+        old = existing.get(field)
+        if field in ("parameters", "annotations"):
+            value, old = from_key_values(value), {k: v for k, v in from_key_values(old).items() if k != "binding"}
+        elif field == "binding":
+            old = old if isinstance(old, dict) else {}
+            same_namespace = value["namespace"] in ("_", old.get("namespace"))
+            value, old = value["name"], old.get("name") if same_namespace else None
+        elif field in ("trigger", "action"):
+            old = _short(f"/{old['path']}/{old['name']}") if isinstance(old, dict) else old
+            value = _short(value)
+        if value != old:
+            reasons.append(field)
+    return Change(name, "updated" if reasons else "unchanged", tuple(reasons))
+
+
+def _short(reference: str) -> str:
+    """A reference without its namespace: "/guest/pkg/a" and "pkg/a" are the same here."""
+    return reference.split("/", 2)[2] if reference.startswith("/") else reference
+
+
 def _exec_changes(desired: dict[str, Any], existing: dict[str, Any]) -> list[str]:
     changes = []
     if ALIASES.get(desired["kind"], desired["kind"]) != existing.get("kind"):
         changes.append("kind")
-    if desired["code"] != existing.get("code"):
+    if desired.get("code") != existing.get("code"):
         changes.append("code")
+    wanted, old = desired.get("components"), existing.get("components")
+    if wanted is not None and [_short(c) for c in wanted] != [_short(c) for c in old or []]:
+        changes.append("components")
     if desired.get("main") != existing.get("main"):
         changes.append("main")
     return changes

@@ -11,8 +11,9 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from stratus.alarms import Alarm
 from stratus.errors import Conflict, NotFound, StoreUnavailable
-from stratus.models import Action, Namespace, NamespaceLimits, Route
+from stratus.models import Action, Namespace, NamespaceLimits, Package, Route, Rule, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,44 @@ class EntityStore(Protocol):
 
     async def delete_action(self, namespace: str, name: str) -> Action | None:
         """Returns what was deleted, or None when there was nothing."""
+
+    async def put_package(self, package: Package, *, expected_updated: int | None) -> None:
+        """Create (`expected_updated` None: Conflict when it exists) or replace (optimistic, as actions)."""
+
+    async def get_package(self, namespace: str, name: str) -> Package | None: ...
+
+    async def list_packages(self, namespace: str, *, limit: int, skip: int) -> list[Package]: ...
+
+    async def delete_package(self, namespace: str, name: str) -> Package | None: ...
+
+    async def package_actions(self, namespace: str, package: str) -> list[Action]:
+        """The actions of the package `namespace/package`, by name."""
+
+    async def put_trigger(self, trigger: Trigger, *, expected_updated: int | None) -> None: ...
+
+    async def get_trigger(self, namespace: str, name: str) -> Trigger | None: ...
+
+    async def list_triggers(self, namespace: str, *, limit: int, skip: int) -> list[Trigger]: ...
+
+    async def delete_trigger(self, namespace: str, name: str) -> Trigger | None: ...
+
+    async def put_rule(self, rule: Rule, *, expected_updated: int | None) -> None: ...
+
+    async def get_rule(self, namespace: str, name: str) -> Rule | None: ...
+
+    async def list_rules(self, namespace: str, *, limit: int, skip: int) -> list[Rule]: ...
+
+    async def delete_rule(self, namespace: str, name: str) -> Rule | None: ...
+
+    async def put_alarm(self, alarm: Alarm) -> None:
+        """Insert, or replace the alarm of the same trigger."""
+
+    async def get_alarm(self, namespace: str, name: str) -> Alarm | None: ...
+
+    async def delete_alarm(self, namespace: str, name: str) -> Alarm | None: ...
+
+    async def all_alarms(self) -> list[Alarm]:
+        """Every namespace's: what the controllers' alarm clocks fire."""
 
     async def put_route(self, route: Route) -> None:
         """Insert, or replace the route with the same namespace, base path, relative path and verb."""
@@ -111,6 +150,23 @@ routes = sa.Table(  # key lengths fit InnoDB's 3072-byte key limit in utf8mb4
 )
 
 
+def _entity_table(name: str) -> sa.Table:
+    """Packages, triggers and rules: a namespace, a name, and the entity as JSON."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("namespace", sa.String(256), primary_key=True),
+        sa.Column("name", sa.String(256), primary_key=True),
+        sa.Column("updated", sa.BigInteger, nullable=False),
+        sa.Column("doc", _long_text(), nullable=False),
+        **MYSQL_TEXT,
+    )
+
+
+packages = _entity_table("packages")
+triggers = _entity_table("triggers")
+rules = _entity_table("rules")
+alarms = _entity_table("alarms")  # keyed by the trigger it fires
 namespace_limits = sa.Table(  # its own table: databases created before it get it from create_all
     "namespace_limits",
     metadata,
@@ -270,6 +326,113 @@ class SqlEntityStore:
         if await self._write(actions.delete().where(key)) == 0:
             return None  # deleted by someone else in between
         return found
+
+    async def _put_doc(self, table: sa.Table, entity: Any, expected_updated: int | None) -> None:
+        row = {"namespace": entity.namespace, "name": entity.name, "updated": entity.updated}
+        row["doc"] = entity.model_dump_json()
+        if expected_updated is None:
+            try:
+                await self._write(table.insert().values(**row))
+            except Conflict as exc:
+                raise Conflict("The resource already exists; use overwrite=true to update it.") from exc
+            return
+        key = (table.c.namespace == entity.namespace) & (table.c.name == entity.name)
+        if await self._write(table.update().where(key & (table.c.updated == expected_updated)).values(**row)) == 0:
+            if not await self._rows(sa.select(table.c.name).where(key)):
+                raise NotFound(table.name[:-1], f"{entity.namespace}/{entity.name}")
+            raise Conflict("A concurrent modification of the resource was detected; retry the update.")
+
+    async def _get_doc(self, table: sa.Table, namespace: str, name: str) -> str | None:
+        rows = await self._rows(sa.select(table.c.doc).where((table.c.namespace == namespace) & (table.c.name == name)))
+        return str(rows[0].doc) if rows else None
+
+    async def _list_docs(self, table: sa.Table, namespace: str, limit: int, skip: int) -> list[str]:
+        query = (
+            sa.select(table.c.doc)
+            .where(table.c.namespace == namespace)
+            .order_by(table.c.updated.desc(), table.c.name)
+            .limit(limit)
+            .offset(skip)
+        )
+        return [str(r.doc) for r in await self._rows(query)]
+
+    async def _delete_doc(self, table: sa.Table, namespace: str, name: str) -> str | None:
+        found = await self._get_doc(table, namespace, name)
+        key = (table.c.namespace == namespace) & (table.c.name == name)
+        if found is None or await self._write(table.delete().where(key)) == 0:
+            return None
+        return found
+
+    async def put_package(self, package: Package, *, expected_updated: int | None) -> None:
+        await self._put_doc(packages, package, expected_updated)
+
+    async def get_package(self, namespace: str, name: str) -> Package | None:
+        doc = await self._get_doc(packages, namespace, name)
+        return Package.model_validate_json(doc) if doc else None
+
+    async def list_packages(self, namespace: str, *, limit: int, skip: int) -> list[Package]:
+        return [Package.model_validate_json(d) for d in await self._list_docs(packages, namespace, limit, skip)]
+
+    async def delete_package(self, namespace: str, name: str) -> Package | None:
+        doc = await self._delete_doc(packages, namespace, name)
+        return Package.model_validate_json(doc) if doc else None
+
+    async def package_actions(self, namespace: str, package: str) -> list[Action]:
+        query = sa.select(actions.c.doc).where(actions.c.namespace == f"{namespace}/{package}").order_by(actions.c.name)
+        return [Action.model_validate_json(r.doc) for r in await self._rows(query)]
+
+    async def put_trigger(self, trigger: Trigger, *, expected_updated: int | None) -> None:
+        await self._put_doc(triggers, trigger, expected_updated)
+
+    async def get_trigger(self, namespace: str, name: str) -> Trigger | None:
+        doc = await self._get_doc(triggers, namespace, name)
+        return Trigger.model_validate_json(doc) if doc else None
+
+    async def list_triggers(self, namespace: str, *, limit: int, skip: int) -> list[Trigger]:
+        return [Trigger.model_validate_json(d) for d in await self._list_docs(triggers, namespace, limit, skip)]
+
+    async def delete_trigger(self, namespace: str, name: str) -> Trigger | None:
+        doc = await self._delete_doc(triggers, namespace, name)
+        return Trigger.model_validate_json(doc) if doc else None
+
+    async def put_rule(self, rule: Rule, *, expected_updated: int | None) -> None:
+        await self._put_doc(rules, rule, expected_updated)
+
+    async def get_rule(self, namespace: str, name: str) -> Rule | None:
+        doc = await self._get_doc(rules, namespace, name)
+        return Rule.model_validate_json(doc) if doc else None
+
+    async def list_rules(self, namespace: str, *, limit: int, skip: int) -> list[Rule]:
+        return [Rule.model_validate_json(d) for d in await self._list_docs(rules, namespace, limit, skip)]
+
+    async def delete_rule(self, namespace: str, name: str) -> Rule | None:
+        doc = await self._delete_doc(rules, namespace, name)
+        return Rule.model_validate_json(doc) if doc else None
+
+    async def put_alarm(self, alarm: Alarm) -> None:
+        key = (alarms.c.namespace == alarm.namespace) & (alarms.c.name == alarm.name)
+        row = {"namespace": alarm.namespace, "name": alarm.name, "updated": alarm.updated}
+        row["doc"] = alarm.model_dump_json()
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(alarms.delete().where(key))
+                await conn.execute(alarms.insert().values(**row))
+        except IntegrityError as exc:
+            raise Conflict("A concurrent modification of the alarm was detected; retry.") from exc
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise StoreUnavailable(f"entity store write failed: {exc}") from exc
+
+    async def get_alarm(self, namespace: str, name: str) -> Alarm | None:
+        doc = await self._get_doc(alarms, namespace, name)
+        return Alarm.model_validate_json(doc) if doc else None
+
+    async def delete_alarm(self, namespace: str, name: str) -> Alarm | None:
+        doc = await self._delete_doc(alarms, namespace, name)
+        return Alarm.model_validate_json(doc) if doc else None
+
+    async def all_alarms(self) -> list[Alarm]:
+        rows = await self._rows(sa.select(alarms.c.doc).order_by(alarms.c.namespace, alarms.c.name))
+        return [Alarm.model_validate_json(r.doc) for r in rows]
 
     async def put_route(self, route: Route) -> None:
         key = _route_key(route.namespace, route.base_path, route.rel_path, route.verb)

@@ -334,3 +334,19 @@ def test_a_console_opened_and_scriptable_by_another_page_refuses_to_run(console:
     assert "opened by another page" in text_of(driver, "login-error")
     assert not driver.find_element(By.ID, "login-key").is_displayed()
     console.shot("opened-by-another-page")
+
+
+def test_an_action_in_a_package_is_listed_opened_and_invoked_by_its_path(console: Console) -> None:
+    with console.api() as api:
+        api.put("/api/v1/namespaces/_/packages/tools", json={"parameters": [{"key": "name", "value": "pkg"}]})
+    put_action(console, "tools/hello")
+    driver = console.driver
+    console.log_in()
+    row = '#actions-table tr[data-name="tools/hello"] button'
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, row), what="the package's action, by its path")
+    driver.find_element(By.CSS_SELECTOR, row).click()
+    wait_for(driver, lambda d: "tools/hello (version 0.0.1)" in text_of(d, "editor-title"), what="the editor")
+    driver.find_element(By.ID, "invoke").click()
+    wait_for(driver, lambda d: "success" in text_of(d, "invoke-message"), INVOKE_WAIT_S, "the invoke result")
+    assert '"greeting": "Hello pkg"' in text_of(driver, "invoke-result")  # the package's parameter
+    assert script_problems(driver) == []

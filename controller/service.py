@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from controller import metrics
 from controller.alarms import AlarmClock
 from controller.conductor import Conductor
+from controller.placement import Request, cold_start_ms, place, run_time_ms
 from controller.recorder import Recorder
 from controller.recovery import Recovery
 from controller.registry import Registry
-from controller.placement import Request, cold_start_ms, place, run_time_ms
 from controller.scheduler import InvokerState, shard_key
 from stratus import kinds
 from stratus.bus import Delivery, MessageBus

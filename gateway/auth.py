@@ -3,8 +3,8 @@
 import base64
 
 from stratus.errors import Unauthorized
-from stratus.limits import ENTITY_OUTAGE_GRACE_S
 from stratus.keys import secret_matches
+from stratus.limits import ENTITY_OUTAGE_GRACE_S
 from stratus.models import Namespace
 from stratus.stores.entities import EntityStore
 from stratus.ttl_cache import TTLCache

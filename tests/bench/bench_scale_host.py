@@ -22,9 +22,9 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from stratus.embedded import free_port  # noqa: E402
-from stratus.messages import INVOKERS_KEY, Heartbeat  # noqa: E402
-from tests.chaos.cluster import Cluster  # noqa: E402
+from stratus.embedded import free_port
+from stratus.messages import INVOKERS_KEY, Heartbeat
+from tests.chaos.cluster import Cluster
 
 SLEEPY = "import time\n\ndef main(args):\n    time.sleep(args.get('sleep', 0.5))\n    return {'ok': True}\n"
 

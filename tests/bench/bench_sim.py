@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from controller.placement import POLICIES  # noqa: E402
-from tests.simulated_cluster import Result, Scenario, simulate  # noqa: E402
+from controller.placement import POLICIES
+from tests.simulated_cluster import Result, Scenario, simulate
 
 
 def row(result: Result, per_invoker_at_1: float) -> str:

@@ -1,10 +1,10 @@
 """Benchmark: cluster throughput with 1 and with 3 invokers, and the scheduling latency the controller adds.
 
 Not part of the test run.
-- scheduling: a real controller on real Redis (STRATUS_REDIS_URL, its database 11 is flushed) with
-  3 invokers played by heartbeats; N invocations one at a time, timing publish -> Dispatch on the
-  invoker's stream (what the controller adds to every activation), and `Controller.place` alone
-  (books snapshot + choice + atomic reservation).
+- scheduling: a real controller on real Redis (STRATUS_REDIS_URL, its database 11 is flushed; and
+  STRATUS_MONGO_URL, where it sets the records' retention) with 3 invokers played by heartbeats;
+  N invocations one at a time, timing publish -> Dispatch on the invoker's stream (what the controller
+  adds to every activation: a batch read, the books, the choice and the atomic booking + Dispatch).
 - throughput: the compose stack (offline images), C concurrent blocking callers of actions that sleep
   S seconds in 128 MB, user memory 1024 MB per invoker; completed activations per second with 1
   invoker, then scaled to 3, and the ratio.
@@ -18,6 +18,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -30,10 +31,9 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from controller.service import Controller
-from stratus.bus import RedisStreamBus
+from stratus.backends import open_core
 from stratus.config import ControllerSettings
 from stratus.ids import InvokerId, new_activation_id
-from stratus.ledger import RedisLedger
 from stratus.messages import INVOCATIONS, Heartbeat, Invocation, invoker_stream
 from stratus.models import Action, Exec, Limits
 from tests.compose_stack import Stack, compose_stack
@@ -63,62 +63,56 @@ def invocation(n: int) -> Invocation:
 
 
 async def scheduling(n: int) -> None:
-    url = os.environ.get("STRATUS_REDIS_URL")
-    if not url:
-        sys.exit("scheduling needs STRATUS_REDIS_URL (e.g. source $STRATUS_SERVICES_DIR/env)")
-    url = url.rsplit("/", 1)[0] + "/11"
-    bus = RedisStreamBus.from_url(url)
-    await bus._redis.flushdb()
-    ledger = RedisLedger(bus._redis)
-    ids = [InvokerId(f"bench-{i}") for i in range(3)]
+    urls = [os.environ.get(f"STRATUS_{name}_URL", "") for name in ("REDIS", "MONGO")]
+    if not all(urls):
+        sys.exit("scheduling needs the test services (source $STRATUS_SERVICES_DIR/env after tests/services.sh start)")
+    redis_url = urls[0].rsplit("/", 1)[0] + "/11"
+    urls.append(f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='stratus-bench-')}/entities.db")  # not read here
+    async with open_core(redis_url, urls[1], "stratus_bench_cluster", urls[2]) as core:
+        bus = core.bus
+        await bus._redis.flushdb()
+        ids = [InvokerId(f"bench-{i}") for i in range(3)]
 
-    async def beats() -> None:
-        while True:
-            for invoker_id in ids:
-                beat = Heartbeat(
-                    invoker_id=invoker_id,
-                    sent_ms=int(time.time() * 1000),
-                    user_memory_mb=1 << 20,
-                    busy_memory_mb=0,
-                    containers=0,
-                )
-                await bus.put_heartbeat(beat)
-            await asyncio.sleep(0.5)
+        async def beats() -> None:
+            while True:
+                for invoker_id in ids:
+                    beat = Heartbeat(
+                        invoker_id=invoker_id,
+                        sent_ms=int(time.time() * 1000),
+                        user_memory_mb=1 << 20,
+                        busy_memory_mb=0,
+                        containers=0,
+                    )
+                    await bus.put_heartbeat(beat)
+                await asyncio.sleep(0.5)
 
-    beating = asyncio.create_task(beats())
-    await asyncio.sleep(0.1)
-    settings = ControllerSettings(
-        controller_id="bench-controller", redis_url=url, mongo_url="unused", entities_url="unused"
-    )
-    controller = Controller(settings, bus, None, ledger)  # type: ignore[arg-type]  # never fails: no store
-    stop = asyncio.Event()
-    running = asyncio.create_task(controller.run(stop))
-    await asyncio.sleep(0.5)
-    last = {invoker_id: "$" for invoker_id in ids}
-    end_to_end: list[float] = []
-    for i in range(n):
-        started = time.perf_counter()
-        await bus.publish(INVOCATIONS, invocation(i).to_fields())
-        streams = {invoker_stream(invoker_id): last[invoker_id] for invoker_id in ids}
-        reply = await bus._redis.xread(streams, count=1, block=5000)  # type: ignore[arg-type]
-        end_to_end.append((time.perf_counter() - started) * 1000)
-        for stream, entries in reply:
-            last[InvokerId(stream.decode().rsplit(":", 1)[1])] = entries[-1][0].decode()
-    placing: list[float] = []
-    for i in range(n):
-        one = invocation(i)
-        started = time.perf_counter()
-        await controller.place(one)
-        placing.append((time.perf_counter() - started) * 1000)
-        await ledger.release(one.activation_id)
-    stop.set()
-    await running
-    beating.cancel()
-    await bus._redis.flushdb()
-    await bus.close()
+        beating = asyncio.create_task(beats())
+        await asyncio.sleep(0.1)
+        settings = ControllerSettings(
+            controller_id="bench-controller", redis_url=redis_url, mongo_url=urls[1], entities_url=urls[2]
+        )
+        controller = Controller(settings, bus, core.activations, core.ledger, core.entities)
+        stop = asyncio.Event()
+        running = asyncio.create_task(controller.run(stop))
+        await asyncio.sleep(0.5)
+        last = {invoker_id: "$" for invoker_id in ids}
+        end_to_end: list[float] = []
+        for i in range(n):
+            one = invocation(i)
+            started = time.perf_counter()
+            await bus.publish(INVOCATIONS, one.to_fields())
+            streams = {invoker_stream(invoker_id): last[invoker_id] for invoker_id in ids}
+            reply = await bus._redis.xread(streams, count=1, block=5000)  # type: ignore[arg-type]
+            end_to_end.append((time.perf_counter() - started) * 1000)
+            for stream, entries in reply:
+                last[InvokerId(stream.decode().rsplit(":", 1)[1])] = entries[-1][0].decode()
+            await core.ledger.release(one.activation_id)
+        stop.set()
+        await running
+        beating.cancel()
+        await bus._redis.flushdb()
     print(f"\nScheduling on real Redis ({n} invocations, one at a time, 3 invokers), ms:")
     print(f"  publish -> Dispatch on the invoker's stream  {percentiles(end_to_end)}")
-    print(f"  Controller.place (snapshot+choose+reserve)   {percentiles(placing)}")
 
 
 def dispatches(stack: Stack) -> dict[str, int]:

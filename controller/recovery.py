@@ -22,17 +22,31 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
+from controller.registry import Registry
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
 from stratus.ledger import Ledger
-from stratus.messages import INVOKERS_GROUP, Dispatch, invoker_stream
+from stratus.messages import INVOKERS_GROUP, Dispatch, Invocation, invoker_stream
 
-if TYPE_CHECKING:
-    from controller.service import Controller
+
+class Dispatcher(Protocol):
+    """What recovery needs of the controller (controller.service.Controller is one)."""
+
+    @property
+    def controller_id(self) -> str: ...
+
+    @property
+    def registry(self) -> Registry: ...
+
+    async def dispatch(self, work: Sequence[tuple[Delivery, Invocation]]) -> None: ...
+
+    async def fail_all(self, work: Sequence[tuple[Delivery, Invocation]], message: str) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +68,7 @@ def past_deadline(delivery: Delivery, dispatch: Dispatch, grace_ms: int, now_ms:
 class Recovery:
     def __init__(
         self,
-        controller: "Controller",
+        controller: Dispatcher,
         bus: MessageBus,
         ledger: Ledger,
         settings: ControllerSettings,

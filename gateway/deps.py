@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from gateway.action_cache import ActionCache
 from gateway.auth import Authenticator
+from gateway.entity_caches import ActionCache, OwnerCache, RouteTable
 from stratus.backends import CoreBackends
 from stratus.bus import MessageBus
 from stratus.config import GatewaySettings
@@ -28,6 +28,8 @@ class Backends:
     replies: ReplyWaiter
     auth: Authenticator
     actions: ActionCache
+    owners: OwnerCache  # web actions' namespaces
+    routes: RouteTable  # API routes by namespace
     ledger: Ledger  # throttle counts and invoker books, shared with every gateway and controller
 
 
@@ -69,5 +71,7 @@ def backends_from_core(settings: GatewaySettings, core: CoreBackends) -> Backend
         replies=ReplyWaiter(core.bus, reply_stream(settings.gateway_id)),  # type: ignore[arg-type]
         auth=Authenticator(core.entities, settings.auth_cache_s),
         actions=ActionCache(core.entities, settings.action_cache_s),
+        owners=OwnerCache(core.entities, settings.action_cache_s),
+        routes=RouteTable(core.entities, settings.action_cache_s),
         ledger=core.ledger,
     )

@@ -8,7 +8,6 @@ response, its cookies scoped to the namespace. The activation runs as the action
 
 import hmac
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -26,7 +25,6 @@ from stratus import limits as L
 from stratus.errors import BadRequest, NotFound, StratusError, TooLarge, Unauthorized
 from stratus.models import Action, Activation, Cors, Namespace
 from stratus.packages import check_path
-from stratus.stores.entities import EntityStore
 
 log = logging.getLogger(__name__)
 
@@ -63,40 +61,12 @@ class NotExported(NotFound):
         )
 
 
-class OwnerCache:
-    """Namespaces by name for a few seconds: a warm web action costs no entity-store read."""
-
-    def __init__(self, entities: EntityStore, ttl_s: float) -> None:
-        self._entities = entities
-        self._ttl_s = ttl_s
-        self._entries: dict[str, tuple[float, Namespace | None]] = {}
-
-    async def get(self, name: str) -> Namespace | None:
-        now = time.monotonic()
-        cached = self._entries.get(name)
-        if cached is not None and now - cached[0] < self._ttl_s:
-            return cached[1]
-        found = await self._entities.get_namespace(name)
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[name] = (now, found)
-        return found
-
-
-def owners(request: Request, b: Backends) -> OwnerCache:
-    cache: OwnerCache | None = getattr(request.app.state, "web_owners", None)
-    if cache is None:
-        cache = OwnerCache(b.entities, b.settings.action_cache_s)
-        request.app.state.web_owners = cache
-    return cache
-
-
 def truthy(value: object) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 async def find_web_action(request: Request, b: Backends, target: WebTarget) -> tuple[Namespace, Action]:
-    owner = await owners(request, b).get(target.namespace)
+    owner = await b.owners.get(target.namespace)
     if owner is None:
         raise NotExported(target.key)
     path = target.action if target.package == "default" else f"{target.package}/{target.action}"

@@ -1,19 +1,16 @@
 """Serving API routes: `{verb} /api/{namespace}/{basePath}/{relPath}` runs the route's web action."""
 
-import time
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
-from gateway.deps import Backends, BackendsDep
+from gateway.deps import BackendsDep
 from gateway.route_match import find_route
 from gateway.web_hosts import WEB_HOST_KEY
 from gateway.web_invoke import WebTarget, serve
 from stratus.errors import NotFound
-from stratus.models import WEB_METHODS, Route
-from stratus.stores.entities import EntityStore
+from stratus.models import WEB_METHODS
 
 router = APIRouter(tags=["api routes"])
 
@@ -33,41 +30,10 @@ class RouteNamespace(Convertor[str]):
 register_url_convertor("route_namespace", RouteNamespace())
 
 
-class RouteTable:
-    """Each namespace's routes for a few seconds; writes through this gateway invalidate at once."""
-
-    def __init__(self, entities: EntityStore, ttl_s: float) -> None:
-        self._entities = entities
-        self._ttl_s = ttl_s
-        self._entries: dict[str, tuple[float, list[Route]]] = {}
-
-    async def of(self, namespace: str) -> list[Route]:
-        now = time.monotonic()
-        cached = self._entries.get(namespace)
-        if cached is not None and now - cached[0] < self._ttl_s:
-            return cached[1]
-        found = await self._entities.list_routes(namespace)
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[namespace] = (now, found)
-        return found
-
-    def invalidate(self, namespace: str) -> None:
-        self._entries.pop(namespace, None)
-
-
-def route_table(request: Request, b: Backends) -> RouteTable:
-    table: RouteTable | None = getattr(request.app.state, "api_routes", None)
-    if table is None:
-        table = RouteTable(b.entities, b.settings.action_cache_s)
-        request.app.state.api_routes = table
-    return table
-
-
 @router.api_route("/api/{namespace:route_namespace}/{path:path}", methods=list(WEB_METHODS), include_in_schema=False)
 async def api_route(namespace: str, path: str, request: Request, b: BackendsDep) -> Response:
     try:
-        hit = find_route(await route_table(request, b).of(namespace), "/" + path, request.method)
+        hit = find_route(await b.routes.of(namespace), "/" + path, request.method)
     except LookupError as exc:
         raise HTTPException(405) from exc
     if hit is None:

@@ -71,12 +71,6 @@ def route_url(request: Request, route: Route) -> str:
     return f"{str(request.base_url).rstrip('/')}/api/{route.namespace}{route.base_path}{route.rel_path}"
 
 
-def invalidate(request: Request, namespace: str) -> None:
-    table = getattr(request.app.state, "api_routes", None)
-    if table is not None:
-        table.invalidate(namespace)
-
-
 @router.put("", operation_id="putRoute", openapi_extra=PUT_DOC)
 async def put_route(request: Request, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     """Create or replace the route of (basePath, relPath, verb). The action must be a web action."""
@@ -104,7 +98,7 @@ async def put_route(request: Request, who: OwnNamespace, b: BackendsDep) -> dict
         updated=int(time.time() * 1000),
     )
     await b.entities.put_route(route)
-    invalidate(request, who.name)
+    b.routes.invalidate(who.name)
     return route.to_api() | {"url": route_url(request, route)}
 
 
@@ -137,7 +131,7 @@ async def delete_routes(
     if relPath is not None:
         rel_path = check_path(relPath, "relPath", max_length=ROUTE_REL_PATH_MAX, templates=True)
     deleted = await b.entities.delete_routes(who.name, base_path, rel_path, None if verb is None else check_verb(verb))
-    invalidate(request, who.name)
+    b.routes.invalidate(who.name)
     if not deleted:
         raise NotFound("route", f"{who.name}{base_path}{rel_path or ''}")
     return [r.to_api() for r in deleted]

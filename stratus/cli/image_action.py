@@ -6,7 +6,7 @@ import docker
 import typer
 from rich.console import Console
 
-from stratus import kinds
+from stratus import images, kinds
 from stratus.errors import StratusError
 from stratus.images.action import ActionImage, build_action_image
 
@@ -20,12 +20,10 @@ CODE = typer.Option(None, "--code", exists=True, help="Bake the function in: a .
 
 def engine() -> docker.DockerClient:
     try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        console.print(f"[red]Cannot reach the Docker engine:[/red] {exc}\nStart Docker, or check DOCKER_HOST.")
+        return images.engine()
+    except StratusError as exc:
+        console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
-    return client
 
 
 def build_action(

@@ -75,17 +75,14 @@ def standalone(
 
 def _ensure_image(settings: StandaloneSettings) -> None:
     """The default kind's runtime image and those of the stem cells; other kinds: `stratus image build`."""
-    import docker
-
     from stratus import kinds
-    from stratus.images import ensure_runtime_image
+    from stratus.images import engine, ensure_runtime_image
 
     wanted = [kinds.DEFAULT, *(kinds.runtime(cells.kind) for cells in settings.stem_cells)]
     try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        console.print(f"[red]Cannot reach the Docker engine:[/red] {exc}\nStart Docker, or check DOCKER_HOST.")
+        client = engine()
+    except StratusError as exc:
+        console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     try:
         with console.status("checking the runtime images…"):

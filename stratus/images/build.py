@@ -26,6 +26,16 @@ class BuildResult:
     built: bool  # False: the image was up to date
 
 
+def engine() -> docker.DockerClient:
+    """The local Docker engine, answering; ImageBuildError saying what to do when it does not."""
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise ImageBuildError(f"Cannot reach the Docker engine: {exc}\nStart Docker, or check DOCKER_HOST.") from exc
+    return client
+
+
 def runtime_context() -> Path:
     """runtime-image/ beside the `stratus` package (an editable install or a source checkout)."""
     context = Path(__file__).resolve().parents[2] / "runtime-image"

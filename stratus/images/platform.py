@@ -19,9 +19,8 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-import docker
-
 from stratus.images.base import ImageBuildError, ensure_base_image
+from stratus.images.build import engine
 from stratus.images.progress import Progress, quiet
 from stratus.images.wheels import PLATFORM_ARGS
 
@@ -71,7 +70,7 @@ def ensure_platform_wheels(say: Progress = quiet, dest: Path = WHEELS) -> Path:
 
 def platform_base(base_image: str = "python:3.11-slim", say: Progress = quiet) -> str:
     """The image to build FROM: `base_image` when present or pullable, else the local Debian base."""
-    client = docker.from_env()
+    client = engine()
     try:
         return ensure_base_image(client, base_image, say)
     finally:

@@ -9,15 +9,14 @@ alarm's `trigger_payload`; rule invocations of alarms are not counted against th
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
 
 from stratus import alarms as A
 from stratus.bus import MessageBus
-from stratus.errors import StoreUnavailable
 from stratus.ledger import Ledger
+from stratus.lifecycle import every
 from stratus.messages import INVOCATIONS, Invocation
 from stratus.stores.entities import EntityStore
 from stratus.triggers import fire
@@ -41,15 +40,7 @@ class AlarmClock:
         self._seen: set[str] = set()  # tick keys handled (fired here or by another controller)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.round(int(time.time() * 1000))
-            except StoreUnavailable as exc:
-                log.warning("alarm round failed: %s", exc)
-            except Exception:
-                log.exception("alarm round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), ROUND_S)
+        await every(ROUND_S, stop, lambda: self.round(int(time.time() * 1000)), "alarm round")
 
     async def round(self, now_ms: int) -> None:
         if len(self._seen) > 100_000:

@@ -19,7 +19,6 @@ end as `whisk internal error` (the invoker re-runs only the entries still pendin
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -28,9 +27,10 @@ from typing import Protocol
 from controller.registry import Registry
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
-from stratus.errors import BadMessage, StoreUnavailable
+from stratus.errors import BadMessage
 from stratus.ids import InvokerId
 from stratus.ledger import Ledger
+from stratus.lifecycle import every
 from stratus.messages import INVOKERS_GROUP, Dispatch, Invocation, invoker_stream
 
 
@@ -82,15 +82,7 @@ class Recovery:
         self._rounds = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.round()
-            except StoreUnavailable as exc:
-                log.warning("recovery round failed: %s", exc)
-            except Exception:
-                log.exception("recovery round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), ROUND_S)
+        await every(ROUND_S, stop, self.round, "recovery round")
 
     async def round(self) -> None:
         now = int(time.time() * 1000)

@@ -32,6 +32,7 @@ from stratus.consumer import ConsumerSpec, end_unreadable, run_batch_consumer
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import ControllerId, InvokerId
 from stratus.ledger import Booking, Ending, Ledger, Reservation
+from stratus.lifecycle import every
 from stratus.messages import (
     CONTROLLERS_GROUP,
     INVOCATIONS,
@@ -257,15 +258,12 @@ class Controller:
     async def _load_loop(self, stop: asyncio.Event) -> None:
         """The gauges: the queue's depth, the invokers by health and the load booked on each."""
         shown: set[str] = set()
-        while not stop.is_set():
-            try:
-                shown = await self._measure_load(shown)
-            except StoreUnavailable as exc:
-                log.debug("load metrics not read: %s", exc)
-            except Exception:  # metrics never stop the controller
-                log.exception("load metrics failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), metrics.LOAD_INTERVAL_S)
+
+        async def measure() -> None:
+            nonlocal shown
+            shown = await self._measure_load(shown)
+
+        await every(metrics.LOAD_INTERVAL_S, stop, measure, "reading the load metrics", quiet=True)
 
     async def _measure_load(self, shown: set[str]) -> set[str]:
         if self.metrics_address:

@@ -26,6 +26,7 @@ from stratus.consumer import ConsumerSpec, end_unreadable, run_consumer
 from stratus.errors import BadMessage, StoreUnavailable
 from stratus.ids import InvokerId
 from stratus.ledger import BY_REFERENCE, Ending, Ledger
+from stratus.lifecycle import every
 from stratus.messages import (
     ACTION_CHANGES,
     INVOKERS_GROUP,
@@ -209,21 +210,18 @@ class Invoker:
 
     async def _retirements(self, stop: asyncio.Event) -> None:
         """Containers of deleted or rewritten actions are removed as soon as they are idle (ActionChanged)."""
-        while not stop.is_set():
-            try:
-                async for raw in self._bus.listen(ACTION_CHANGES):
-                    try:
-                        change = ActionChanged.model_validate_json(raw)
-                    except ValueError:
-                        log.warning("ignoring an undecodable action change")
-                        continue
-                    await self.retire(change)
-            except StoreUnavailable as exc:
-                log.warning("not hearing of action changes for now: %s", exc)
-            except Exception:  # never the end of it: the idle timeout still removes what is missed meanwhile
-                log.exception("action changes: listening failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), REAP_INTERVAL_S)
+
+        async def listen() -> None:
+            async for raw in self._bus.listen(ACTION_CHANGES):
+                try:
+                    change = ActionChanged.model_validate_json(raw)
+                except ValueError:
+                    log.warning("ignoring an undecodable action change")
+                    continue
+                await self.retire(change)
+
+        # a failure is never the end of it: the idle timeout still removes what is missed meanwhile
+        await every(REAP_INTERVAL_S, stop, listen, "listening for action changes")
 
     async def retire(self, change: ActionChanged) -> None:
         retired = await self._pool.retire(change.fqn, change.revision)

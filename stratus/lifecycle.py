@@ -10,6 +10,8 @@ from typing import Any
 
 import uvloop
 
+from stratus.errors import StoreUnavailable
+
 log = logging.getLogger(__name__)
 
 
@@ -62,3 +64,21 @@ def quiet_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
+
+
+async def every(
+    interval_s: float, stop: asyncio.Event, round_: Callable[[], Awaitable[object]], what: str, *, quiet: bool = False
+) -> None:
+    """Run `round_` now and then every `interval_s` until `stop`; a failure is logged, never the end of it:
+    an outage (StoreUnavailable) as a warning (at DEBUG when `quiet`), anything else with its traceback."""
+    while not stop.is_set():
+        try:
+            await round_()
+        except StoreUnavailable as exc:
+            log.log(logging.DEBUG if quiet else logging.WARNING, "%s failed: %s", what, exc)
+        except Exception:
+            log.exception("%s failed", what)
+        try:
+            await asyncio.wait_for(stop.wait(), interval_s)
+        except TimeoutError:
+            pass

@@ -29,6 +29,7 @@ FAULTS = ["gateway", "controller 1", "invoker 1", "redis", "activation store", "
 RATE = 18.0  # requests per second: about 2,600 in the run, over 2,000 accepted with the refusals of each outage
 STEADY_S, DOWN_S, AFTER_S = 6.0, 5.0, 10.0
 RECORDS_WAIT_S = 180.0
+TABLE: list[str] = []  # the report's lines, printed at the end of the run
 
 
 @pytest.fixture
@@ -139,8 +140,10 @@ def wait_records(cluster: Cluster, accepted: set[str]) -> dict[str, int]:
 def report(
     traffic: Traffic, windows: dict[str, tuple[float, float]], records: dict[str, int], runs: Counter[str]
 ) -> None:
-    print(f"\nChaos: {RATE:.0f} requests/s (40 % blocking, 0-2 s functions), kill -9 then restart after {DOWN_S:.0f} s")
-    print(f"{'fault':<18}{'sent':>6}{'accepted':>10}{'recorded':>10}{'lost':>6}{'twice':>7}{'refused':>9}{'p99 s':>8}")
+    """The table README shows; also in the run's summary (tests/chaos/conftest.py)."""
+    show = TABLE.append
+    show(f"Chaos: {RATE:.0f} requests/s (40 % blocking, 0-2 s functions), kill -9 then restart after {DOWN_S:.0f} s")
+    show(f"{'fault':<18}{'sent':>6}{'accepted':>10}{'recorded':>10}{'lost':>6}{'twice':>7}{'refused':>9}{'p99 s':>8}")
     for name in FAULTS:
         start, end = windows[name]
         during = [o for o in traffic.outcomes if start <= o.sent_s < end]
@@ -151,8 +154,8 @@ def report(
         answered = sorted(o.latency_s for o in during if o.status is not None)
         p99 = answered[int(0.99 * (len(answered) - 1))] if answered else float("nan")
         row = f"{name:<18}{len(during):>6}{len(ids):>10}{recorded:>10}{len(ids) - recorded:>6}{twice:>7}"
-        print(row + f"{refused:>9}{p99:>8.2f}")
+        show(row + f"{refused:>9}{p99:>8.2f}")
     total = [o.activation_id for o in traffic.outcomes if o.activation_id]
-    print(f"{'all':<18}{len(traffic.outcomes):>6}{len(total):>10}{sum(1 for a in total if a in records):>10}")
+    show(f"{'all':<18}{len(traffic.outcomes):>6}{len(total):>10}{sum(1 for a in total if a in records):>10}")
     median = statistics.median(o.latency_s for o in traffic.outcomes if o.status == 200) if total else 0.0
-    print(f"median latency of a blocking call answered 200: {median:.2f} s")
+    show(f"median latency of a blocking call answered 200: {median:.2f} s")

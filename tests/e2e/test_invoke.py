@@ -91,7 +91,8 @@ def action_containers(name: str) -> list[docker.models.containers.Container]:
     """Containers serving guest's action `name`: tagged for it (a stem cell is renamed when it takes the action)."""
     engine = docker.from_env()
     try:
-        return engine.containers.list(all=True, filters={"name": f"_{action_tag(f'guest/{name}')}$"})
+        # sparse: no inspect per container (one removed between the list and the inspect would be a 404)
+        return engine.containers.list(all=True, sparse=True, filters={"name": f"_{action_tag(f'guest/{name}')}$"})
     finally:
         engine.close()
 

@@ -3,12 +3,29 @@ is 415, malformed JSON or JSON that a consumer could not take (stratus.json_valu
 Every JSON body the API takes comes through here: the FastAPI routes and gateway.fast_path."""
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
+from pydantic import BaseModel, ValidationError
 
 from stratus.errors import BadRequest, TooLarge, UnsupportedMediaType
 from stratus.json_values import MALFORMED, parse_json
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def malformed(exc: ValidationError) -> BadRequest:
+    """A body the model refused, told by its first problem: where it is and what is wrong."""
+    error = exc.errors()[0]
+    return BadRequest(f"{MALFORMED}: {'.'.join(str(p) for p in error['loc'])}: {error['msg']}")
+
+
+async def model_body(request: Request, model: type[M], *, max_bytes: int, what: str) -> M:
+    """The JSON object body (as json_object reads it) validated as `model`; 400 saying what is wrong."""
+    try:
+        return model.model_validate(await json_object(request, max_bytes=max_bytes, what=what))
+    except ValidationError as exc:
+        raise malformed(exc) from exc
 
 
 async def json_object(request: Request, *, max_bytes: int, what: str = "request") -> dict[str, Any]:

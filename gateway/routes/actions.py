@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 
 from gateway import invoke as invoking
-from gateway.body import json_object
+from gateway.body import json_object, model_body
 from gateway.deps import Backends, BackendsDep, Caller, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, limits_schema, links, model_schema, nullable
 from gateway.paging import Limit, Skip, list_window
@@ -161,10 +160,7 @@ async def _put(
 ) -> dict[str, Any]:
     check_name(name)
     home = await _home(b, ns, package)
-    try:
-        put = ActionPut.model_validate(await json_object(request, max_bytes=PUT_MAX_BYTES, what="action"))
-    except ValidationError as exc:
-        raise BadRequest(f"The request content was malformed: {_first_problem(exc)}") from exc
+    put = await model_body(request, ActionPut, max_bytes=PUT_MAX_BYTES, what="action")
     existing = await b.entities.get_action(home, name)
     if existing is not None and not overwrite:
         raise Conflict("The resource already exists; use overwrite=true to update it.")
@@ -247,8 +243,3 @@ async def invoke_package_action(
     owner = _owner(ns, who)
     path = check_path(f"{package}/{name}") if owner is None else check_reference(f"/{owner}/{package}/{name}")
     return await invoking.invoke_named(b, who, path, body, blocking=blocking, result_only=result, timeout_ms=timeout)
-
-
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"

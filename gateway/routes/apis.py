@@ -8,10 +8,10 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from gateway.body import json_object
+from gateway.body import model_body
 from gateway.deps import BackendsDep, OwnNamespace
 from gateway.openapi import extra, json_body, links, model_schema
 from gateway.route_match import PARAM, SEGMENT, check_path, check_verb
@@ -74,11 +74,7 @@ def route_url(request: Request, route: Route) -> str:
 @router.put("", operation_id="putRoute", openapi_extra=PUT_DOC)
 async def put_route(request: Request, who: OwnNamespace, b: BackendsDep) -> dict[str, Any]:
     """Create or replace the route of (basePath, relPath, verb). The action must be a web action."""
-    try:
-        put = RoutePut.model_validate(await json_object(request, max_bytes=ROUTE_MAX_BYTES, what="route"))
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise BadRequest(f"The request content was malformed: {error['loc'][0]}: {error['msg']}") from exc
+    put = await model_body(request, RoutePut, max_bytes=ROUTE_MAX_BYTES, what="route")
     base_path = check_path(put.base_path, "basePath", max_length=ROUTE_BASE_PATH_MAX, templates=False)
     if base_path == "/":
         raise BadRequest("basePath must name at least one segment, e.g. /shop.")

@@ -4,16 +4,15 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
 
-from gateway.body import json_object
+from gateway.body import model_body
 from gateway.deps import BackendsDep, Caller, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
 from gateway.routes.actions import announce_change
 from stratus import limits as L
 from stratus import packages
-from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.errors import Conflict, NotFound
 from stratus.messages import ActionChanged
 from stratus.names import check_name
 
@@ -31,11 +30,6 @@ PUT_DOC = extra(
         DeletePackage=("deletePackage", {"name": "$request.path.name"}),
     ),
 )
-
-
-def bad_body(exc: ValidationError) -> BadRequest:
-    error = exc.errors()[0]
-    return BadRequest(f"The request content was malformed: {'.'.join(str(p) for p in error['loc'])}: {error['msg']}")
 
 
 @router.get("", operation_id="listPackages")
@@ -60,11 +54,7 @@ async def put_package(
     name: EntityName, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
 ) -> dict[str, Any]:
     check_name(name)
-    try:
-        body = await json_object(request, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="package")
-        put = packages.PackagePut.model_validate(body)
-    except ValidationError as exc:
-        raise bad_body(exc) from exc
+    put = await model_body(request, packages.PackagePut, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="package")
     existing = await b.entities.get_package(who.name, name)
     if existing is not None and not overwrite:
         raise Conflict("The resource already exists; use overwrite=true to update it.")

@@ -7,11 +7,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from gateway.body import json_object
+from gateway.body import json_object, model_body
 from gateway.deps import BackendsDep, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
-from gateway.routes.packages import bad_body
 from stratus import limits as L
 from stratus.action_updates import bump_version
 from stratus.errors import BadRequest, Conflict, NotFound
@@ -85,10 +84,7 @@ async def put_rule(
     name: EntityName, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
 ) -> dict[str, Any]:
     check_name(name)
-    try:
-        put = RulePut.model_validate(await json_object(request, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="rule"))
-    except ValidationError as exc:
-        raise bad_body(exc) from exc
+    put = await model_body(request, RulePut, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="rule")
     old = await b.entities.get_rule(who.name, name)
     if old is not None and not overwrite:
         raise Conflict("The resource already exists; use overwrite=true to update it.")

@@ -6,14 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import invoke as invoking
-from gateway.body import json_object
+from gateway.body import json_object, model_body
 from gateway.deps import BackendsDep, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
-from gateway.routes.packages import bad_body
 from stratus import limits as L
 from stratus import triggers
 from stratus.action_updates import bump_version
@@ -85,10 +84,7 @@ async def put_trigger(
     name: EntityName, request: Request, who: OwnNamespace, b: BackendsDep, overwrite: bool = False
 ) -> dict[str, Any]:
     check_name(name)
-    try:
-        put = TriggerPut.model_validate(await json_object(request, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="trigger"))
-    except ValidationError as exc:
-        raise bad_body(exc) from exc
+    put = await model_body(request, TriggerPut, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="trigger")
     old = await b.entities.get_trigger(who.name, name)
     if old is not None and not overwrite:
         raise Conflict("The resource already exists; use overwrite=true to update it.")

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from stratus.cli import output as out
-from stratus.cli.pairs import BadPairs, PairCommand, pairs, read_param_file
+from stratus.cli.pairs import ANNOTATION, PARAM, PARAM_FILE, PairCommand, given_params, pairs
 from stratus.client import Client
 from stratus.client.action_body import action_body
 from stratus.client.code import KIND, exec_from_path
@@ -27,9 +27,6 @@ def complete_action_name(incomplete: str) -> list[str]:
 
 
 NAME = typer.Argument(..., help="Action name.", autocompletion=complete_action_name)
-PARAM = typer.Option(None, "--param", "-p", metavar="KEY VALUE", help="A parameter; VALUE is JSON or a string.")
-PARAM_FILE = typer.Option(None, "--param-file", "-P", help="A JSON object of parameters.")
-ANNOTATION = typer.Option(None, "--annotation", "-a", metavar="KEY VALUE", help="An annotation; VALUE is JSON.")
 MEMORY = typer.Option(None, "--memory", "-m", help="Memory limit in MB (128-512).")
 TIMEOUT = typer.Option(None, "--timeout", "-t", help="Time limit in ms (100-300000).")
 CONCURRENCY = typer.Option(None, "--concurrency", "-c", help="Activations one container runs at once (1-100).")
@@ -45,15 +42,6 @@ SEQUENCE = typer.Option(
     None, "--sequence", help="Make a sequence of these actions, comma-separated: a,pkg/b,/ns/c (no code)."
 )
 SAVE = typer.Option(None, "--save", help="Write the code (source or zip) to this file.")
-
-
-def _params(ctx: typer.Context, param_file: Path | None) -> dict[str, Any] | None:
-    try:
-        from_file = read_param_file(param_file) if param_file else {}
-    except BadPairs as exc:
-        raise out.fail(str(exc), 2) from exc
-    given = from_file | pairs(ctx, "param")
-    return given if (given or param_file) else None
 
 
 def _exec(code: Path | None, options: dict[str, Any]) -> dict[str, Any] | None:
@@ -75,7 +63,7 @@ def _body(ctx: typer.Context, code: Path | None, options: dict[str, Any], param_
     notes = pairs(ctx, "annotation") | ({"handler": options["handler"]} if options["handler"] else {})
     return action_body(
         exec_=_exec(code, options),
-        params=_params(ctx, param_file),
+        params=given_params(ctx, param_file),
         limits=limits,
         annotations=notes,
         web=options["web"],
@@ -169,7 +157,7 @@ def get(
 
 @app.command("list")
 def list_(
-    limit: int = typer.Option(30, help="How many (0 for the maximum, 200)."),
+    limit: int = out.LIMIT_OPTION,
     skip: int = typer.Option(0, help="Skip this many, newest first."),
     as_json: bool = out.JSON_OPTION,
 ) -> None:
@@ -220,7 +208,7 @@ def invoke(
     as_json: bool = out.JSON_OPTION,
 ) -> None:
     """Invoke an action: prints the activation id, or (blocking) the record or result."""
-    params = _params(ctx, param_file) or {}
+    params = given_params(ctx, param_file) or {}
     blocking = blocking or result
     with out.client() as client:
         answer = client.invoke(name, params, blocking=blocking, result=result, timeout_ms=wait)

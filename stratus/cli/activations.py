@@ -33,7 +33,7 @@ def _row(record: dict[str, Any]) -> tuple[Any, ...]:
 @app.command("list")
 def list_(
     name: str = typer.Argument(None, help="Only this action's activations."),
-    limit: int = typer.Option(30, help="How many (0 for the maximum, 200)."),
+    limit: int = out.LIMIT_OPTION,
     skip: int = typer.Option(0, help="Skip this many, newest first."),
     since: int = typer.Option(None, help="Only those started at or after this epoch ms."),
     upto: int = typer.Option(None, help="Only those started at or before this epoch ms."),

@@ -29,6 +29,7 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 FAILED = 1
 FUNCTION_FAILED = 3
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
+LIMIT_OPTION = typer.Option(30, help="How many (0 for the maximum, 200).")
 
 _HINTS: list[tuple[type[ApiError], str]] = [
     (AuthenticationError, "Check the key: `stratus property get`, then `stratus property set --auth UUID:KEY`."),

@@ -6,13 +6,11 @@ from typing import Any
 import typer
 
 from stratus.cli import output as out
-from stratus.cli.actions import PARAM, PARAM_FILE, _params
-from stratus.cli.pairs import PairCommand, pairs
+from stratus.cli.pairs import ANNOTATION, PARAM, PARAM_FILE, PairCommand, given_params, pairs
 from stratus.client.action_body import key_values
 
 app = typer.Typer(help="Packages: actions grouped with shared parameters; bindings of them.", no_args_is_help=True)
 NAME = typer.Argument(..., help="Package name.")
-ANNOTATION = typer.Option(None, "--annotation", "-a", metavar="KEY VALUE", help="An annotation; VALUE is JSON.")
 SHARED = typer.Option(None, "--shared/--no-shared", help="Publish: readable and invocable by every namespace.")
 
 
@@ -20,7 +18,7 @@ def _write(
     ctx: typer.Context, name: str, param_file: Path | None, shared: bool | None, **extra: object
 ) -> dict[str, Any]:
     body: dict[str, object] = dict(extra)
-    params = _params(ctx, param_file)
+    params = given_params(ctx, param_file)
     if params is not None:
         body["parameters"] = key_values(params)
     notes = pairs(ctx, "annotation")
@@ -85,7 +83,7 @@ def get(name: str = NAME) -> None:
 
 @app.command("list")
 def list_(
-    limit: int = typer.Option(30, help="How many (0 for the maximum, 200)."),
+    limit: int = out.LIMIT_OPTION,
     as_json: bool = out.JSON_OPTION,
 ) -> None:
     """List packages and bindings, newest first."""

@@ -13,6 +13,11 @@ from typing import Any
 import typer
 from typer.core import TyperCommand
 
+from stratus.cli import output as out
+
+PARAM = typer.Option(None, "--param", "-p", metavar="KEY VALUE", help="A parameter; VALUE is JSON or a string.")
+PARAM_FILE = typer.Option(None, "--param-file", "-P", help="A JSON object of parameters.")
+ANNOTATION = typer.Option(None, "--annotation", "-a", metavar="KEY VALUE", help="An annotation; VALUE is JSON.")
 PAIR_OPTIONS = {"-p": "param", "--param": "param", "-a": "annotation", "--annotation": "annotation"}
 _META = "stratus.pairs"
 
@@ -79,3 +84,14 @@ class PairCommand(TyperCommand):
 def pairs(ctx: typer.Context, option: str) -> dict[str, Any]:
     found: dict[str, list[tuple[str, str]]] = ctx.meta.get(_META, {})
     return pairs_dict(found.get(option, []))
+
+
+def given_params(ctx: typer.Context, param_file: Path | None) -> dict[str, Any] | None:
+    """The --param-file's object under the --param pairs; None when neither was given. A bad file or pair
+    ends the command with exit code 2 and says why."""
+    try:
+        from_file = read_param_file(param_file) if param_file else {}
+    except BadPairs as exc:
+        raise out.fail(str(exc), 2) from exc
+    given = from_file | pairs(ctx, "param")
+    return given if (given or param_file) else None

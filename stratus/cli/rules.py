@@ -8,7 +8,6 @@ app = typer.Typer(help="Rules: run an action whenever a trigger fires.", no_args
 NAME = typer.Argument(..., help="Rule name.")
 TRIGGER = typer.Argument(..., help="The trigger: name or /namespace/name.")
 ACTION = typer.Argument(..., help="The action: [package/]name or /namespace/[package/]name.")
-LIMIT = typer.Option(30, help="How many (0 for the maximum, 200).")
 
 
 @app.command()
@@ -51,7 +50,7 @@ def get(name: str = NAME) -> None:
 
 
 @app.command("list")
-def list_(limit: int = LIMIT, as_json: bool = out.JSON_OPTION) -> None:
+def list_(limit: int = out.LIMIT_OPTION, as_json: bool = out.JSON_OPTION) -> None:
     """List rules, newest first."""
     with out.client() as client:
         found = client.list_entities("rules", limit=limit)

@@ -5,15 +5,12 @@ from pathlib import Path
 import typer
 
 from stratus.cli import output as out
-from stratus.cli.actions import PARAM, PARAM_FILE, _params
-from stratus.cli.pairs import PairCommand, pairs
+from stratus.cli.pairs import ANNOTATION, PARAM, PARAM_FILE, PairCommand, given_params, pairs
 from stratus.client.action_body import key_values
 from stratus.client.errors import ClientError
 
 app = typer.Typer(help="Triggers: named events that fire actions through rules.", no_args_is_help=True)
 NAME = typer.Argument(..., help="Trigger name.")
-ANNOTATION = typer.Option(None, "--annotation", "-a", metavar="KEY VALUE", help="An annotation; VALUE is JSON.")
-LIMIT = typer.Option(30, help="How many (0 for the maximum, 200).")
 FEED = typer.Option(
     None, "--feed", "-f", help="A feed, e.g. /whisk.system/alarms/alarm (-p cron '*/5 * * * * *'): its parameters."
 )
@@ -29,7 +26,7 @@ def create(
     feed: str = FEED,
 ) -> None:
     """Create a trigger. With --feed, the parameters go to the feed (e.g. an alarm's cron), as in wsk."""
-    params = _params(ctx, param_file) or {}
+    params = given_params(ctx, param_file) or {}
     notes = pairs(ctx, "annotation") | ({"feed": feed} if feed else {})
     body = {"annotations": key_values(notes)} | ({} if feed else {"parameters": key_values(params)})
     with out.client() as client:
@@ -53,7 +50,7 @@ def update(
 ) -> None:
     """Update a trigger: given parameters and annotations replace the old."""
     body: dict[str, object] = {}
-    params = _params(ctx, param_file)
+    params = given_params(ctx, param_file)
     if params is not None:
         body["parameters"] = key_values(params)
     if notes := pairs(ctx, "annotation"):
@@ -71,7 +68,7 @@ def get(name: str = NAME) -> None:
 
 
 @app.command("list")
-def list_(limit: int = LIMIT, as_json: bool = out.JSON_OPTION) -> None:
+def list_(limit: int = out.LIMIT_OPTION, as_json: bool = out.JSON_OPTION) -> None:
     """List triggers, newest first."""
     with out.client() as client:
         found = client.list_entities("triggers", limit=limit)
@@ -103,7 +100,7 @@ def delete(name: str = NAME) -> None:
 def fire(ctx: typer.Context, name: str = NAME, param: list[str] = PARAM, param_file: Path = PARAM_FILE) -> None:
     """Fire a trigger with a payload: every active rule's action runs."""
     with out.client() as client:
-        activation_id = client.fire_trigger(name, _params(ctx, param_file) or {})
+        activation_id = client.fire_trigger(name, given_params(ctx, param_file) or {})
     if activation_id is None:
         out.console.print(f"ok: fired {name}; no active rule, nothing ran")
     else:

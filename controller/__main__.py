@@ -6,9 +6,9 @@ import socket
 from prometheus_client import start_http_server
 
 from controller.service import Controller
-from stratus.backends import open_core
-from stratus.config import ControllerSettings
-from stratus.lifecycle import run_until_signal, setup_logging
+from core.backends import open_core
+from core.config import ControllerSettings
+from core.lifecycle import run_until_signal, setup_logging
 
 
 def advertised(addr: str, port: int) -> str:

@@ -1,10 +1,10 @@
-"""The alarm clock: fires the triggers of the alarms feed (stratus.alarms) on schedule.
+"""The alarm clock: fires the triggers of the alarms feed (core.alarms) on schedule.
 
 Every controller runs one. Each second it reads the alarms and, for each with a tick due, takes the Redis
 lease `stratus:alarm:{namespace}/{trigger}@{tick}` (SET NX, kept a day): only the controller that takes it
 fires, so a tick fires at most once however many controllers run. Nothing lives in memory but a small
 memo of the ticks seen: after a restart the latest tick (if due in the last minute and not fired yet) fires,
-and the schedule goes on. A firing runs every active rule of the trigger (stratus.triggers) with the
+and the schedule goes on. A firing runs every active rule of the trigger (core.triggers) with the
 alarm's `trigger_payload`; rule invocations of alarms are not counted against the namespace's throttles.
 """
 
@@ -13,13 +13,13 @@ import logging
 import time
 import uuid
 
-from stratus import alarms as A
-from stratus.bus import MessageBus
-from stratus.ledger import Ledger
-from stratus.lifecycle import every
-from stratus.messages import INVOCATIONS, Invocation
-from stratus.stores.entities import EntityStore
-from stratus.triggers import fire
+from core import alarms as A
+from core.bus import MessageBus
+from core.ledger import Ledger
+from core.lifecycle import every
+from core.messages import INVOCATIONS, Invocation
+from core.stores.entities import EntityStore
+from core.triggers import fire
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 A sequence's Invocation arrives on `stratus:invocations` like any other; the controller hands it here
 instead of to an invoker. Its entry stays pending (renewed every few seconds, so that no other controller
 claims it) until the sequence's record is written, in the same atomic step that acknowledges the entry
-(stratus.ledger END). Each component is published to `stratus:invocations` with this controller's reply
+(core.ledger END). Each component is published to `stratus:invocations` with this controller's reply
 stream and `cause` = the sequence's id, and waited for; its result (an object) is the next one's input.
 The chain stops at the first component that fails or returns an `error`; the sequence's response is the
 last component's, its `logs` the components' activation ids, its duration their sum.
@@ -24,13 +24,13 @@ import json
 import logging
 import time
 
-from stratus import kinds, sequences
-from stratus import limits as L
-from stratus.bus import Delivery, MessageBus
-from stratus.errors import StoreUnavailable
-from stratus.ids import ActivationId, ControllerId, new_activation_id
-from stratus.ledger import BY_REFERENCE, Ending, Ledger
-from stratus.messages import (
+from core import kinds, sequences
+from core import limits as L
+from core.bus import Delivery, MessageBus
+from core.errors import StoreUnavailable
+from core.ids import ActivationId, ControllerId, new_activation_id
+from core.ledger import BY_REFERENCE, Ending, Ledger
+from core.messages import (
     INVOCATIONS,
     RECORDS,
     REPLY_INLINE_MAX_BYTES,
@@ -40,12 +40,12 @@ from stratus.messages import (
     ending_fields,
     sequence_key,
 )
-from stratus.models import Action, Activation, ActivationResponse
-from stratus.packages import resolve_action
-from stratus.params import run_params
-from stratus.replies import RecordRef, ReplyWaiter
-from stratus.stores.activations import ActivationStore
-from stratus.stores.entities import EntityStore
+from core.models import Action, Activation, ActivationResponse
+from core.packages import resolve_action
+from core.params import run_params
+from core.replies import RecordRef, ReplyWaiter
+from core.stores.activations import ActivationStore
+from core.stores.entities import EntityStore
 
 log = logging.getLogger(__name__)
 

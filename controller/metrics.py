@@ -1,5 +1,5 @@
 """The controller's Prometheus metrics: placement, the invocation queue, the load it books on each invoker,
-and the recorder's writes of records to the activation store (conventions: stratus.metrics).
+and the recorder's writes of records to the activation store (conventions: core.metrics).
 
 Events are counted where they happen, once per batch where a batch is the unit; gauges of the queue and
 of the invokers' books are read every LOAD_INTERVAL_S by the controller (one Redis round trip), not on
@@ -8,7 +8,7 @@ the invocation path.
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from stratus.metrics import BATCH_BUCKETS, BUCKETS
+from core.metrics import BATCH_BUCKETS, BUCKETS
 
 LOAD_INTERVAL_S = 5.0
 

@@ -22,7 +22,7 @@ simulated cluster, `tests/bench/bench_sim.py`; numbers in the README's scale-out
   5. nobody has room: forced on the warm holder with the shortest expected wait, else the least loaded.
 
 Every controller computes the same answer from the same books and heartbeats (the walk depends only on
-the action and the ring); the booking that follows is atomic in Redis (stratus.ledger), so several
+the action and the ring); the booking that follows is atomic in Redis (core.ledger), so several
 controllers never overbook. An invoker that died is not healthy and is skipped; one that rejoins
 reports no warm containers until it has some.
 
@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from typing import get_args
 
 from controller.scheduler import Choice, InvokerState, choose_invoker, fits, probe_order
-from stratus.config import PlacementPolicy as Policy
-from stratus.messages import Heartbeat
+from core.config import PlacementPolicy as Policy
+from core.messages import Heartbeat
 
 POLICIES: tuple[Policy, ...] = get_args(Policy)
 SPREAD_SHARE = 0.25  # a hot action spreads once it would take more than this share of an invoker's memory

@@ -1,6 +1,6 @@
 """The recorder: writes the records outbox (`stratus:records`) to the activation store in batches.
 
-An activation's record enters the outbox in the same atomic step that ends the activation (stratus.ledger,
+An activation's record enters the outbox in the same atomic step that ends the activation (core.ledger,
 `end`), so it is durable in Redis from then on. Recorders (one per controller, consumer group
 `recorders`) read up to BATCH records at once, write them with one `put_many`, and only then acknowledge
 and delete those entries. While the store is down the batch is retried with backoff and the outbox
@@ -21,12 +21,12 @@ import time
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from controller import metrics
-from stratus.bus import Delivery, MessageBus
-from stratus.consumer import ConsumerSpec, run_batch_consumer
-from stratus.errors import BadMessage, StoreUnavailable
-from stratus.messages import RECORDERS_GROUP, RECORDS, Record
-from stratus.models import Activation
-from stratus.stores.activations import ActivationStore
+from core.bus import Delivery, MessageBus
+from core.consumer import ConsumerSpec, run_batch_consumer
+from core.errors import BadMessage, StoreUnavailable
+from core.messages import RECORDERS_GROUP, RECORDS, Record
+from core.models import Activation
+from core.stores.activations import ActivationStore
 
 log = logging.getLogger(__name__)
 

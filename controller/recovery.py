@@ -25,13 +25,13 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from controller.registry import Registry
-from stratus.bus import Delivery, MessageBus
-from stratus.config import ControllerSettings
-from stratus.errors import BadMessage
-from stratus.ids import InvokerId
-from stratus.ledger import Ledger
-from stratus.lifecycle import every
-from stratus.messages import INVOKERS_GROUP, Dispatch, Invocation, invoker_stream
+from core.bus import Delivery, MessageBus
+from core.config import ControllerSettings
+from core.errors import BadMessage
+from core.ids import InvokerId
+from core.ledger import Ledger
+from core.lifecycle import every
+from core.messages import INVOKERS_GROUP, Dispatch, Invocation, invoker_stream
 
 
 class Dispatcher(Protocol):

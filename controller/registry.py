@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass, field
 
-from stratus.ids import InvokerId
-from stratus.invokers import InvokerHealth, health_of
-from stratus.messages import Heartbeat
+from core.ids import InvokerId
+from core.invokers import InvokerHealth, health_of
+from core.messages import Heartbeat
 
 
 @dataclass

@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stratus.ids import InvokerId
+from core.ids import InvokerId
 
 
 @dataclass(frozen=True)

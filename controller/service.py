@@ -2,11 +2,11 @@
 
 Per batch read from `stratus:invocations` (group `controllers`): one snapshot of the books of every
 invoker, a choice per invocation (controller.scheduler, counting the batch's own earlier choices), then
-one pipeline of `place` scripts (stratus.ledger): each books its slots, appends its Dispatch to the
+one pipeline of `place` scripts (core.ledger): each books its slots, appends its Dispatch to the
 invoker's stream and acks its Invocation, atomically. A booking another controller beat us to is tried
 again with a fresh snapshot. Side by side run the recorder (records outbox -> activation store), the
 recovery loop for invokers that went offline (controller.recovery), and the registry refresh.
-Capacity comes back when an invoker ends an activation (stratus.ledger `end`): no message to us.
+Capacity comes back when an invoker ends an activation (core.ledger `end`): no message to us.
 """
 
 import asyncio
@@ -25,15 +25,15 @@ from controller.recorder import Recorder
 from controller.recovery import Recovery
 from controller.registry import Registry
 from controller.scheduler import InvokerState, shard_key
-from stratus import kinds
-from stratus.bus import Delivery, MessageBus
-from stratus.config import ControllerSettings
-from stratus.consumer import ConsumerSpec, end_unreadable, run_batch_consumer
-from stratus.errors import BadMessage, StoreUnavailable
-from stratus.ids import ControllerId, InvokerId
-from stratus.ledger import Booking, Ending, Ledger, Reservation
-from stratus.lifecycle import every
-from stratus.messages import (
+from core import kinds
+from core.bus import Delivery, MessageBus
+from core.config import ControllerSettings
+from core.consumer import ConsumerSpec, end_unreadable, run_batch_consumer
+from core.errors import BadMessage, StoreUnavailable
+from core.ids import ControllerId, InvokerId
+from core.ledger import Booking, Ending, Ledger, Reservation
+from core.lifecycle import every
+from core.messages import (
     CONTROLLERS_GROUP,
     INVOCATIONS,
     Completion,
@@ -43,9 +43,9 @@ from stratus.messages import (
     Record,
     invoker_stream,
 )
-from stratus.records import internal_error
-from stratus.stores.activations import ActivationStore
-from stratus.stores.entities import EntityStore
+from core.records import internal_error
+from core.stores.activations import ActivationStore
+from core.stores.entities import EntityStore
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 
+from core.backends import open_core
+from core.config import GatewaySettings
+from core.lifecycle import quiet_gc, setup_logging
 from gateway.app import create_app
 from gateway.deps import Backends, backends_from_core
-from stratus.backends import open_core
-from stratus.config import GatewaySettings
-from stratus.lifecycle import quiet_gc, setup_logging
 
 
 def main() -> None:

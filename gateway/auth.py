@@ -2,12 +2,12 @@
 
 import base64
 
-from stratus.errors import Unauthorized
-from stratus.keys import secret_matches
-from stratus.limits import ENTITY_OUTAGE_GRACE_S
-from stratus.models import Namespace
-from stratus.stores.entities import EntityStore
-from stratus.ttl_cache import TTLCache
+from core.errors import Unauthorized
+from core.keys import secret_matches
+from core.limits import ENTITY_OUTAGE_GRACE_S
+from core.models import Namespace
+from core.stores.entities import EntityStore
+from core.ttl_cache import TTLCache
 
 
 def parse_basic(header: str | None) -> tuple[str, str]:

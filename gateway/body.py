@@ -1,5 +1,5 @@
 """Reading JSON request bodies the OpenWhisk way: empty means {}, too large is 413, another content type
-is 415, malformed JSON or JSON that a consumer could not take (stratus.json_values) or not an object is 400.
+is 415, malformed JSON or JSON that a consumer could not take (core.json_values) or not an object is 400.
 Every JSON body the API takes comes through here: the FastAPI routes and gateway.fast_path."""
 
 from collections.abc import Mapping
@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from stratus.errors import BadRequest, TooLarge, UnsupportedMediaType
-from stratus.json_values import MALFORMED, parse_json
+from core.errors import BadRequest, TooLarge, UnsupportedMediaType
+from core.json_values import MALFORMED, parse_json
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -5,18 +5,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from core.backends import CoreBackends
+from core.bus import MessageBus
+from core.config import GatewaySettings
+from core.errors import Forbidden
+from core.ledger import Ledger
+from core.messages import reply_stream
+from core.models import Namespace
+from core.replies import ReplyWaiter
+from core.stores.activations import ActivationStore
+from core.stores.entities import EntityStore
 from gateway.auth import Authenticator
 from gateway.entity_caches import ActionCache, OwnerCache, RouteTable
-from stratus.backends import CoreBackends
-from stratus.bus import MessageBus
-from stratus.config import GatewaySettings
-from stratus.errors import Forbidden
-from stratus.ledger import Ledger
-from stratus.messages import reply_stream
-from stratus.models import Namespace
-from stratus.replies import ReplyWaiter
-from stratus.stores.activations import ActivationStore
-from stratus.stores.entities import EntityStore
 
 
 @dataclass

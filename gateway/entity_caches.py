@@ -1,17 +1,17 @@
 """The gateway's caches of entities, so that a hot path costs no entity-store read per request:
 actions (invocations), namespaces by name (web actions' owners) and each namespace's API routes.
 
-All are stratus.ttl_cache.TTLCache. Writes through this gateway invalidate their entry at once; a write
+All are core.ttl_cache.TTLCache. Writes through this gateway invalidate their entry at once; a write
 through another gateway becomes visible here within `ttl_s` (STRATUS_ACTION_CACHE_S, 2 s by default; 0
 disables). While the entity store is unreachable, what was read up to ENTITY_OUTAGE_GRACE_S ago is still
 served. (Keys are cached by gateway.auth.Authenticator, on the same class.)
 """
 
-from stratus.limits import ENTITY_OUTAGE_GRACE_S
-from stratus.models import Action, Namespace, Route
-from stratus.packages import resolve_action
-from stratus.stores.entities import EntityStore
-from stratus.ttl_cache import TTLCache
+from core.limits import ENTITY_OUTAGE_GRACE_S
+from core.models import Action, Namespace, Route
+from core.packages import resolve_action
+from core.stores.entities import EntityStore
+from core.ttl_cache import TTLCache
 
 
 class ActionCache:
@@ -22,7 +22,7 @@ class ActionCache:
         self._cache: TTLCache[tuple[str, str], Action | None] = TTLCache(ttl_s, stale_s=ENTITY_OUTAGE_GRACE_S)
 
     async def get(self, namespace: str, name: str) -> Action | None:
-        """`name`: "[pkg/]name" or "/ns/[pkg/]name", resolved through packages and bindings (stratus.packages).
+        """`name`: "[pkg/]name" or "/ns/[pkg/]name", resolved through packages and bindings (core.packages).
         Not kept when missing: an action created through another gateway is found at once."""
         return await self._cache.get((namespace, name), lambda: self._load(namespace, name))
 

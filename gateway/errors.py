@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stratus import errors as E
+from core import errors as E
 
 log = logging.getLogger(__name__)
 

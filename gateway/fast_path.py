@@ -23,13 +23,13 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core import limits as L
+from core.errors import StratusError
 from gateway.body import check_raw_head, parse_object
 from gateway.deps import Backends, check_own
 from gateway.errors import error_json, given_transaction_id, stratus_error_response
 from gateway.invoke import check_timeout, invoke_named
 from gateway.metrics import IN_FLIGHT, INVOKE
-from stratus import limits as L
-from stratus.errors import StratusError
 
 log = logging.getLogger(__name__)
 

@@ -7,16 +7,16 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from core import limits as L
+from core.errors import BadRequest, NotFound
+from core.ids import ActivationId, new_activation_id
+from core.messages import INVOCATIONS, RECORDS, Invocation, Record
+from core.models import Action, Activation, Namespace
+from core.packages import check_reference
+from core.params import run_params
+from core.replies import RecordRef
 from gateway import throttle
 from gateway.deps import Backends
-from stratus import limits as L
-from stratus.errors import BadRequest, NotFound
-from stratus.ids import ActivationId, new_activation_id
-from stratus.messages import INVOCATIONS, RECORDS, Invocation, Record
-from stratus.models import Action, Activation, Namespace
-from stratus.packages import check_reference
-from stratus.params import run_params
-from stratus.replies import RecordRef
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The gateway's Prometheus metrics: requests by route, method and status, their latency, requests in
-flight, throttled invocations (conventions: stratus.metrics).
+flight, throttled invocations (conventions: core.metrics).
 
 Two places count requests: RequestMetrics, an ASGI layer around the FastAPI app (the route template is
 in the scope once routing matched; `other` when nothing matched), and the invoke fast path
@@ -13,7 +13,7 @@ import time
 from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stratus.metrics import BUCKETS
+from core.metrics import BUCKETS
 
 INVOKE_ROUTE = "/api/v1/namespaces/{ns}/actions/{name}"  # the FastAPI route's template (gateway/routes/actions.py)
 UNMATCHED = "other"

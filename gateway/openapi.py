@@ -1,5 +1,5 @@
 """What the OpenAPI schema says beyond the routes' signatures: their JSON request bodies, which the routes
-read raw (through gateway.body, held to stratus.json_values' limits, never FastAPI's own JSON parsing), and
+read raw (through gateway.body, held to core.json_values' limits, never FastAPI's own JSON parsing), and
 the links from an operation's response to the operations it makes possible (create an action, then read,
 invoke or delete it), which stateful API fuzzers follow (tests/e2e/test_api_fuzz.py).
 Used as `openapi_extra=` of the routes; nothing here runs per request.
@@ -10,9 +10,9 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel
 
-from stratus import limits as L
-from stratus.ids import ACTIVATION_ID_RE
-from stratus.names import MAX_NAME, NAME_PATTERN
+from core import limits as L
+from core.ids import ACTIVATION_ID_RE
+from core.names import MAX_NAME, NAME_PATTERN
 
 Schema = dict[str, Any]
 
@@ -62,7 +62,7 @@ def nullable(schema: Schema) -> Schema:
 
 
 def limits_schema() -> Schema:
-    """An action's `limits` object: each bound's range (stratus.limits)."""
+    """An action's `limits` object: each bound's range (core.limits)."""
     properties = {
         b.field: {"type": "integer", "minimum": b.minimum, "maximum": b.maximum, "description": f"{b.unit}, default "
                   f"{b.default}"}

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from stratus import limits as L
+from core import limits as L
 
 LIMIT_HELP = f"rows to return (default {L.LIST_LIMIT_DEFAULT}; 0: the most, {L.LIST_LIMIT_MAX})"
 Limit = Annotated[int | None, Query(ge=0, le=L.LIST_LIMIT_MAX, description=LIMIT_HELP)]

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stratus.errors import BadRequest
-from stratus.models import WEB_METHODS, Route
+from core.errors import BadRequest
+from core.models import WEB_METHODS, Route
 
 PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%-]+")

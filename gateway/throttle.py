@@ -1,19 +1,19 @@
 """Per-namespace throttles (OpenWhisk): invocations per minute, then concurrent invocations.
 
 Limits come from the namespace (`stratus admin namespace limits`), else the gateway's settings; 0 means
-no limit. The counts live in Redis (stratus.ledger), so they hold across every gateway. An admitted
+no limit. The counts live in Redis (core.ledger), so they hold across every gateway. An admitted
 activation stays in flight until a controller releases it (completion, or its failure record), or
 until its entry expires: its timeout plus the blocking wait, a bound that a lost activation cannot pin.
 """
 
 import time
 
+from core.errors import Throttled
+from core.ledger import Refused
+from core.messages import Invocation
+from core.models import Namespace
 from gateway.deps import Backends
 from gateway.metrics import THROTTLES
-from stratus.errors import Throttled
-from stratus.ledger import Refused
-from stratus.messages import Invocation
-from stratus.models import Namespace
 
 IN_FLIGHT_SLACK_MS = 120_000  # queueing at a busy invoker, on top of the action's timeout
 

@@ -8,7 +8,7 @@ origin unless annotated `web-custom-options: true` (§5.6); a route follows its 
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from stratus.models import WEB_METHODS, Cors
+from core.models import WEB_METHODS, Cors
 
 DEFAULT_ALLOWED_HEADERS = ["Authorization", "Origin", "X-Requested-With", "Content-Type", "Accept", "User-Agent"]
 WEB_ACTION_CORS = Cors(origins=["*"], methods=list(WEB_METHODS))

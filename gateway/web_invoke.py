@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from fastapi.responses import Response
 
+from core import limits as L
+from core.errors import BadRequest, NotFound, StratusError, TooLarge, Unauthorized
+from core.models import Action, Activation, Cors, Namespace
+from core.packages import check_path
 from gateway.deps import Backends
 from gateway.errors import error_response, status_of
 from gateway.invoke import ACTIVATION_HEADER, invoke_blocking
@@ -21,10 +25,6 @@ from gateway.web_cors import cors_headers
 from gateway.web_headers import CookieScope, action_headers, scoped_response_headers
 from gateway.web_request import WebRequest, web_params
 from gateway.web_response import WebAnswer, shape
-from stratus import limits as L
-from stratus.errors import BadRequest, NotFound, StratusError, TooLarge, Unauthorized
-from stratus.models import Action, Activation, Cors, Namespace
-from stratus.packages import check_path
 
 log = logging.getLogger(__name__)
 

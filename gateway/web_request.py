@@ -8,7 +8,7 @@ Pure functions, following OpenWhisk (reference/openwhisk.md §5.1, §5.3, §5.4)
   override any parameter that has a value: a web action is `final` unless its caller proved to be its owner).
   Any other body travels in `__ow_body`: text as a string, binary as base64. A query or body key that is a
   reserved `__ow_*` name is a 400.
-  A JSON body is held to the limits of every other JSON body (stratus.json_values): malformed or too deep is a 400.
+  A JSON body is held to the limits of every other JSON body (core.json_values): malformed or too deep is a 400.
 - Raw mode (`raw-http: true`): nothing is merged; `__ow_query` is the query string as sent and `__ow_body` the
   body as a string, base64 for binary types and for JSON.
 """
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stratus.errors import BadRequest
-from stratus.json_values import parse_json
-from stratus.models import Action
-from stratus.params import run_params
+from core.errors import BadRequest
+from core.json_values import parse_json
+from core.models import Action
+from core.params import run_params
 
 EXTENSIONS = ("json", "html", "http", "text", "svg")
 RESERVED = frozenset({"__ow_method", "__ow_headers", "__ow_path", "__ow_user", "__ow_body", "__ow_query"})

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import BadRequest, NotFound
 from gateway.web_request import is_binary_type, is_json_type, media_type
-from stratus.errors import BadRequest, NotFound
 
 NOT_HTTP = "The action did not produce a valid message/http response"
 NOT_JSON = "The action did not produce a JSON object or array for the .json extension."

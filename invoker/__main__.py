@@ -4,10 +4,10 @@ import asyncio
 
 from prometheus_client import start_http_server
 
+from core.backends import open_core
+from core.config import InvokerSettings
+from core.lifecycle import run_until_signal, setup_logging
 from invoker.wiring import open_invoker
-from stratus.backends import open_core
-from stratus.config import InvokerSettings
-from stratus.lifecycle import run_until_signal, setup_logging
 
 
 async def serve(stop: asyncio.Event) -> None:

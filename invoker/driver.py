@@ -24,8 +24,8 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-from stratus import limits as L
-from stratus.errors import StratusError
+from core import limits as L
+from core.errors import StratusError
 
 log = logging.getLogger(__name__)
 

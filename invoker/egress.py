@@ -31,8 +31,8 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from core.errors import StratusError
 from invoker.driver import FunctionNetwork
-from stratus.errors import StratusError
 
 log = logging.getLogger(__name__)
 

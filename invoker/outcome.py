@@ -7,7 +7,7 @@
 | /run result larger than the limit           | application error      | kept      |
 | /run answer (result + logs) far larger      | action developer error | destroyed |
 | /run non-200, or not JSON                   | action developer error | destroyed |
-| /run result past stratus.json_values' limits| action developer error | destroyed |
+| /run result past core.json_values' limits| action developer error | destroyed |
 | /init failed, timed out, or the process died| action developer error | destroyed |
 | time limit, memory limit                    | action developer error | destroyed |
 | the container could not be provisioned      | whisk internal error   | —         |
@@ -16,11 +16,11 @@
 
 from typing import Any
 
+from core import limits as L
+from core.json_values import find_problem
+from core.logs_format import log_line
+from core.models import ActivationResponse
 from invoker.proxy_client import ProxyAnswer
-from stratus import limits as L
-from stratus.json_values import find_problem
-from stratus.logs_format import log_line
-from stratus.models import ActivationResponse
 
 TRUNCATION_PREFIX_CHARS = 1024
 

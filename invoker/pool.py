@@ -32,9 +32,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core.config import Eviction, StemCells
+from core.models import ActivationResponse
 from invoker.driver import ContainerHandle
-from stratus.config import Eviction, StemCells
-from stratus.models import ActivationResponse
 
 log = logging.getLogger(__name__)
 

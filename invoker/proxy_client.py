@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from core import limits as L
 from invoker.http1 import Dropped, Http1Pool, TooLarge, Unreachable
-from stratus import limits as L
 
 log = logging.getLogger(__name__)
 

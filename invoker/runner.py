@@ -14,17 +14,17 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import kinds
+from core.config import InvokerSettings
+from core.logs_format import log_line
+from core.messages import Invocation
+from core.models import Action, Activation, ActivationResponse, KeyValue
+from core.params import init_env
 from invoker import metrics, outcome
 from invoker.driver import ContainerDriver, ContainerError, ContainerHandle, ContainerSpec, ImageMissing
 from invoker.pool import ContainerPool, PooledContainer, PoolTimeout, StartType
 from invoker.proxy_client import ProxyAnswer, ProxyClient, ProxyGone, ProxyTimeout, ProxyTooLarge
 from invoker.takeover import cpu_shares, take_over
-from stratus import kinds
-from stratus.config import InvokerSettings
-from stratus.logs_format import log_line
-from stratus.messages import Invocation
-from stratus.models import Action, Activation, ActivationResponse, KeyValue
-from stratus.params import init_env
 
 log = logging.getLogger(__name__)
 

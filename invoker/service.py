@@ -1,8 +1,8 @@
 """The invoker: reads its Dispatches, runs each in the container pool, then ends it in one atomic step.
 
-Ending an activation (stratus.ledger `end`) gives its slots back, appends its record to the records
+Ending an activation (core.ledger `end`) gives its slots back, appends its record to the records
 outbox, answers a blocking caller and acks the Dispatch, all at once; the ends of activations that
-finish while one is on its way share the next round trip (stratus.coalesce).
+finish while one is on its way share the next round trip (core.coalesce).
 """
 
 import asyncio
@@ -14,20 +14,15 @@ from collections.abc import Sequence
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from invoker.driver import ContainerDriver
-from invoker.egress import EgressGuard
-from invoker.health import Health, warm_pools
-from invoker.pool import ContainerPool
-from invoker.runner import Runner
-from stratus.bus import Delivery, MessageBus
-from stratus.coalesce import Coalescer
-from stratus.config import InvokerSettings
-from stratus.consumer import ConsumerSpec, end_unreadable, run_consumer
-from stratus.errors import BadMessage, StoreUnavailable
-from stratus.ids import InvokerId
-from stratus.ledger import BY_REFERENCE, Ending, Ledger
-from stratus.lifecycle import every
-from stratus.messages import (
+from core.bus import Delivery, MessageBus
+from core.coalesce import Coalescer
+from core.config import InvokerSettings
+from core.consumer import ConsumerSpec, end_unreadable, run_consumer
+from core.errors import BadMessage, StoreUnavailable
+from core.ids import InvokerId
+from core.ledger import BY_REFERENCE, Ending, Ledger
+from core.lifecycle import every
+from core.messages import (
     ACTION_CHANGES,
     INVOKERS_GROUP,
     REPLY_INLINE_MAX_BYTES,
@@ -37,8 +32,13 @@ from stratus.messages import (
     ending_fields,
     invoker_stream,
 )
-from stratus.models import Activation
-from stratus.records import internal_error
+from core.models import Activation
+from core.records import internal_error
+from invoker.driver import ContainerDriver
+from invoker.egress import EgressGuard
+from invoker.health import Health, warm_pools
+from invoker.pool import ContainerPool
+from invoker.runner import Runner
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ here: a `docker update` of the memory limit costs ≈ 15–25 ms, against ≈ 30
 import dataclasses
 import logging
 
+from core.models import ActivationResponse
 from invoker import outcome
 from invoker.driver import ContainerDriver, ContainerError
 from invoker.pool import PooledContainer
-from stratus.models import ActivationResponse
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,14 @@ from contextlib import asynccontextmanager
 
 import docker
 
+from core.backends import CoreBackends
+from core.config import InvokerSettings
 from invoker.driver import DockerDriver
 from invoker.egress import EgressGuard
 from invoker.pool import ContainerPool
 from invoker.proxy_client import ProxyClient
 from invoker.runner import Runner
 from invoker.service import Invoker
-from stratus.backends import CoreBackends
-from stratus.config import InvokerSettings
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ from uuid import uuid4
 
 import httpx
 
-from stratus.embedded import free_port
+from standalone.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_KEY = "e2e-admin-key"
@@ -83,7 +83,7 @@ class Stack:
 def prepare_images() -> str:
     """Wheels and the base image on the host (the build context needs them); returns BASE_IMAGE."""
     done = subprocess.run(
-        [sys.executable, "-m", "stratus.images.platform"], cwd=ROOT, capture_output=True, text=True, timeout=900
+        [sys.executable, "-m", "images.platform"], cwd=ROOT, capture_output=True, text=True, timeout=900
     )
     if done.returncode != 0:
         raise StackFailed(f"preparing the platform image failed:\n{done.stderr[-3000:]}")

@@ -11,9 +11,9 @@ from pymongo import AsyncMongoClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from stratus.config import StandaloneSettings
-from stratus.stores.activations import Document, MongoActivationStore
-from stratus.stores.entities import SqlEntityStore
+from core.config import StandaloneSettings
+from core.stores.activations import Document, MongoActivationStore
+from core.stores.entities import SqlEntityStore
 
 
 def require_service(env_var: str, *, in_ci: bool = True) -> str:

@@ -3,8 +3,8 @@
 from typing import Any
 from uuid import uuid4
 
-from stratus.ids import new_activation_id
-from stratus.models import Action, Activation, ActivationResponse, Exec
+from core.ids import new_activation_id
+from core.models import Action, Activation, ActivationResponse, Exec
 
 
 def make_action(**overrides: Any) -> Action:

@@ -10,17 +10,17 @@ from uuid import uuid4
 import docker
 import pytest
 
+from core import kinds
+from core.config import InvokerSettings, StemCells
+from core.ids import new_activation_id
+from core.messages import Invocation
+from core.models import Action, Activation, Exec, Limits
+from images import ensure_runtime_image
 from invoker.driver import DockerDriver
 from invoker.pool import ContainerPool
 from invoker.proxy_client import ProxyClient
 from invoker.runner import Runner
 from invoker.service import MANAGED_LABEL
-from stratus import kinds
-from stratus.config import InvokerSettings, StemCells
-from stratus.ids import new_activation_id
-from stratus.images import ensure_runtime_image
-from stratus.messages import Invocation
-from stratus.models import Action, Activation, Exec, Limits
 from tests.conftest import docker_engine, runtime_repository
 
 

@@ -31,7 +31,7 @@ bash tests/services.sh start "$services_dir"
 source "$services_dir/env"
 
 step "Runtime images of every kind (offline builds; a no-op when nothing changed)"
-python3 -m stratus.cli image build --all
+python3 -m standalone image build --all
 
 step "Tests"
 python3 -m pytest "$@"

@@ -3,7 +3,7 @@
 What is real: `controller.service.Controller._place` (its `_choose`, the placement policies, the bookings),
 `controller.registry.Registry`, `invoker.runner.Runner` and `invoker.pool.ContainerPool`. What is
 simulated: the container driver and the runtime proxy (each create, /init and /run is a sleep of a
-configured length), the slot ledger (`SimLedger`, the Lua PLACE/END book-keeping of stratus.ledger in
+configured length), the slot ledger (`SimLedger`, the Lua PLACE/END book-keeping of core.ledger in
 memory, behind the same `books`/`place` interface) and the streams (a dispatch is a task on the invoker).
 
 Time is virtual: `VirtualLoop` is an asyncio loop whose clock jumps to the next timer when nothing is
@@ -25,17 +25,17 @@ from typing import Any
 
 from controller.placement import Policy
 from controller.service import Controller
+from core.bus import Delivery
+from core.config import ControllerSettings, InvokerSettings
+from core.ids import ActivationId, InvokerId
+from core.ledger import Booking, Books, Reservation
+from core.messages import Heartbeat, Invocation
+from core.models import Action, Exec, Limits
 from invoker.driver import ContainerHandle, ContainerSpec
 from invoker.health import warm_pools
 from invoker.pool import ContainerPool, Eviction
 from invoker.proxy_client import ProxyAnswer
 from invoker.runner import Runner
-from stratus.bus import Delivery
-from stratus.config import ControllerSettings, InvokerSettings
-from stratus.ids import ActivationId, InvokerId
-from stratus.ledger import Booking, Books, Reservation
-from stratus.messages import Heartbeat, Invocation
-from stratus.models import Action, Exec, Limits
 
 DISPATCH_S = 0.002  # a controller's batch: one Redis round trip
 
@@ -127,7 +127,7 @@ class Result:
 
 
 class SimLedger:
-    """stratus.ledger's slot books (the PLACE/END Lua), in memory; a placed Dispatch starts on its invoker."""
+    """core.ledger's slot books (the PLACE/END Lua), in memory; a placed Dispatch starts on its invoker."""
 
     def __init__(self, cluster: "SimCluster") -> None:
         self._cluster = cluster

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from stratus.embedded import free_port
+from standalone.embedded import free_port
 
 
 class StartFailed(RuntimeError):
@@ -29,7 +29,7 @@ def start_standalone_printing(
     env = {**os.environ, **env, "STRATUS_PORT": str(port), "STRATUS_DATA_DIR": str(data_dir)}
     log = (data_dir / "standalone.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "stratus.cli", "standalone", "--log-level", log_level],
+        [sys.executable, "-m", "standalone", "standalone", "--log-level", log_level],
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,

@@ -7,19 +7,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from core import kinds, sequences
+from core import limits as L
+from core.action_updates import ActionPut, ExecPut, apply_put
+from core.errors import BadRequest, Conflict, NotFound, StoreUnavailable
+from core.messages import ACTION_CHANGES, ActionChanged
+from core.models import Action, Namespace
+from core.names import check_name
+from core.packages import check_path, check_reference, resolve_action
 from gateway import invoke as invoking
 from gateway.body import json_object, model_body
 from gateway.deps import Backends, BackendsDep, Caller, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, limits_schema, links, model_schema, nullable
 from gateway.paging import Limit, Skip, list_window
-from stratus import kinds, sequences
-from stratus import limits as L
-from stratus.action_updates import ActionPut, ExecPut, apply_put
-from stratus.errors import BadRequest, Conflict, NotFound, StoreUnavailable
-from stratus.messages import ACTION_CHANGES, ActionChanged
-from stratus.models import Action, Namespace
-from stratus.names import check_name
-from stratus.packages import check_path, check_reference, resolve_action
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/actions", tags=["actions"])
@@ -47,7 +47,7 @@ NO_SEQ = {"components": {"type": "null"}}  # components only with the kind seque
 CODE_KINDS = {"enum": [k for k in kinds.valid_kinds() if k != kinds.SEQUENCE]}
 EXEC_SCHEMA = model_schema(ExecPut) | {
     "required": ["kind"],
-    "anyOf": [  # code, a custom image that holds it, or a sequence's components (stratus.action_updates._exec)
+    "anyOf": [  # code, a custom image that holds it, or a sequence's components (core.action_updates._exec)
         {"required": ["code"], "properties": {"code": {"type": "string", "minLength": 1}, "kind": CODE_KINDS} | NO_SEQ},
         {
             "required": ["image"],

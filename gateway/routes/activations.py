@@ -4,13 +4,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from core.errors import BadRequest, NotFound
+from core.ids import ACTIVATION_ID_RE
+from core.models import Activation
+from core.stores.activations import ActivationStore
 from gateway.deps import BackendsDep, OwnNamespace
 from gateway.openapi import ActivationIdPath
 from gateway.paging import EpochMs, Limit, Skip, list_window
-from stratus.errors import BadRequest, NotFound
-from stratus.ids import ACTIVATION_ID_RE
-from stratus.models import Activation
-from stratus.stores.activations import ActivationStore
 
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/activations", tags=["activations"])
 

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from core.errors import NotFound, Unauthorized
+from core.invokers import list_invokers
 from gateway.deps import Backends, BackendsDep
-from stratus.errors import NotFound, Unauthorized
-from stratus.invokers import list_invokers
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 CONTROLLER_TARGET_TTL_MS = 30_000  # controllers advertise every stratus controller.metrics.LOAD_INTERVAL_S

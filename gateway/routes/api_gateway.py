@@ -5,12 +5,12 @@ from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
+from core.errors import NotFound
+from core.models import WEB_METHODS
 from gateway.deps import BackendsDep
 from gateway.route_match import find_route
 from gateway.web_hosts import WEB_HOST_KEY
 from gateway.web_invoke import WebTarget, serve
-from stratus.errors import NotFound
-from stratus.models import WEB_METHODS
 
 router = APIRouter(tags=["api routes"])
 

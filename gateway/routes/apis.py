@@ -11,15 +11,15 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from core.errors import BadRequest, NotFound
+from core.models import WEB_METHODS, Cors, Route
+from core.names import NAME_PATTERN, check_name
+from core.stores.entities import ROUTE_BASE_PATH_MAX, ROUTE_REL_PATH_MAX
 from gateway.body import model_body
 from gateway.deps import BackendsDep, OwnNamespace
 from gateway.openapi import extra, json_body, links, model_schema
 from gateway.route_match import PARAM, SEGMENT, check_path, check_verb
 from gateway.web_invoke import truthy
-from stratus.errors import BadRequest, NotFound
-from stratus.models import WEB_METHODS, Cors, Route
-from stratus.names import NAME_PATTERN, check_name
-from stratus.stores.entities import ROUTE_BASE_PATH_MAX, ROUTE_REL_PATH_MAX
 
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/routes", tags=["api routes"])
 ROUTE_MAX_BYTES = 64 * 1024

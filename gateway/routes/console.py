@@ -13,7 +13,7 @@ from importlib.resources.abc import Traversable
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
-from stratus.errors import NotFound
+from core.errors import NotFound
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 

@@ -1,6 +1,6 @@
 """The built-in alarms feed, invoked as OpenWhisk's feed actions are: `POST /namespaces/whisk.system/actions/
 alarms/{alarm|interval|once}` with `lifecycleEvent` (CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE),
-`triggerName` (/ns/trigger, a trigger of the caller's namespace) and the feed's parameters (stratus.alarms).
+`triggerName` (/ns/trigger, a trigger of the caller's namespace) and the feed's parameters (core.alarms).
 `wsk trigger create T --feed /whisk.system/alarms/alarm -p cron '*/5 * * * * *'` does exactly this."""
 
 import time
@@ -8,13 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from core import alarms as A
+from core import limits as L
+from core.errors import BadRequest, NotFound
+from core.packages import split_fqn
 from gateway.body import json_object
 from gateway.deps import BackendsDep, Caller
 from gateway.openapi import extra, json_body
-from stratus import alarms as A
-from stratus import limits as L
-from stratus.errors import BadRequest, NotFound
-from stratus.packages import split_fqn
 
 router = APIRouter(prefix="/api/v1/namespaces/whisk.system/actions/alarms", tags=["feeds"])
 FEED_DOC = extra(

@@ -5,8 +5,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 
-from stratus import kinds, metrics
-from stratus import limits as L
+from core import kinds, metrics
+from core import limits as L
 
 router = APIRouter(tags=["info"])
 
@@ -46,5 +46,5 @@ async def ping() -> str:
 @router.get("/metrics", include_in_schema=False)
 async def prometheus_metrics() -> Response:
     """Prometheus exposition: this API process's metrics (in `stratus standalone`, every API worker's and the
-    controller's, summed; stratus.metrics)."""
+    controller's, summed; core.metrics)."""
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)

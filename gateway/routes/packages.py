@@ -5,16 +5,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from core import limits as L
+from core import packages
+from core.errors import Conflict, NotFound
+from core.messages import ActionChanged
+from core.names import check_name
 from gateway.body import model_body
 from gateway.deps import BackendsDep, Caller, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
 from gateway.routes.actions import announce_change
-from stratus import limits as L
-from stratus import packages
-from stratus.errors import Conflict, NotFound
-from stratus.messages import ActionChanged
-from stratus.names import check_name
 
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/packages", tags=["packages"])
 PUT_DOC = extra(

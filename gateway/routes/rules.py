@@ -7,16 +7,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from core import limits as L
+from core.action_updates import bump_version
+from core.errors import BadRequest, Conflict, NotFound
+from core.models import KeyValue, Rule
+from core.names import check_name
+from core.packages import resolve_action, split_fqn
 from gateway.body import json_object, model_body
 from gateway.deps import BackendsDep, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
-from stratus import limits as L
-from stratus.action_updates import bump_version
-from stratus.errors import BadRequest, Conflict, NotFound
-from stratus.models import KeyValue, Rule
-from stratus.names import check_name
-from stratus.packages import resolve_action, split_fqn
 
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/rules", tags=["rules"])
 

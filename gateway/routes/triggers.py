@@ -8,17 +8,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from core import limits as L
+from core import triggers
+from core.action_updates import bump_version
+from core.errors import BadRequest, Conflict, NotFound
+from core.models import KeyValue, Namespace, Trigger, path_and_name
+from core.names import check_name
 from gateway import invoke as invoking
 from gateway.body import json_object, model_body
 from gateway.deps import BackendsDep, OwnNamespace
 from gateway.openapi import EntityName, extra, json_body, links, model_schema
 from gateway.paging import Limit, Skip, list_window
-from stratus import limits as L
-from stratus import triggers
-from stratus.action_updates import bump_version
-from stratus.errors import BadRequest, Conflict, NotFound
-from stratus.models import KeyValue, Namespace, Trigger, path_and_name
-from stratus.names import check_name
 
 router = APIRouter(prefix="/api/v1/namespaces/{ns}/triggers", tags=["triggers"])
 FEED_PATH = re.compile(r"^/?[^/]+(/[^/]+){1,2}$")

@@ -4,12 +4,12 @@ unless the action asks for one (reference/openwhisk.md §5)."""
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from core.models import WEB_METHODS
 from gateway.deps import BackendsDep
 from gateway.web_cors import WEB_ACTION_CORS
 from gateway.web_hosts import WEB_HOST_KEY
 from gateway.web_invoke import WebTarget, serve
 from gateway.web_request import split_action_segment
-from stratus.models import WEB_METHODS
 
 router = APIRouter(tags=["web actions"])
 

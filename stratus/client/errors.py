@@ -6,7 +6,7 @@ that the gateway logged; errors about one activation also carry its id.
 
 from typing import Any
 
-from stratus.errors import StratusError
+from core.errors import StratusError
 
 
 class ClientError(StratusError):

@@ -40,11 +40,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from stratus import limits as L
+from core import limits as L
+from core.kinds import ALIASES
 from stratus.client.action_body import action_body, from_key_values, key_values
 from stratus.client.code import KIND, exec_from_path
 from stratus.client.errors import ConfigError
-from stratus.kinds import ALIASES
 
 Verdict = Literal["created", "updated", "unchanged"]
 DEFAULT_LIMITS = {b.field: b.default for b in L.ACTION_BOUNDS}

@@ -20,7 +20,7 @@ _SKIPPED = {"__pycache__", "bin"}
 def vendor_requirements(requirements: list[str]) -> dict[str, bytes]:
     """The zip members (path -> bytes) that make `requirements` importable in the runtime."""
     with tempfile.TemporaryDirectory(prefix="stratus-vendor-") as target:
-        from stratus.images.wheels import PLATFORM_ARGS  # the runtime's wheel platform, known in one place
+        from images.wheels import PLATFORM_ARGS  # the runtime's wheel platform, known in one place
 
         pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
         command = [*pip, "--target", target, *PLATFORM_ARGS, *requirements]

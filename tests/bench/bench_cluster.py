@@ -31,11 +31,11 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from controller.service import Controller
-from stratus.backends import open_core
-from stratus.config import ControllerSettings
-from stratus.ids import InvokerId, new_activation_id
-from stratus.messages import INVOCATIONS, Heartbeat, Invocation, invoker_stream
-from stratus.models import Action, Exec, Limits
+from core.backends import open_core
+from core.config import ControllerSettings
+from core.ids import InvokerId, new_activation_id
+from core.messages import INVOCATIONS, Heartbeat, Invocation, invoker_stream
+from core.models import Action, Exec, Limits
 from tests.compose_stack import Stack, compose_stack
 
 SLEEPY = "import time\n\ndef main(args):\n    time.sleep(args.get('sleep', 0.5))\n    return {'ok': True}\n"

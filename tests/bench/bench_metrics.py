@@ -8,8 +8,8 @@ set to an empty directory for the cost in `stratus standalone` (values in shared
 import time
 import timeit
 
+from core.metrics import multiprocess_dir
 from gateway.metrics import IN_FLIGHT, INVOKE
-from stratus.metrics import multiprocess_dir
 
 
 def one_request() -> None:

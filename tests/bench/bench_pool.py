@@ -31,10 +31,10 @@ import docker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from core import kinds
+from core.config import StemCells
+from core.models import Action
 from invoker.driver import ContainerSpec
-from stratus import kinds
-from stratus.config import StemCells
-from stratus.models import Action
 from tests.invoker_harness import Harness
 
 NOOP = "def main(args):\n    return {'ok': True}\n"

@@ -22,8 +22,8 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from stratus.embedded import free_port
-from stratus.messages import INVOKERS_KEY, Heartbeat
+from core.messages import INVOKERS_KEY, Heartbeat
+from standalone.embedded import free_port
 from tests.chaos.cluster import Cluster
 
 SLEEPY = "import time\n\ndef main(args):\n    time.sleep(args.get('sleep', 0.5))\n    return {'ok': True}\n"

@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from stratus.embedded import free_port  # noqa: E402
+from standalone.embedded import free_port  # noqa: E402
 from tests.standalone_process import start_standalone, stop  # noqa: E402
 from tests.web_zips import action_zip, dependencies  # noqa: E402
 

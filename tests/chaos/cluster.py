@@ -20,7 +20,7 @@ from uuid import uuid4
 
 import httpx
 
-from stratus.embedded import free_port, redis_server_binary
+from standalone.embedded import free_port, redis_server_binary
 
 
 class ClusterError(RuntimeError):
@@ -151,7 +151,7 @@ class Cluster:
 
     def _namespace(self, env: dict[str, str]) -> str:
         created = subprocess.run(
-            [sys.executable, "-m", "stratus.cli", "admin", "namespace", "create", "chaos",
+            [sys.executable, "-m", "standalone", "admin", "namespace", "create", "chaos",
              "--entities-url", env["STRATUS_ENTITIES_URL"]],
             check=True, capture_output=True, text=True,
         )  # fmt: skip

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
-from stratus.cli.main import app
+from standalone.cli.main import app
 from tests.e2e.conftest import Platform
 
 

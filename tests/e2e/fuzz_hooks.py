@@ -17,8 +17,8 @@ from typing import Any
 
 import schemathesis
 
-from stratus import limits as L
-from stratus.names import NAME_PATTERN
+from core import limits as L
+from core.names import NAME_PATTERN
 
 ACTIVATION_ID = re.compile(r"[0-9a-f]{32}")
 NAME = re.compile(NAME_PATTERN)

@@ -30,15 +30,15 @@ import redis
 import uvicorn
 from sqlalchemy import create_engine, text
 
+from core.backends import open_core
+from core.config import GatewaySettings
+from core.ids import ControllerId, InvokerId
+from core.messages import INVOCATIONS, Dispatch, Invocation
+from core.models import Action, Exec, KeyValue
+from core.namespaces import create_namespace
 from gateway.app import create_app
 from gateway.deps import Backends, backends_from_core
-from stratus.backends import open_core
-from stratus.config import GatewaySettings
-from stratus.embedded import embedded_redis, free_port
-from stratus.ids import ControllerId, InvokerId
-from stratus.messages import INVOCATIONS, Dispatch, Invocation
-from stratus.models import Action, Exec, KeyValue
-from stratus.namespaces import create_namespace
+from standalone.embedded import embedded_redis, free_port
 from tests.conftest import require_service
 from tests.factories import make_activation
 

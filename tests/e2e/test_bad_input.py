@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stratus import limits as L
+from core import limits as L
 from tests.e2e.conftest import Platform
 from tests.e2e.test_invoke import put_action, unique, wait_record
 

@@ -19,8 +19,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from stratus.namespaces import create_namespace
-from stratus.stores.entities import SqlEntityStore
+from core.namespaces import create_namespace
+from core.stores.entities import SqlEntityStore
 from tests.e2e.browser import headless_chromium, screenshot, script_problems, text_of, type_into, wait_for
 from tests.e2e.conftest import Platform
 

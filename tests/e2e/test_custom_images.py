@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 from typer.testing import CliRunner
 
-from stratus.cli.main import app
+from standalone.cli.main import app
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.docker

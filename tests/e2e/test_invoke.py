@@ -184,7 +184,7 @@ def test_another_namespace_cannot_see_or_run_my_action(platform: Platform) -> No
         [
             sys.executable,
             "-m",
-            "stratus.cli",
+            "standalone",
             "admin",
             "namespace",
             "create",

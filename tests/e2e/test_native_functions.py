@@ -9,9 +9,9 @@ from uuid import uuid4
 import docker
 import pytest
 
-from stratus import kinds
-from stratus.images import ensure_runtime_image
-from stratus.images.base import ImageBuildError
+from core import kinds
+from images import ensure_runtime_image
+from images.base import ImageBuildError
 from tests.conftest import runtime_repository
 from tests.e2e.conftest import Platform
 from tests.native_zips import action_zip_base64

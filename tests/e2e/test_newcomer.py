@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stratus.embedded import free_port
+from standalone.embedded import free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.newcomer]
 

@@ -13,10 +13,10 @@ from uuid import uuid4
 
 import pytest
 
+from standalone.embedded import free_port
 from stratus import AsyncClient, Client, RemoteFunctionError
 from stratus.client import ActivationFailed, ConnectionFailed, NotFoundError
 from stratus.client.errors import AuthenticationError, ConflictError
-from stratus.embedded import free_port
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.docker

@@ -11,8 +11,8 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from stratus.namespaces import create_namespace
-from stratus.stores.entities import SqlEntityStore
+from core.namespaces import create_namespace
+from core.stores.entities import SqlEntityStore
 from tests.standalone_process import start_standalone_printing, stop
 
 pytestmark = pytest.mark.docker

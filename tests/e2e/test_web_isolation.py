@@ -9,9 +9,9 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from core.namespaces import create_namespace
+from core.stores.entities import SqlEntityStore
 from stratus.client.action_body import action_body
-from stratus.namespaces import create_namespace
-from stratus.stores.entities import SqlEntityStore
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.docker

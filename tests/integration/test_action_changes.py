@@ -6,8 +6,8 @@ import time
 import docker
 import pytest
 
-from stratus.bus import RedisStreamBus
-from stratus.messages import ACTION_CHANGES, ActionChanged
+from core.bus import RedisStreamBus
+from core.messages import ACTION_CHANGES, ActionChanged
 from tests.invoker_harness import Harness, eventually, running_harness
 
 pytestmark = pytest.mark.docker

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from stratus.stores.activations import MongoActivationStore
+from core.stores.activations import MongoActivationStore
 from tests.factories import make_activation
 
 

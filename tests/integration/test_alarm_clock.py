@@ -4,12 +4,12 @@ import asyncio
 import json
 
 from controller.alarms import AlarmClock
-from stratus.alarms import from_params
-from stratus.bus import RedisStreamBus
-from stratus.ledger import RedisLedger
-from stratus.messages import INVOCATIONS, RECORDS, Invocation, Record
-from stratus.models import Namespace, Rule, Trigger
-from stratus.stores.entities import SqlEntityStore
+from core.alarms import from_params
+from core.bus import RedisStreamBus
+from core.ledger import RedisLedger
+from core.messages import INVOCATIONS, RECORDS, Invocation, Record
+from core.models import Namespace, Rule, Trigger
+from core.stores.entities import SqlEntityStore
 from tests.factories import make_action
 from tests.integration.test_controller import bus
 

@@ -6,11 +6,11 @@ from uuid import uuid4
 
 import pytest
 
-from stratus.bus import MAX_CONNECTIONS, RedisStreamBus
-from stratus.consumer import ConsumerSpec, run_consumer
-from stratus.errors import StoreUnavailable
-from stratus.ids import InvokerId
-from stratus.messages import DEAD_LETTER, Heartbeat
+from core.bus import MAX_CONNECTIONS, RedisStreamBus
+from core.consumer import ConsumerSpec, run_consumer
+from core.errors import StoreUnavailable
+from core.ids import InvokerId
+from core.messages import DEAD_LETTER, Heartbeat
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ async def test_consumer_loop_handles_pending_first_then_new_and_drains(bus: Redi
     stop = asyncio.Event()
 
     async def handle(delivery: object) -> None:
-        from stratus.bus import Delivery
+        from core.bus import Delivery
 
         assert isinstance(delivery, Delivery)
         seen.append(delivery.fields[b"body"])

@@ -6,9 +6,9 @@ from pathlib import Path
 import redis
 from typer.testing import CliRunner
 
-from stratus.cli.main import app
-from stratus.ids import InvokerId
-from stratus.messages import INVOKERS_KEY, Heartbeat
+from core.ids import InvokerId
+from core.messages import INVOKERS_KEY, Heartbeat
+from standalone.cli.main import app
 from tests.conftest import require_service
 
 

@@ -14,11 +14,11 @@ from uuid import uuid4
 import pytest
 
 from controller.service import Controller
-from stratus.bus import RedisStreamBus
-from stratus.config import ControllerSettings
-from stratus.ids import ActivationId, InvokerId, new_activation_id
-from stratus.ledger import Ending, RedisLedger, Reservation
-from stratus.messages import (
+from core.bus import RedisStreamBus
+from core.config import ControllerSettings
+from core.ids import ActivationId, InvokerId, new_activation_id
+from core.ledger import Ending, RedisLedger, Reservation
+from core.messages import (
     INVOCATIONS,
     INVOKERS_GROUP,
     Completion,
@@ -29,8 +29,8 @@ from stratus.messages import (
     invoker_stream,
     reply_stream,
 )
-from stratus.models import ActivationResponse, Limits
-from stratus.stores.activations import ActivationStore
+from core.models import ActivationResponse, Limits
+from core.stores.activations import ActivationStore
 from tests.factories import make_action
 
 

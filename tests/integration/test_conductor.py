@@ -8,13 +8,13 @@ import time
 import pytest
 
 from controller.service import Controller
-from stratus.bus import RedisStreamBus
-from stratus.ids import InvokerId, new_activation_id
-from stratus.ledger import Ending, RedisLedger
-from stratus.messages import INVOCATIONS, Completion, Dispatch, Invocation, Record, invoker_stream, reply_stream
-from stratus.models import Activation, ActivationResponse, Exec
-from stratus.stores.activations import ActivationStore
-from stratus.stores.entities import SqlEntityStore
+from core.bus import RedisStreamBus
+from core.ids import InvokerId, new_activation_id
+from core.ledger import Ending, RedisLedger
+from core.messages import INVOCATIONS, Completion, Dispatch, Invocation, Record, invoker_stream, reply_stream
+from core.models import Activation, ActivationResponse, Exec
+from core.stores.activations import ActivationStore
+from core.stores.entities import SqlEntityStore
 from tests.factories import make_action
 from tests.integration.test_controller import beat, bus, settings
 

@@ -15,7 +15,7 @@ def test_the_wheel_carries_every_console_file(tmp_path: Path) -> None:
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path), str(ROOT)],
         check=True,
         capture_output=True,
-    )  # as stratus.images.platform builds it for the platform image
+    )  # as images.platform builds it for the platform image
     (wheel,) = tmp_path.glob("stratus-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"gateway/console/{name}" for name in FILES} <= names

@@ -10,13 +10,13 @@ import pytest
 
 from controller.scheduler import probe_order, shard_key
 from controller.service import Controller
-from stratus.bus import Delivery, RedisStreamBus
-from stratus.config import ControllerSettings
-from stratus.ids import InvokerId, new_activation_id
-from stratus.ledger import RedisLedger
-from stratus.messages import INVOCATIONS, Completion, Dispatch, Heartbeat, Invocation, invoker_stream, reply_stream
-from stratus.records import UNREADABLE
-from stratus.stores.activations import ActivationStore
+from core.bus import Delivery, RedisStreamBus
+from core.config import ControllerSettings
+from core.ids import InvokerId, new_activation_id
+from core.ledger import RedisLedger
+from core.messages import INVOCATIONS, Completion, Dispatch, Heartbeat, Invocation, invoker_stream, reply_stream
+from core.records import UNREADABLE
+from core.stores.activations import ActivationStore
 from tests.factories import make_action
 
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from stratus.errors import Conflict, NotFound
-from stratus.models import Exec, Namespace
-from stratus.stores.entities import SqlEntityStore
+from core.errors import Conflict, NotFound
+from core.models import Exec, Namespace
+from core.stores.entities import SqlEntityStore
 from tests.conftest import require_service
 from tests.factories import make_action
 

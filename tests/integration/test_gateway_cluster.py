@@ -12,15 +12,15 @@ import pytest
 import redis.asyncio as aioredis
 from prometheus_client import REGISTRY
 
+from core.backends import open_core
+from core.config import GatewaySettings
+from core.ids import ControllerId, InvokerId
+from core.ledger import inflight_key
+from core.messages import INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
+from core.models import NamespaceLimits
+from core.namespaces import create_namespace, set_limits
 from gateway.app import create_app
 from gateway.deps import Backends, backends_from_core
-from stratus.backends import open_core
-from stratus.config import GatewaySettings
-from stratus.ids import ControllerId, InvokerId
-from stratus.ledger import inflight_key
-from stratus.messages import INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
-from stratus.models import NamespaceLimits
-from stratus.namespaces import create_namespace, set_limits
 from tests.conftest import require_service
 
 ADMIN_KEY = "s3cret-admin"

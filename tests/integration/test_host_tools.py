@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stratus.images.host_tools import ensure_debootstrap, installed
+from images.host_tools import ensure_debootstrap, installed
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_apt_as_root = pytest.mark.skipif(
@@ -29,8 +29,8 @@ def test_root_without_debootstrap_on_path_gets_it_through_apt_get(monkeypatch: p
 @needs_apt_as_root
 def test_a_user_without_root_is_told_what_to_run() -> None:
     code = (
-        "from stratus.images.host_tools import ensure_debootstrap\n"
-        "from stratus.images.base import ImageBuildError\n"
+        "from images.host_tools import ensure_debootstrap\n"
+        "from images.base import ImageBuildError\n"
         "import os; os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"  # a user: nobody, for real
         "try:\n    ensure_debootstrap(print)\nexcept ImageBuildError as exc:\n    print('ERROR', exc)\n"
     )

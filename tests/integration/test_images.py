@@ -3,10 +3,10 @@
 import docker
 import pytest
 
-from stratus import kinds
-from stratus.images import ensure_runtime_image
-from stratus.images.base import ImageBuildError, has_image, local_base
-from stratus.images.build import HASH_LABEL, input_hash, runtime_context
+from core import kinds
+from images import ensure_runtime_image
+from images.base import ImageBuildError, has_image, local_base
+from images.build import HASH_LABEL, input_hash, runtime_context
 from tests.conftest import docker_engine, runtime_repository
 
 pytestmark = pytest.mark.docker

@@ -6,9 +6,9 @@ import time
 import docker
 import pytest
 
+from core.config import StemCells
+from core.limits import CONCURRENCY, RESULT_MAX_BYTES
 from invoker.runner import action_tag
-from stratus.config import StemCells
-from stratus.limits import CONCURRENCY, RESULT_MAX_BYTES
 from tests.invoker_harness import Harness, eventually, notes, running_harness
 
 pytestmark = pytest.mark.docker

@@ -3,10 +3,10 @@
 import docker
 import pytest
 
+from core import kinds
+from core.errors import StoreUnavailable
+from core.models import Exec
 from invoker.runner import Runner
-from stratus import kinds
-from stratus.errors import StoreUnavailable
-from stratus.models import Exec
 from tests.invoker_harness import Harness, notes, running_harness
 
 pytestmark = pytest.mark.docker

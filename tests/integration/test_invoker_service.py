@@ -8,16 +8,13 @@ from uuid import uuid4
 import docker
 import pytest
 
-from invoker.service import MANAGED_LABEL
-from invoker.wiring import open_invoker
-from stratus import kinds
-from stratus.backends import CoreBackends
-from stratus.bus import RedisStreamBus
-from stratus.config import InvokerSettings
-from stratus.ids import ControllerId, InvokerId, new_activation_id
-from stratus.images import ensure_runtime_image
-from stratus.ledger import RedisLedger
-from stratus.messages import (
+from core import kinds
+from core.backends import CoreBackends
+from core.bus import RedisStreamBus
+from core.config import InvokerSettings
+from core.ids import ControllerId, InvokerId, new_activation_id
+from core.ledger import RedisLedger
+from core.messages import (
     INVOKERS_GROUP,
     RECORDS,
     Completion,
@@ -27,8 +24,11 @@ from stratus.messages import (
     invoker_stream,
     reply_stream,
 )
-from stratus.stores.activations import MongoActivationStore
-from stratus.stores.entities import SqlEntityStore
+from core.stores.activations import MongoActivationStore
+from core.stores.entities import SqlEntityStore
+from images import ensure_runtime_image
+from invoker.service import MANAGED_LABEL
+from invoker.wiring import open_invoker
 from tests.conftest import runtime_repository
 from tests.factories import make_action
 

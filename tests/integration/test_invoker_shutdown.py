@@ -8,16 +8,16 @@ import docker
 import pytest
 from prometheus_client import REGISTRY, generate_latest
 
+from core.backends import CoreBackends
+from core.bus import RedisStreamBus
+from core.config import InvokerSettings, StemCells
+from core.ids import ControllerId, InvokerId, new_activation_id
+from core.ledger import RedisLedger
+from core.messages import INVOKERS_GROUP, RECORDS, Dispatch, Invocation, Record, invoker_stream
+from core.stores.activations import MongoActivationStore
+from core.stores.entities import SqlEntityStore
 from invoker.service import MANAGED_LABEL
 from invoker.wiring import open_invoker
-from stratus.backends import CoreBackends
-from stratus.bus import RedisStreamBus
-from stratus.config import InvokerSettings, StemCells
-from stratus.ids import ControllerId, InvokerId, new_activation_id
-from stratus.ledger import RedisLedger
-from stratus.messages import INVOKERS_GROUP, RECORDS, Dispatch, Invocation, Record, invoker_stream
-from stratus.stores.activations import MongoActivationStore
-from stratus.stores.entities import SqlEntityStore
 from tests.factories import make_action
 from tests.invoker_harness import eventually
 

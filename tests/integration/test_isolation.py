@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import docker
 import pytest
 
-from stratus.limits import CONTAINER_PIDS
+from core.limits import CONTAINER_PIDS
 from tests.conftest import require_service
 from tests.invoker_harness import Harness, notes
 

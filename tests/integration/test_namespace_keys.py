@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import NotFound, Unauthorized
+from core.namespaces import create_namespace, revoke_key, rotate_key
+from core.stores.entities import SqlEntityStore
 from gateway.auth import Authenticator
-from stratus.errors import NotFound, Unauthorized
-from stratus.namespaces import create_namespace, revoke_key, rotate_key
-from stratus.stores.entities import SqlEntityStore
 
 
 def basic(key: str) -> str:
@@ -47,7 +47,7 @@ def test_the_admin_cli_rotates_and_revokes(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'entities.db'}"
 
     def admin(*args: str) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "stratus.cli", "admin", "namespace", *args, "--entities-url", url]
+        argv = [sys.executable, "-m", "standalone", "admin", "namespace", *args, "--entities-url", url]
         return subprocess.run(argv, capture_output=True, text=True, timeout=60)
 
     first = admin("create", "cli-team").stdout.strip()

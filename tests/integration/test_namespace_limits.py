@@ -2,10 +2,10 @@
 
 import pytest
 
-from stratus.errors import BadRequest, NotFound
-from stratus.models import NamespaceLimits
-from stratus.namespaces import create_namespace, set_limits
-from stratus.stores.entities import SqlEntityStore
+from core.errors import BadRequest, NotFound
+from core.models import NamespaceLimits
+from core.namespaces import create_namespace, set_limits
+from core.stores.entities import SqlEntityStore
 
 
 async def test_limits_default_to_the_platform_and_can_be_set(entities: SqlEntityStore) -> None:

@@ -1,13 +1,13 @@
 """Packages, triggers and rules in the EntityStore (MariaDB and SQLite), and action resolution through
-packages and bindings (stratus.packages) on a real store."""
+packages and bindings (core.packages) on a real store."""
 
 import pytest
 
-from stratus.alarms import from_params
-from stratus.errors import Conflict
-from stratus.models import EntityRef, KeyValue, Package, Rule, Trigger
-from stratus.packages import resolve_action
-from stratus.stores.entities import SqlEntityStore
+from core.alarms import from_params
+from core.errors import Conflict
+from core.models import EntityRef, KeyValue, Package, Rule, Trigger
+from core.packages import resolve_action
+from core.stores.entities import SqlEntityStore
 from tests.factories import make_action
 
 

@@ -13,12 +13,12 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from controller.recorder import Recorder
-from stratus.bus import RedisStreamBus
-from stratus.embedded import free_port
-from stratus.ids import ActivationId
-from stratus.messages import RECORDS, Record
-from stratus.models import Activation, ActivationResponse
-from stratus.stores.activations import Document, MongoActivationStore
+from core.bus import RedisStreamBus
+from core.ids import ActivationId
+from core.messages import RECORDS, Record
+from core.models import Activation, ActivationResponse
+from core.stores.activations import Document, MongoActivationStore
+from standalone.embedded import free_port
 from tests.factories import make_activation
 
 

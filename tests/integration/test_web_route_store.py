@@ -1,7 +1,7 @@
 """The entity store's API routes, on MariaDB and SQLite."""
 
-from stratus.models import Cors, Route
-from stratus.stores.entities import SqlEntityStore
+from core.models import Cors, Route
+from core.stores.entities import SqlEntityStore
 
 
 def route(**overrides: object) -> Route:

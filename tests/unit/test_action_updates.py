@@ -2,9 +2,9 @@ import base64
 
 import pytest
 
-from stratus.action_updates import ActionPut, apply_put, is_binary
-from stratus.errors import BadRequest, TooLarge
-from stratus.limits import EXEC_MAX_BYTES
+from core.action_updates import ActionPut, apply_put, is_binary
+from core.errors import BadRequest, TooLarge
+from core.limits import EXEC_MAX_BYTES
 
 
 def put(**body: object) -> ActionPut:

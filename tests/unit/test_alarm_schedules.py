@@ -1,9 +1,9 @@
-"""Alarm schedules (stratus.alarms): which tick is due when, and what a feed CREATE may hold."""
+"""Alarm schedules (core.alarms): which tick is due when, and what a feed CREATE may hold."""
 
 import pytest
 
-from stratus.alarms import CATCH_UP_MS, due_tick, from_params, latest_tick
-from stratus.errors import BadRequest
+from core.alarms import CATCH_UP_MS, due_tick, from_params, latest_tick
+from core.errors import BadRequest
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 

@@ -4,8 +4,8 @@ import base64
 
 import pytest
 
+from core.errors import Unauthorized
 from gateway.auth import parse_basic
-from stratus.errors import Unauthorized
 
 
 def basic(raw: bytes) -> str:

@@ -2,9 +2,9 @@
 
 import json
 
+from core.limits import MB, RESULT_MAX_BYTES
 from invoker import outcome
 from invoker.proxy_client import ProxyAnswer, parse
-from stratus.limits import MB, RESULT_MAX_BYTES
 
 
 def answer(status: int, body: object) -> ProxyAnswer:

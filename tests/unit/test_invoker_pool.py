@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from core.config import StemCells
+from core.models import ActivationResponse
 from invoker.driver import ContainerHandle
 from invoker.pool import (
     ContainerPool,
@@ -15,8 +17,6 @@ from invoker.pool import (
     pick_warm,
     stem_cell_deficit,
 )
-from stratus.config import StemCells
-from stratus.models import ActivationResponse
 from tests.simulated_cluster import VirtualLoop
 
 KEY = ("ns", "ns/a", "0.0.1@1")

@@ -7,13 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import limits as L
+from core.errors import BadRequest, TooLarge, UnsupportedMediaType
+from core.ids import ControllerId, InvokerId, new_activation_id
+from core.json_values import check_value, parse_json
+from core.messages import Dispatch, Invocation
+from core.models import KeyValue
 from gateway.body import check_head, parse_object
-from stratus import limits as L
-from stratus.errors import BadRequest, TooLarge, UnsupportedMediaType
-from stratus.ids import ControllerId, InvokerId, new_activation_id
-from stratus.json_values import check_value, parse_json
-from stratus.messages import Dispatch, Invocation
-from stratus.models import KeyValue
 from tests.factories import make_action
 
 

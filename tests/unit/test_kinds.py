@@ -2,10 +2,10 @@
 
 import pytest
 
-from stratus import kinds
-from stratus.action_updates import ActionPut, apply_put
-from stratus.errors import BadRequest
-from stratus.models import Action
+from core import kinds
+from core.action_updates import ActionPut, apply_put
+from core.errors import BadRequest
+from core.models import Action
 
 
 def put(**body: object) -> ActionPut:

@@ -1,12 +1,12 @@
 import pytest
 
-from stratus.errors import BadMessage, BadRequest
-from stratus.ids import new_activation_id, new_auth_key
-from stratus.keys import hash_secret, secret_matches
-from stratus.messages import Completion, Invocation, Record, ending_fields
-from stratus.models import Action, Activation, ActivationResponse, Exec, KeyValue
-from stratus.names import check_name
-from stratus.params import init_env, run_params
+from core.errors import BadMessage, BadRequest
+from core.ids import new_activation_id, new_auth_key
+from core.keys import hash_secret, secret_matches
+from core.messages import Completion, Invocation, Record, ending_fields
+from core.models import Action, Activation, ActivationResponse, Exec, KeyValue
+from core.names import check_name
+from core.params import init_env, run_params
 from tests.factories import make_action
 
 

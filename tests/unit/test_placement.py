@@ -17,8 +17,8 @@ from controller.placement import (
     walk,
 )
 from controller.scheduler import Choice, InvokerState, probe_order
-from stratus.ids import InvokerId
-from stratus.messages import Heartbeat
+from core.ids import InvokerId
+from core.messages import Heartbeat
 
 MB = 256
 

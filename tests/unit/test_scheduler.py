@@ -12,8 +12,8 @@ from controller.scheduler import (
     probe_order,
     step_sizes,
 )
-from stratus.ids import InvokerId
-from stratus.messages import Heartbeat
+from core.ids import InvokerId
+from core.messages import Heartbeat
 
 
 def state(name: str, booked: int = 0, *, healthy: bool = True, total: int = 2048, n: int = 0) -> InvokerState:

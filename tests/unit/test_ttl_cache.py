@@ -1,12 +1,12 @@
-"""stratus.ttl_cache: one load per key at a time, values kept for their time to live."""
+"""core.ttl_cache: one load per key at a time, values kept for their time to live."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
 
-from stratus.errors import StoreUnavailable
-from stratus.ttl_cache import TTLCache
+from core.errors import StoreUnavailable
+from core.ttl_cache import TTLCache
 
 
 async def test_concurrent_misses_share_one_load() -> None:

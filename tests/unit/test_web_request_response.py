@@ -5,12 +5,12 @@ from typing import Any
 
 import pytest
 
+from core.errors import BadRequest, NotFound
+from core.models import ActivationResponse, Cors, KeyValue
 from gateway.web_cors import WEB_ACTION_CORS, cors_headers, sets_own_cors
 from gateway.web_invoke import WebTarget, answer_of
 from gateway.web_request import WebRequest, split_action_segment, web_params
 from gateway.web_response import WebAnswer, shape
-from stratus.errors import BadRequest, NotFound
-from stratus.models import ActivationResponse, Cors, KeyValue
 from tests.factories import make_action, make_activation
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00binary"

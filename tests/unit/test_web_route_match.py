@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.errors import BadRequest
+from core.models import Cors, Route
 from gateway.route_match import check_path, check_verb, find_route
-from stratus.errors import BadRequest
-from stratus.models import Cors, Route
 
 
 def route(rel_path: str, verb: str = "GET", cors: Cors | None = None) -> Route:

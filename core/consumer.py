@@ -1,0 +1,134 @@
+"""The loop every stream consumer shares: read a batch, hand it on, drain on stop.
+
+Two shapes: `run_consumer` hands each entry to a task of its own (work that takes as long as a function
+runs); `run_batch_consumer` hands each read's entries to one call, awaited before the next read (work
+done for a whole batch in a few round trips: placement, record writes).
+Entries this consumer received before a restart (still pending) are handled first; with
+`claim_idle_ms`, entries left pending that long by any consumer of the group are taken over.
+A handler must never raise and acknowledges its entries itself, after their work is recorded.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from core.bus import Delivery, MessageBus
+from core.errors import StoreUnavailable
+from core.ledger import Ending, Ledger
+from core.messages import Completion, Record
+from core.records import UNREADABLE, salvage
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Delivery], Awaitable[None]]
+BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    stream: str
+    group: str
+    consumer: str
+    concurrency: int = 64  # entries handled at once (run_consumer), or the largest batch (run_batch_consumer)
+    block_ms: int = 1000
+    claim_idle_ms: int | None = None
+
+
+async def run_batch_consumer(bus: MessageBus, spec: ConsumerSpec, handle: BatchHandler, stop: asyncio.Event) -> None:
+    await bus.ensure_group(spec.stream, spec.group)
+
+    async def hand_on(deliveries: list[Delivery]) -> None:
+        if deliveries:
+            await handle(deliveries)
+
+    await _loop(bus, spec, hand_on, stop)
+
+
+async def run_consumer(bus: MessageBus, spec: ConsumerSpec, handle: Handler, stop: asyncio.Event) -> None:
+    await bus.ensure_group(spec.stream, spec.group)
+    slots = asyncio.Semaphore(spec.concurrency)
+    tasks: set[asyncio.Task[None]] = set()
+    active: set[str] = set()  # entry ids being handled: a claim must not hand them out twice
+
+    async def one(delivery: Delivery) -> None:
+        try:
+            await handle(delivery)
+        finally:
+            active.discard(delivery.entry_id)
+            slots.release()
+
+    async def dispatch(deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            if delivery.entry_id in active:
+                continue
+            active.add(delivery.entry_id)
+            await slots.acquire()
+            task = asyncio.create_task(one(delivery), name=f"{spec.stream}:{delivery.entry_id}")
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    await _loop(bus, spec, dispatch, stop)
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _loop(
+    bus: MessageBus, spec: ConsumerSpec, sink: Callable[[list[Delivery]], Awaitable[None]], stop: asyncio.Event
+) -> None:
+    await sink(await bus.pending(spec.stream, spec.group, spec.consumer, count=10_000))
+    loop = asyncio.get_running_loop()
+    next_claim = loop.time()
+    while not stop.is_set():
+        try:
+            if spec.claim_idle_ms is not None and loop.time() >= next_claim:
+                next_claim = loop.time() + spec.claim_idle_ms / 2000
+                await sink(await _claim(bus, spec))
+            await sink(await _read(bus, spec, stop))
+        except StoreUnavailable as exc:
+            log.warning("consumer of %s: %s; retrying", spec.stream, exc)
+            await asyncio.sleep(0.5)
+
+
+async def _read(bus: MessageBus, spec: ConsumerSpec, stop: asyncio.Event) -> list[Delivery]:
+    read = asyncio.ensure_future(
+        bus.consume(spec.stream, spec.group, spec.consumer, count=spec.concurrency, block_ms=spec.block_ms)
+    )
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    # Even when stopping, let an in-progress read finish: its entries were delivered to us and would
+    # otherwise sit pending until a restart or a claim.
+    return await read
+
+
+async def _claim(bus: MessageBus, spec: ConsumerSpec) -> list[Delivery]:
+    assert spec.claim_idle_ms is not None
+    claimed = await bus.claim_stale(spec.stream, spec.group, spec.consumer, min_idle_ms=spec.claim_idle_ms, count=100)
+    if claimed:
+        log.warning("took over %d entries left pending on %s", len(claimed), spec.stream)
+    return claimed
+
+
+async def end_unreadable(bus: MessageBus, ledger: Ledger, delivery: Delivery) -> None:
+    """An Invocation or Dispatch that does not decode: its activation still ends with a record (and its
+    caller with an answer, its slots and throttle entry freed) when its id can be read; the entry itself
+    goes to the dead-letter stream. Idempotent: a second pass writes the same record id."""
+    unreadable = salvage(delivery.fields, UNREADABLE, int(time.time() * 1000))
+    if unreadable is not None:
+        record = unreadable.record
+        log.warning("activation %s: entry %s does not decode; ended as failed", record.activation_id, delivery.entry_id)
+        reply = Completion(activation_id=record.activation_id, activation=record).to_fields()
+        await ledger.end(
+            [
+                Ending(
+                    record.activation_id,
+                    record.namespace,
+                    Record(activation=record).to_fields(),
+                    (unreadable.reply_to, reply) if unreadable.reply_to else None,
+                    None,
+                )
+            ]
+        )
+    await bus.dead_letter(delivery)

@@ -1,0 +1,3 @@
+from standalone.cli.main import app
+
+app(prog_name="stratus")

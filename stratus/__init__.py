@@ -1,16 +1,8 @@
-"""Stratus core. `stratus.Client` and the other SDK names load on first use, so services never import httpx here."""
+"""The client side of Stratus: the Python SDK (`stratus.Client`, `stratus.AsyncClient`, remote functions, typed
+errors; stratus.client) and the user's `stratus` commands (stratus.cli). It talks to the platform through the
+HTTP API only and imports nothing of it (core, the services, images, standalone); the operator commands join
+the user's in the composition root (standalone.cli.main)."""
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from stratus.client import ActivationFailed, ActivationHandle, AsyncClient, Client, RemoteFunctionError
+from stratus.client import ActivationFailed, ActivationHandle, AsyncClient, Client, RemoteFunctionError
 
 __all__ = ["ActivationFailed", "ActivationHandle", "AsyncClient", "Client", "RemoteFunctionError"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        import stratus.client
-
-        return getattr(stratus.client, name)
-    raise AttributeError(f"module 'stratus' has no attribute {name!r}")

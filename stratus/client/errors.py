@@ -6,10 +6,8 @@ that the gateway logged; errors about one activation also carry its id.
 
 from typing import Any
 
-from core.errors import StratusError
 
-
-class ClientError(StratusError):
+class ClientError(Exception):
     """Root of the SDK's errors."""
 
 

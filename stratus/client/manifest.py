@@ -40,14 +40,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core import limits as L
-from core.kinds import ALIASES
 from stratus.client.action_body import action_body, from_key_values, key_values
 from stratus.client.code import KIND, exec_from_path
 from stratus.client.errors import ConfigError
 
 Verdict = Literal["created", "updated", "unchanged"]
-DEFAULT_LIMITS = {b.field: b.default for b in L.ACTION_BOUNDS}
+# The API's defaults for an action's limits and its kind aliases (GET / and /openapi.json say them), to compare a
+# manifest with what the API stored; tests/unit/test_client_contract.py keeps them equal to the platform's
+DEFAULT_LIMITS = {"timeout": 60_000, "memory": 256, "logs": 10, "concurrency": 1}
+KIND_ALIASES = {"python:3": KIND, "python:default": KIND}
 MANAGED = "stratus-manifest-annotations"
 
 
@@ -235,7 +236,7 @@ def _short(reference: str) -> str:
 
 def _exec_changes(desired: dict[str, Any], existing: dict[str, Any]) -> list[str]:
     changes = []
-    if ALIASES.get(desired["kind"], desired["kind"]) != existing.get("kind"):
+    if KIND_ALIASES.get(desired["kind"], desired["kind"]) != existing.get("kind"):
         changes.append("kind")
     if desired.get("code") != existing.get("code"):
         changes.append("code")

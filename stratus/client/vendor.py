@@ -14,14 +14,16 @@ from pathlib import Path
 from stratus.client.errors import ConfigError
 
 SITE_PACKAGES = "virtualenv/lib/python3.11/site-packages"
+# The runtime's wheel platform (CPython 3.11, manylinux x86_64), as images.wheels fetches the runtime image's own;
+# the client side does not import the image tooling, tests/unit/test_client_contract.py keeps the two equal
+PLATFORM_ARGS = ["--only-binary=:all:", "--implementation", "cp", "--python-version", "3.11"]
+PLATFORM_ARGS += ["--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_17_x86_64"]
 _SKIPPED = {"__pycache__", "bin"}
 
 
 def vendor_requirements(requirements: list[str]) -> dict[str, bytes]:
     """The zip members (path -> bytes) that make `requirements` importable in the runtime."""
     with tempfile.TemporaryDirectory(prefix="stratus-vendor-") as target:
-        from images.wheels import PLATFORM_ARGS  # the runtime's wheel platform, known in one place
-
         pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
         command = [*pip, "--target", target, *PLATFORM_ARGS, *requirements]
         done = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -13,17 +13,15 @@ import asyncio
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
-from stratus.client import calls
+from stratus.client import calls, remote
 from stratus.client.calls import Call, Json
 from stratus.client.errors import ActivationPending, ConnectionFailed, NotFoundError
+from stratus.client.remote import RemoteFunction
 from stratus.client.settings import ClientSettings, base_url, basic_auth, load_settings
-
-if TYPE_CHECKING:
-    from stratus.client.remote import RemoteFunction
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 30.0
@@ -169,11 +167,13 @@ class Client(_Core):
             except NotFoundError:
                 time.sleep(poll.next_delay())
 
-    def function(self, **options: Any) -> "Callable[[Callable[..., Any]], RemoteFunction]":
+    def function(self, **options: Any) -> Callable[[Callable[..., Any]], RemoteFunction]:
         """Decorator: deploy a local function as an action, call it remotely (see stratus.client.remote)."""
-        from stratus.client.remote import function
+        return remote.function(self, **options)
 
-        return function(self, **options)
+    def async_client(self) -> "AsyncClient":
+        """A new AsyncClient on this client's host, key and namespace; close it when done."""
+        return AsyncClient(self.settings.apihost, self.settings.auth, namespace=self.settings.namespace)
 
     def close(self) -> None:
         self._http.close()

@@ -24,15 +24,14 @@ import base64
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import Any, Protocol, Self
 
+from stratus.client.calls import Json
 from stratus.client.code import ENTRY_FILE, KIND, zip_files
 from stratus.client.errors import ActivationFailed, NotFoundError, RemoteFunctionError
 from stratus.client.source import action_source, call_params, source_hash
 from stratus.client.vendor import vendor_requirements
-
-if TYPE_CHECKING:
-    from stratus.client.client import Client
 
 HASH_ANNOTATION = "stratus-source-hash"
 REQUIREMENTS_ANNOTATION = "stratus-requirements"
@@ -53,7 +52,37 @@ class FunctionOptions:
         return {k: v for k, v in given.items() if v is not None}
 
 
-def function(client: "Client", **options: Any) -> Callable[[Callable[..., Any]], "RemoteFunction"]:
+class AsyncApi(Protocol):
+    """What `async_call` uses of an AsyncClient."""
+
+    async def invoke(self, name: str, params: dict[str, Json] | None = None, **options: Any) -> Json: ...
+
+    async def wait_activation(
+        self, activation_id: str, timeout_s: float = 60, interval_s: float = 0.2
+    ) -> dict[str, Json]: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None: ...
+
+
+class Api(Protocol):
+    """What a remote function uses of a Client (stratus.client.client, which imports this module: not the reverse)."""
+
+    def get_action(self, name: str, *, code: bool = True) -> dict[str, Json]: ...
+
+    def put_action(self, name: str, body: dict[str, Json], *, overwrite: bool = False) -> dict[str, Json]: ...
+
+    def invoke(self, name: str, params: dict[str, Json] | None = None, **options: Any) -> Json: ...
+
+    def wait_activation(
+        self, activation_id: str, timeout_s: float = 60, interval_s: float = 0.2
+    ) -> dict[str, Json]: ...
+
+    def async_client(self) -> AsyncApi: ...
+
+
+def function(client: Api, **options: Any) -> Callable[[Callable[..., Any]], "RemoteFunction"]:
     settings = FunctionOptions(**options)
     return lambda fn: RemoteFunction(client, fn, settings)
 
@@ -61,7 +90,7 @@ def function(client: "Client", **options: Any) -> Callable[[Callable[..., Any]],
 class RemoteFunction:
     fn: Callable[..., Any]
 
-    def __init__(self, client: "Client", fn: Callable[..., Any], options: FunctionOptions) -> None:
+    def __init__(self, client: Api, fn: Callable[..., Any], options: FunctionOptions) -> None:
         if isinstance(fn, RemoteFunction):  # redeploying another one's function under new options
             fn = fn.fn
         functools.update_wrapper(self, fn, updated=())  # name and docstring, not the function's __dict__
@@ -113,13 +142,10 @@ class RemoteFunction:
 
     async def async_call(self, *args: Any, **kwargs: Any) -> Any:
         """The same as calling it, from asyncio."""
-        from stratus.client.client import AsyncClient
-
         params = call_params(self.fn, args, kwargs)
         if not self._deployed:
             await asyncio.to_thread(self.deploy)
-        settings = self.client.settings
-        async with AsyncClient(settings.apihost, settings.auth, namespace=settings.namespace) as client:
+        async with self.client.async_client() as client:
             try:
                 answer = await client.invoke(self.name, params, blocking=True)
             except ActivationFailed as exc:
@@ -143,7 +169,7 @@ class RemoteFunction:
 class ActivationHandle:
     """One running (or finished) activation of a remote function."""
 
-    def __init__(self, client: "Client", activation_id: str) -> None:
+    def __init__(self, client: Api, activation_id: str) -> None:
         self.client = client
         self.activation_id = activation_id
 

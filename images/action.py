@@ -23,8 +23,9 @@ from pathlib import Path
 import docker
 
 from core.kinds import RUNTIME_REPOSITORY, Runtime
-from images.base import ImageBuildError, has_image
+from images.base import has_image
 from images.build import BuildResult, build_image, ensure_runtime_image
+from images.errors import ImageBuildError
 from images.progress import Progress, quiet
 
 PACKAGES_DIR = "/opt/stratus/packages"

@@ -14,7 +14,8 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, ImageNotFound
 
-from core.errors import StratusError
+from images.errors import BASE_IMAGE_HOW, ImageBuildError
+from images.host_tools import ensure_debootstrap, system_path
 from images.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -24,13 +25,6 @@ PYTHON = "3.11"
 PACKAGES = "python3,python3-venv,ca-certificates"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info")
-
-
-BASE_IMAGE_HOW = "`stratus image build --base-image IMAGE`, or STRATUS_BASE_IMAGE for `stratus standalone`"
-
-
-class ImageBuildError(StratusError):
-    pass
 
 
 def has_image(client: docker.DockerClient, name: str) -> bool:
@@ -99,8 +93,6 @@ def host_mirror() -> str:
 def build_local_base(
     client: docker.DockerClient, say: Progress, *, mirror: str, suite: str = SUITE, tag: str = LOCAL_BASE
 ) -> None:
-    from images.host_tools import ensure_debootstrap  # imports this module's ImageBuildError
-
     if os.geteuid() != 0:
         raise ImageBuildError(
             "Building the local Debian base needs root (debootstrap, installed with apt-get when missing); "
@@ -134,8 +126,6 @@ def build_local_base(
 
 def _debootstrap(debootstrap: str, rootfs: Path, suite: str, mirror: str, say: Progress) -> None:
     argv = [debootstrap, "--variant=minbase", f"--include={PACKAGES}", suite, str(rootfs), mirror]
-    from images.host_tools import system_path
-
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PATH": system_path()}
     )

@@ -11,7 +11,8 @@ from docker.errors import APIError, BuildError, ImageNotFound
 from docker.models.images import Image
 
 from core.kinds import RUNTIME_REPOSITORY, Runtime
-from images.base import ImageBuildError, ensure_base_image
+from images.base import ensure_base_image
+from images.errors import ImageBuildError
 from images.progress import Progress, quiet
 
 log = logging.getLogger(__name__)

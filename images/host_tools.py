@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 
-from images.base import BASE_IMAGE_HOW, ImageBuildError
+from images.errors import BASE_IMAGE_HOW, ImageBuildError
 from images.progress import Progress
 
 SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/bin", "/bin")  # apt's places

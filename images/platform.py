@@ -19,8 +19,9 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from images.base import ImageBuildError, ensure_base_image
+from images.base import ensure_base_image
 from images.build import engine
+from images.errors import ImageBuildError
 from images.progress import Progress, quiet
 from images.wheels import PLATFORM_ARGS
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from images.base import ImageBuildError
+from images.errors import ImageBuildError
 from images.progress import Progress
 
 PLATFORM_ARGS = [

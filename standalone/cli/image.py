@@ -7,7 +7,7 @@ from rich.console import Console
 from core import kinds
 from core.errors import StratusError
 from images import ensure_runtime_image
-from images.base import ImageBuildError
+from images.errors import ImageBuildError
 from standalone.cli.image_action import build_action, engine
 
 app = typer.Typer(help="Build the images functions run in.", no_args_is_help=True)

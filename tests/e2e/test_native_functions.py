@@ -11,7 +11,7 @@ import pytest
 
 from core import kinds
 from images import ensure_runtime_image
-from images.base import ImageBuildError
+from images.errors import ImageBuildError
 from tests.conftest import runtime_repository
 from tests.e2e.conftest import Platform
 from tests.native_zips import action_zip_base64

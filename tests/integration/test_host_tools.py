@@ -30,7 +30,7 @@ def test_root_without_debootstrap_on_path_gets_it_through_apt_get(monkeypatch: p
 def test_a_user_without_root_is_told_what_to_run() -> None:
     code = (
         "from images.host_tools import ensure_debootstrap\n"
-        "from images.base import ImageBuildError\n"
+        "from images.errors import ImageBuildError\n"
         "import os; os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"  # a user: nobody, for real
         "try:\n    ensure_debootstrap(print)\nexcept ImageBuildError as exc:\n    print('ERROR', exc)\n"
     )

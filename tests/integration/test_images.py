@@ -5,8 +5,9 @@ import pytest
 
 from core import kinds
 from images import ensure_runtime_image
-from images.base import ImageBuildError, has_image, local_base
+from images.base import has_image, local_base
 from images.build import HASH_LABEL, input_hash, runtime_context
+from images.errors import ImageBuildError
 from tests.conftest import docker_engine, runtime_repository
 
 pytestmark = pytest.mark.docker

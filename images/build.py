@@ -39,7 +39,7 @@ def engine() -> docker.DockerClient:
 
 def runtime_context() -> Path:
     """runtime-image/ beside the `stratus` package (an editable install or a source checkout)."""
-    context = Path(__file__).resolve().parents[2] / "runtime-image"
+    context = Path(__file__).resolve().parents[1] / "runtime-image"
     if not (context / "Dockerfile").exists():
         raise ImageBuildError(
             f"{context}/Dockerfile not found: build images from a source checkout installed with `pip install -e .`."

@@ -27,7 +27,7 @@ from images.wheels import PLATFORM_ARGS
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 WHEELS = ROOT / ".stratus-build" / "wheels" / "platform"
 EXTRA = [
     "secantusdb>=0.7.0b3",  # the offline MongoDB-wire image (deploy/secantus/Dockerfile)

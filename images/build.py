@@ -38,7 +38,7 @@ def engine() -> docker.DockerClient:
 
 
 def runtime_context() -> Path:
-    """runtime-image/ beside the `stratus` package (an editable install or a source checkout)."""
+    """runtime-image/ beside the images package (an editable install or a source checkout)."""
     context = Path(__file__).resolve().parents[1] / "runtime-image"
     if not (context / "Dockerfile").exists():
         raise ImageBuildError(

@@ -169,7 +169,7 @@ def part_name(argv: list[bytes]) -> str:
         return "API workers"
     if "-m controller" in line:
         return "controller"
-    return "invoker (standalone)" if "stratus" in line else line[:40]
+    return "invoker (standalone)" if "-m standalone" in line or "stratus" in line else line[:40]
 
 
 def cpu_s(pid: int) -> float:

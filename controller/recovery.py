@@ -24,11 +24,11 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from controller.registry import Registry
 from stratus.bus import Delivery, MessageBus
 from stratus.config import ControllerSettings
 from stratus.errors import BadMessage
 from stratus.ids import InvokerId
+from stratus.invokers import Registry
 from stratus.ledger import Ledger
 from stratus.lifecycle import every
 from stratus.messages import INVOKERS_GROUP, Dispatch, Invocation, invoker_stream

@@ -11,9 +11,11 @@ from stratus.backends import CoreBackends
 from stratus.bus import MessageBus
 from stratus.config import GatewaySettings
 from stratus.errors import Forbidden
+from stratus.invokers import Registry
 from stratus.ledger import Ledger
 from stratus.messages import reply_stream
 from stratus.models import Namespace
+from stratus.placer import GatewayPlacer, Placer
 from stratus.replies import ReplyWaiter
 from stratus.stores.activations import ActivationStore
 from stratus.stores.entities import EntityStore
@@ -31,6 +33,7 @@ class Backends:
     owners: OwnerCache  # web actions' namespaces
     routes: RouteTable  # API routes by namespace
     ledger: Ledger  # throttle counts and invoker books, shared with every gateway and controller
+    placer: GatewayPlacer  # puts what this gateway accepts on an invoker's stream itself (stratus.placer)
 
 
 async def backends(request: Request) -> Backends:  # async: a sync dependency would cost a thread hop
@@ -63,6 +66,7 @@ OwnNamespace = Annotated[Namespace, Depends(own_namespace)]
 
 
 def backends_from_core(settings: GatewaySettings, core: CoreBackends) -> Backends:
+    registry = Registry(heartbeat_ttl_ms=int(settings.heartbeat_ttl_s * 1000))
     return Backends(
         settings=settings,
         entities=core.entities,
@@ -74,4 +78,5 @@ def backends_from_core(settings: GatewaySettings, core: CoreBackends) -> Backend
         owners=OwnerCache(core.entities, settings.action_cache_s),
         routes=RouteTable(core.entities, settings.action_cache_s),
         ledger=core.ledger,
+        placer=GatewayPlacer(Placer(f"gateway:{settings.gateway_id}", core.ledger, registry, settings.placement)),
     )

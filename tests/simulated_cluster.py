@@ -1,7 +1,7 @@
 """A simulated cluster in virtual time: the real controller placement and invoker pool, no Docker, no Redis.
 
-What is real: `controller.service.Controller._place` (its `_choose`, the placement policies, the bookings),
-`controller.registry.Registry`, `invoker.runner.Runner` and `invoker.pool.ContainerPool`. What is
+What is real: `controller.service.Controller._place` (its `stratus.placer.Placer`, the placement policies,
+the bookings), `stratus.invokers.Registry`, `invoker.runner.Runner` and `invoker.pool.ContainerPool`. What is
 simulated: the container driver and the runtime proxy (each create, /init and /run is a sleep of a
 configured length), the slot ledger (`SimLedger`, the Lua PLACE/END book-keeping of stratus.ledger in
 memory, behind the same `books`/`place` interface) and the streams (a dispatch is a task on the invoker).
@@ -23,7 +23,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from controller.placement import Policy
 from controller.service import Controller
 from invoker.driver import ContainerHandle, ContainerSpec
 from invoker.health import warm_pools
@@ -36,6 +35,7 @@ from stratus.ids import ActivationId, InvokerId
 from stratus.ledger import Booking, Books, Reservation
 from stratus.messages import Heartbeat, Invocation
 from stratus.models import Action, Exec, Limits
+from stratus.placement import Policy
 
 DISPATCH_S = 0.002  # a controller's batch: one Redis round trip
 
@@ -230,7 +230,7 @@ class SimCluster:
         self.ledger = SimLedger(self)
         settings = ControllerSettings.model_construct(controller_id="sim", placement=scenario.policy)
         self.controller = Controller(settings, None, None, self.ledger)  # type: ignore[arg-type]
-        self.controller._rng = random.Random(scenario.seed)
+        self.controller.placer.rng = random.Random(scenario.seed)
         self.invokers = {f"sim{i:02d}": self._invoker(f"sim{i:02d}") for i in range(scenario.invokers)}
         self.calls: dict[str, _Call] = {}
         self.queue: list[tuple[Delivery, Invocation]] = []

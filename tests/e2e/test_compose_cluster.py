@@ -20,10 +20,10 @@ import httpx
 import pytest
 import redis
 
-from controller.scheduler import probe_order, shard_key
 from controller.service import REFRESH_S
 from gateway.routes.console import FILES as CONSOLE_FILES
 from stratus.namespaces import create_namespace
+from stratus.sharding import probe_order, shard_key
 from stratus.stores.entities import SqlEntityStore
 from tests.compose_stack import Stack, compose_command, compose_stack
 from tests.integration.test_isolation import PROBE

@@ -8,7 +8,6 @@ from uuid import uuid4
 
 import pytest
 
-from controller.scheduler import probe_order, shard_key
 from controller.service import Controller
 from stratus.bus import Delivery, RedisStreamBus
 from stratus.config import ControllerSettings
@@ -16,6 +15,7 @@ from stratus.ids import InvokerId, new_activation_id
 from stratus.ledger import RedisLedger
 from stratus.messages import INVOCATIONS, Completion, Dispatch, Heartbeat, Invocation, invoker_stream, reply_stream
 from stratus.records import UNREADABLE
+from stratus.sharding import probe_order, shard_key
 from stratus.stores.activations import ActivationStore
 from tests.factories import make_action
 

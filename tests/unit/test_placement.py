@@ -1,4 +1,4 @@
-"""controller.placement: the three policies as pure logic (the cluster-level effect is in bench_sim)."""
+"""stratus.placement: the three policies as pure logic (the cluster-level effect is in bench_sim)."""
 
 import random
 from collections import Counter
@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from controller.placement import (
+from stratus.ids import InvokerId
+from stratus.messages import Heartbeat
+from stratus.placement import (
     POLICIES,
     Request,
     cold_start_ms,
@@ -16,9 +18,7 @@ from controller.placement import (
     spread_width,
     walk,
 )
-from controller.scheduler import Choice, InvokerState, probe_order
-from stratus.ids import InvokerId
-from stratus.messages import Heartbeat
+from stratus.sharding import Choice, InvokerState, probe_order
 
 MB = 256
 

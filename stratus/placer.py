@@ -8,10 +8,11 @@ Two callers place, with the same code and the same books:
   placer, a sequence) and for the backlog of an invoker that died: it reads those from
   `stratus:invocations`, retries, waits for an invoker, or fails them.
 
-Per batch: one snapshot of the books of every invoker in the ring, then a choice per invocation that
-counts the batch's own earlier choices, then one pipeline of `place` scripts (stratus.ledger), each
-atomic: book the slots, append the Dispatch, ack the source entry (if any). A booking another placer beat
-us to comes back False and is tried again by the caller with a fresh snapshot (or handed to a controller).
+Per batch: one snapshot of the books of every invoker in the ring (none when only one invoker is
+healthy: then the choice is known), a choice per invocation that counts the batch's own earlier
+choices, then one pipeline of `place` scripts (stratus.ledger), each atomic: book the slots, append
+the Dispatch, ack the source entry (if any). A booking another placer beat us to comes back False and
+is tried again by the caller with a fresh snapshot (or handed to a controller).
 
 Example: a gateway accepts three invocations of `hello` within a millisecond; the first goes out alone,
 the other two share the next batch: both see the first one's booking in the snapshot, so with
@@ -68,6 +69,12 @@ class Placer:
         """A booking per invocation on one snapshot of the books, counting the batch's earlier choices;
         the rest had no healthy invoker."""
         ring = self.registry.ring(now_ms())
+        healthy = [beat.invoker_id for beat, ok in ring if ok]
+        if len(healthy) <= 1:  # no choice to make: every policy takes the one healthy invoker, forced when it
+            # is full (tests/unit/test_placement.py), so the books need not be read
+            if not healthy:
+                return [], list(work)
+            return [(self.booking(*item, healthy[0], force=True), item) for item in work], []
         books = await self.ledger.books([beat.invoker_id for beat, _ in ring])
         booked_mb = {beat.invoker_id: b.memory_mb for (beat, _), b in zip(ring, books, strict=True)}
         counts: Counter[tuple[InvokerId, str]] = Counter()

@@ -24,11 +24,11 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from controller.registry import Registry
 from core.bus import Delivery, MessageBus
 from core.config import ControllerSettings
 from core.errors import BadMessage
 from core.ids import InvokerId
+from core.invokers import Registry
 from core.ledger import Ledger
 from core.lifecycle import every
 from core.messages import INVOKERS_GROUP, Dispatch, Invocation, invoker_stream

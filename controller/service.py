@@ -1,7 +1,7 @@
 """The controller: reads Invocations in batches, books slots on invokers, hands out Dispatches; no policy here.
 
 Per batch read from `stratus:invocations` (group `controllers`): one snapshot of the books of every
-invoker, a choice per invocation (controller.scheduler, counting the batch's own earlier choices), then
+invoker, a choice per invocation (core.placement, counting the batch's own earlier choices), then
 one pipeline of `place` scripts (core.ledger): each books its slots, appends its Dispatch to the
 invoker's stream and acks its Invocation, atomically. A booking another controller beat us to is tried
 again with a fresh snapshot. Side by side run the recorder (records outbox -> activation store), the
@@ -12,58 +12,40 @@ Capacity comes back when an invoker ends an activation (core.ledger `end`): no m
 import asyncio
 import contextlib
 import logging
-import random
 import time
-from collections import Counter
 from collections.abc import Sequence
 
 from controller import metrics
 from controller.alarms import AlarmClock
 from controller.conductor import Conductor
-from controller.placement import Request, cold_start_ms, place, run_time_ms
 from controller.recorder import Recorder
 from controller.recovery import Recovery
-from controller.registry import Registry
-from controller.scheduler import InvokerState, shard_key
 from core import kinds
 from core.bus import Delivery, MessageBus
 from core.config import ControllerSettings
 from core.consumer import ConsumerSpec, end_unreadable, run_batch_consumer
 from core.errors import BadMessage, StoreUnavailable
-from core.ids import ControllerId, InvokerId
-from core.ledger import Booking, Ending, Ledger, Reservation
+from core.ids import ControllerId
+from core.invokers import Registry
+from core.ledger import Ending, Ledger
 from core.lifecycle import every
 from core.messages import (
     CONTROLLERS_GROUP,
     INVOCATIONS,
     Completion,
-    Dispatch,
     Invocation,
     MetricsTarget,
     Record,
-    invoker_stream,
 )
+from core.placer import REFRESH_S, Placer, Work, now_ms
 from core.records import internal_error
 from core.stores.activations import ActivationStore
 from core.stores.entities import EntityStore
 
 log = logging.getLogger(__name__)
 
-REFRESH_S = 0.5
 PLACE_TRIES = 3  # another controller may take the room between our snapshot and our booking
 NO_INVOKER = "No invoker is available to run the action; try again later."
-
-Work = tuple[Delivery, Invocation]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def action_key(invocation: Invocation) -> str:
-    """What shares a container: the invoking namespace and the action's revision."""
-    action = invocation.action
-    return f"{invocation.namespace}|{action.fqn}|{action.revision}"
 
 
 class Controller:
@@ -80,14 +62,15 @@ class Controller:
         self._bus = bus
         self._activations = activations
         self.ledger = ledger
-        self.registry = Registry(
+        registry = Registry(
             heartbeat_ttl_ms=int(settings.heartbeat_ttl_s * 1000),
             forget_after_ms=int(settings.forget_invoker_s * 1000),
         )
+        self.placer = Placer(self.controller_id, ledger, registry, settings.placement)
+        self.registry = registry
         self.recovery = Recovery(self, bus, ledger, settings)
         self.recorder = Recorder(bus, activations, f"recorder:{self.controller_id}")
         self.metrics_address: str | None = None  # host:port of /metrics, when something serves them
-        self._rng = random.Random()  # the openwhisk policy's random overflow
         self.conductor = Conductor(self.controller_id, bus, ledger, entities, activations)
         self.alarms = AlarmClock(bus, ledger, entities) if entities is not None else None
 
@@ -150,93 +133,27 @@ class Controller:
                 await self.fail_all([(d, i) for d, i in remaining], NO_INVOKER)
                 return
             if remaining:  # waiting for an invoker: keep them ours, or a claim would place them twice
-                await self._bus.touch([d for d, _ in remaining])
+                await self._bus.touch([d for d, _ in remaining if d is not None])
                 await asyncio.sleep(REFRESH_S)
                 await self.refresh()
 
     async def _place(self, work: Sequence[Work]) -> list[Work]:
-        """One try at most PLACE_TRIES times; what is left had no healthy invoker."""
+        """At most PLACE_TRIES tries, the last one forced; what is left had no healthy invoker."""
         remaining = list(work)
         for attempt in range(PLACE_TRIES):
             started = time.perf_counter()
-            chosen, unplaced = await self._choose(remaining, force=attempt == PLACE_TRIES - 1)
-            held = await self.ledger.place([booking for booking, _ in chosen])
+            unplaced, lost = await self.placer.place(remaining, force=attempt == PLACE_TRIES - 1)
             metrics.PLACE.observe(time.perf_counter() - started)
             placed_ms = now_ms()
-            lost = []
-            for (_, item), ok in zip(chosen, held, strict=True):
-                if ok:
-                    metrics.QUEUE_WAIT.observe(max(0, placed_ms - item[1].accepted_ms) / 1000)
-                else:
-                    lost.append(item)
-            metrics.PLACED.inc(len(chosen) - len(lost))
-            if log.isEnabledFor(logging.INFO):
-                for (booking, _), ok in zip(chosen, held, strict=True):
-                    if ok:
-                        log.info("activation %s -> %s", booking.reservation.activation_id, booking.stream)
+            left = {invocation.activation_id for _, invocation in unplaced + lost}
+            for _, invocation in remaining:
+                if invocation.activation_id not in left:
+                    metrics.QUEUE_WAIT.observe(max(0, placed_ms - invocation.accepted_ms) / 1000)
+            metrics.PLACED.inc(len(remaining) - len(left))
             remaining = unplaced + lost
             if not lost:
                 break
         return remaining
-
-    async def _choose(self, work: Sequence[Work], *, force: bool) -> tuple[list[tuple[Booking, Work]], list[Work]]:
-        """A booking per invocation on one snapshot of the books, counting the batch's earlier choices."""
-        ring = self.registry.ring(now_ms())
-        books = await self.ledger.books([beat.invoker_id for beat, _ in ring])
-        booked_mb = {beat.invoker_id: b.memory_mb for (beat, _), b in zip(ring, books, strict=True)}
-        counts: Counter[tuple[InvokerId, str]] = Counter()
-        for (beat, _), b in zip(ring, books, strict=True):
-            for key, n in (b.in_flight or {}).items():
-                counts[(beat.invoker_id, key)] = n
-        cold_ms = cold_start_ms(ring)
-        chosen: list[tuple[Booking, Work]] = []
-        unplaced: list[Work] = []
-        for delivery, invocation in work:
-            key, action = action_key(invocation), invocation.action
-            states = [
-                InvokerState(
-                    i.invoker_id,
-                    healthy,
-                    i.user_memory_mb,
-                    booked_mb[i.invoker_id],
-                    counts[(i.invoker_id, key)],
-                    i.warm.get(action.fqn, 0),
-                )
-                for i, healthy in ring
-            ]
-            request = Request(
-                shard_key(invocation.namespace, action.fqn),
-                action.limits.memory,
-                action.limits.concurrency,
-                run_ms=run_time_ms(ring, action.fqn),
-                cold_ms=cold_ms,
-            )
-            choice = place(self._settings.placement, request, states, self._rng)
-            if choice is None:
-                unplaced.append((delivery, invocation))
-                continue
-            invoker_id = choice.invoker_id
-            if counts[(invoker_id, key)] % max(action.limits.concurrency, 1) == 0:
-                booked_mb[invoker_id] += action.limits.memory
-            counts[(invoker_id, key)] += 1
-            booking = self._booking(delivery, invocation, invoker_id, force or choice.forced)
-            chosen.append((booking, (delivery, invocation)))
-        return chosen, unplaced
-
-    def _booking(self, delivery: Delivery, invocation: Invocation, invoker_id: InvokerId, force: bool) -> Booking:
-        action = invocation.action
-        reservation = Reservation(
-            activation_id=invocation.activation_id,
-            invoker_id=invoker_id,
-            action_key=action_key(invocation),
-            memory_mb=action.limits.memory,
-            concurrency=max(action.limits.concurrency, 1),
-            namespace=invocation.namespace,
-            deadline_ms=now_ms() + action.limits.timeout,
-        )
-        dispatch = Dispatch(invocation=invocation, invoker_id=invoker_id, controller_id=self.controller_id)
-        capacity = self.registry.beats[invoker_id].user_memory_mb
-        return Booking(reservation, capacity, force, invoker_stream(invoker_id), dispatch.to_fields(), delivery)
 
     async def fail_all(self, work: Sequence[tuple[Delivery | None, Invocation]], message: str) -> None:
         """The activations cannot run: each still gets its one record, and a blocking caller its answer."""
@@ -253,7 +170,7 @@ class Controller:
         await self.ledger.end(endings)
 
     async def refresh(self) -> None:
-        self.registry.update(await self._bus.heartbeats())
+        await self.placer.refresh(self._bus)
 
     async def _load_loop(self, stop: asyncio.Event) -> None:
         """The gauges: the queue's depth, the invokers by health and the load booked on each."""

@@ -7,7 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core import kinds
 
-PlacementPolicy = Literal["warm", "sharding", "openwhisk"]  # see controller.placement
+PlacementPolicy = Literal["warm", "sharding", "openwhisk"]  # see core.placement
 Eviction = Literal["lru", "gdsf"]  # see invoker.pool.pick_victims
 
 
@@ -21,7 +21,16 @@ class ConnectionSettings(BaseSettings):
     log_level: str = "INFO"  # INFO logs every activation at every hop; WARNING for the most throughput
 
 
-class GatewaySettings(ConnectionSettings):
+class PlacementSettings(BaseSettings):
+    """How activations are placed on invokers: the same in every gateway and controller (core.placer)."""
+
+    model_config = SettingsConfigDict(env_prefix="STRATUS_", frozen=True)
+
+    heartbeat_ttl_s: float = 10.0  # an invoker silent this long is offline
+    placement: PlacementPolicy = "warm"  # core.placement: warm, sharding or openwhisk
+
+
+class GatewaySettings(ConnectionSettings, PlacementSettings):
     gateway_id: str
     host: str = "127.0.0.1"
     port: int = 3233
@@ -30,17 +39,15 @@ class GatewaySettings(ConnectionSettings):
     auth_cache_s: float = 5.0
     action_cache_s: float = 2.0
     admin_key: str = ""  # Bearer token of the /api/v1/admin routes; empty: those routes are off
-    heartbeat_ttl_s: float = 10.0  # as the controllers': the admin listing shows the same states
     concurrent_invocations: int = 0  # per namespace, unless the namespace sets its own (0: no limit)
     invocations_per_minute: int = 0  # per namespace, unless the namespace sets its own (0: no limit)
     # web actions and routes on <namespace>.<web_domain> (gateway/web_hosts.py); empty: path-based, one origin
     web_domain: str = ""
 
 
-class ControllerSettings(ConnectionSettings):
+class ControllerSettings(ConnectionSettings, PlacementSettings):
     controller_id: str
     activation_ttl_s: float = 7 * 24 * 3600  # activation records are deleted this long after they were written
-    heartbeat_ttl_s: float = 10.0
     max_in_flight: int = 256
     no_invoker_grace_s: float = 30.0  # how long an activation waits for a healthy invoker before it fails
     # an invocation left pending this long by a dead controller is taken over (a live one renews what it holds
@@ -52,7 +59,6 @@ class ControllerSettings(ConnectionSettings):
     # gateway's GET /api/v1/admin/metrics-targets; 0.0.0.0 advertises this host's address.
     metrics_addr: str = "127.0.0.1"
     metrics_port: int = 9101
-    placement: PlacementPolicy = "warm"  # controller.placement: warm, sharding or openwhisk
 
 
 class StemCells(BaseModel, frozen=True):

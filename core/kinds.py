@@ -2,15 +2,16 @@
 
 One table (`RUNTIMES`); adding a Python version is one line. Each kind's runtime image is
 `{RUNTIME_REPOSITORY}:{version}`, built FROM `python:{version}-slim` where a registry has it, else FROM a
-local Debian base made with debootstrap of the suite whose `python3` is that version (see
-`images/base.py`). A kind whose `debian_suite` is None has no offline base: its image needs a
-registry, or a `--base-image` that has that Python.
+local base made with debootstrap of the distribution suite whose `python3` is that version (Debian, or
+Ubuntu for a version no Debian suite ships; see `images/base.py`). A kind whose `offline_base` is
+None has no offline base: its image needs a registry, or a `--base-image` that has that Python.
 
 `blackbox` is OpenWhisk's custom-image kind: the action names an image of its own (`exec.image`) that
 speaks the action-proxy protocol; nothing here builds or pulls it.
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
 RUNTIME_REPOSITORY = "stratus/runtime-python"  # every runtime image is this repository, tagged by version
 BLACKBOX = "blackbox"
@@ -18,10 +19,32 @@ SEQUENCE = "sequence"  # no runtime: the controller runs its `components` one af
 
 
 @dataclass(frozen=True)
+class OfflineBase:
+    """What debootstrap makes a local base from: a distribution's suite whose python3 is the kind's version."""
+
+    distribution: Literal["debian", "ubuntu"]
+    suite: str
+    mirror: str  # its archive; for Debian the mirror the host's apt uses comes first (images.base)
+    components: str = "main"
+    update_suites: tuple[str, ...] = ()  # applied after debootstrap, which takes each package from `suite`
+
+
+def debian(suite: str) -> OfflineBase:
+    return OfflineBase("debian", suite, "http://deb.debian.org/debian")
+
+
+def ubuntu(suite: str) -> OfflineBase:
+    # universe: Ubuntu's python3-venv (custom images install their wheels with a venv's pip) is not in main.
+    # Ubuntu's release suite is frozen at release (noble: April 2024); its fixes come in -updates and -security.
+    updates = (f"{suite}-updates", f"{suite}-security")
+    return OfflineBase("ubuntu", suite, "http://archive.ubuntu.com/ubuntu", "main,universe", updates)
+
+
+@dataclass(frozen=True)
 class Runtime:
     kind: str  # "python:3.11"
     version: str  # "3.11": the CPython version, the image tag and the wheels' --python-version
-    debian_suite: str | None  # the Debian suite whose python3 is `version`; None: no offline base exists
+    offline_base: OfflineBase | None  # the suite whose python3 is `version`; None: no offline base exists
     default: bool = False
     deprecated: bool = False
 
@@ -35,9 +58,9 @@ class Runtime:
 
 
 RUNTIMES = (
-    Runtime("python:3.11", "3.11", "bookworm", default=True),
-    Runtime("python:3.12", "3.12", None),  # no Debian suite ships CPython 3.12
-    Runtime("python:3.13", "3.13", "trixie"),
+    Runtime("python:3.11", "3.11", debian("bookworm"), default=True),
+    Runtime("python:3.12", "3.12", ubuntu("noble")),  # no Debian suite ships CPython 3.12; Ubuntu 24.04 does
+    Runtime("python:3.13", "3.13", debian("trixie")),
 )
 DEFAULT = next(r for r in RUNTIMES if r.default)
 ALIASES = {"python:3": DEFAULT.kind, "python:default": DEFAULT.kind}

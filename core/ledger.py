@@ -3,7 +3,7 @@
 - **Slot books**, one hash per invoker (`stratus:slots:<invoker>`): `mem` = memory MB booked by
   in-flight activations, `n:<action key>` = in-flight activations of one action there. An action with
   concurrency c books a container's memory on its 1st, (c+1)th, ... activation (the same rule as
-  `controller.scheduler.extra_memory_mb`, mirrored in RESERVE/RELEASE below).
+  `core.sharding.extra_memory_mb`, mirrored in RESERVE/RELEASE below).
 - **Reservations** (`stratus:reservations`): activation id -> what it booked, so that a release is
   idempotent (a redelivered completion releases nothing twice) and any controller can release.
 - **Namespace ledger**: a sorted set of in-flight activation ids per namespace (score: when the entry
@@ -11,8 +11,9 @@
 
 Every check-and-change is one Lua script: atomic across processes. Two of them also move the stream
 entries that must go with the change, so that one round trip does what an activation needs at each end:
-- **place** (controller): book the slots, append the Dispatch to the invoker's stream, ack and delete the
-  Invocation entry. Either all of it happens or, when the invoker has no room, none of it.
+- **place** (a gateway or a controller, core.placer): book the slots, append the Dispatch to the
+  invoker's stream, ack and delete the Invocation entry it came from, if any. Either all of it happens
+  or, when the invoker has no room, none of it.
 - **end** (invoker, or a controller failing an activation): give the slots back, end the namespace's
   in-flight entry, append the record to the records outbox (`stratus:records`) and the reply to the
   gateway's stream, ack and delete the entry that carried the work. A record is durable from here on
@@ -101,7 +102,7 @@ class Booking:
     force: bool  # book even past capacity (nobody has room: the invoker queues it)
     stream: str  # the invoker's stream
     fields: Mapping[str, str]  # the Dispatch
-    source: Delivery  # acknowledged and deleted when the booking holds
+    source: Delivery | None  # acknowledged and deleted when the booking holds (None: a gateway placing directly)
 
 
 @dataclass(frozen=True)
@@ -197,15 +198,18 @@ RESERVE = _GIVE_BACK + _BOOK + "return book(KEYS[1], KEYS[2], ARGV)"
 RELEASE = _GIVE_BACK + "return give_back(KEYS[1], ARGV[1])"
 
 # KEYS: slots, reservations, the invoker's stream, the source stream.
-# ARGV: the 7 of RESERVE, then the Dispatch body, the stream's max length, the source group, the source entry.
+# ARGV: the 7 of RESERVE, then the Dispatch body, the stream's max length, the source group, the source entry
+# ('' for none: a gateway placing what it just accepted).
 PLACE = (
     _GIVE_BACK
     + _BOOK
     + """
 if book(KEYS[1], KEYS[2], ARGV) == 0 then return 0 end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*', 'body', ARGV[8])
-redis.call('XACK', KEYS[4], ARGV[10], ARGV[11])
-redis.call('XDEL', KEYS[4], ARGV[11])
+if ARGV[11] ~= '' then
+  redis.call('XACK', KEYS[4], ARGV[10], ARGV[11])
+  redis.call('XDEL', KEYS[4], ARGV[11])
+end
 return 1
 """
 )
@@ -287,9 +291,9 @@ class RedisLedger:
         calls: list[_Call] = []
         for b in bookings:
             src = b.source
-            keys = [slots_key(b.reservation.invoker_id), RESERVATIONS_KEY, b.stream, src.stream]
+            keys = [slots_key(b.reservation.invoker_id), RESERVATIONS_KEY, b.stream, src.stream if src else b.stream]
             args = _reserve_args(b.reservation, b.capacity_mb, b.force)
-            args += [b.fields["body"], STREAM_MAXLEN, src.group, src.entry_id]
+            args += [b.fields["body"], STREAM_MAXLEN, *((src.group, src.entry_id) if src else ("", ""))]
             calls.append((self._place, keys, args))
         try:
             return [bool(d) for d in await self._pipelined(calls)]

@@ -103,12 +103,12 @@ class Invocation(StreamMessage):
 
 
 class Dispatch(StreamMessage):
-    """controller -> one invoker."""
+    """gateway or controller (whichever placed it, core.placer) -> one invoker."""
 
     version: Literal[1] = 1
     invocation: Invocation
     invoker_id: InvokerId
-    controller_id: ControllerId
+    controller_id: ControllerId  # who placed it: a controller's id, or a gateway's (`gateway:<id>`)
 
 
 REPLY_INLINE_MAX_BYTES = 64 * 1024  # a larger record reaches the caller by reference (its outbox entry)

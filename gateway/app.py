@@ -1,5 +1,6 @@
 """create_app(): routers, error handlers and the backends' lifespan."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -36,9 +37,13 @@ def create_app(open_backends: OpenBackends) -> FastAPI:
         async with open_backends() as backends:
             app.state.backends = backends
             backends.replies.start()
+            stop = asyncio.Event()
+            placer = asyncio.create_task(backends.placer.run(backends.bus, stop), name="gateway-placer")
             try:
                 yield
             finally:
+                stop.set()
+                await placer
                 await backends.replies.stop()
 
     app = FastAPI(

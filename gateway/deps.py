@@ -9,9 +9,11 @@ from core.backends import CoreBackends
 from core.bus import MessageBus
 from core.config import GatewaySettings
 from core.errors import Forbidden
+from core.invokers import Registry
 from core.ledger import Ledger
 from core.messages import reply_stream
 from core.models import Namespace
+from core.placer import GatewayPlacer, Placer
 from core.replies import ReplyWaiter
 from core.stores.activations import ActivationStore
 from core.stores.entities import EntityStore
@@ -31,6 +33,7 @@ class Backends:
     owners: OwnerCache  # web actions' namespaces
     routes: RouteTable  # API routes by namespace
     ledger: Ledger  # throttle counts and invoker books, shared with every gateway and controller
+    placer: GatewayPlacer  # puts what this gateway accepts on an invoker's stream itself (core.placer)
 
 
 async def backends(request: Request) -> Backends:  # async: a sync dependency would cost a thread hop
@@ -63,6 +66,7 @@ OwnNamespace = Annotated[Namespace, Depends(own_namespace)]
 
 
 def backends_from_core(settings: GatewaySettings, core: CoreBackends) -> Backends:
+    registry = Registry(heartbeat_ttl_ms=int(settings.heartbeat_ttl_s * 1000))
     return Backends(
         settings=settings,
         entities=core.entities,
@@ -74,4 +78,5 @@ def backends_from_core(settings: GatewaySettings, core: CoreBackends) -> Backend
         owners=OwnerCache(core.entities, settings.action_cache_s),
         routes=RouteTable(core.entities, settings.action_cache_s),
         ledger=core.ledger,
+        placer=GatewayPlacer(Placer(f"gateway:{settings.gateway_id}", core.ledger, registry, settings.placement)),
     )

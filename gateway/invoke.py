@@ -1,4 +1,10 @@
-"""Accepting an invocation: mint the id, publish the Invocation, wait for the record when blocking."""
+"""Accepting an invocation: mint the id, place it on an invoker, wait for the record when blocking.
+
+The gateway places what it accepts itself (core.placer): booked and on its invoker's stream before the
+caller hears back. What it cannot place at once (no healthy invoker, its booking lost to another
+placer) and sequences (a controller conducts them) go on `stratus:invocations` for a controller, which
+retries, waits for an invoker, or fails them with a record.
+"""
 
 import asyncio
 import logging
@@ -7,6 +13,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from core import kinds
 from core import limits as L
 from core.errors import BadRequest, NotFound
 from core.ids import ActivationId, new_activation_id
@@ -17,6 +24,7 @@ from core.params import run_params
 from core.replies import RecordRef
 from gateway import throttle
 from gateway.deps import Backends
+from gateway.metrics import PLACED
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +118,13 @@ async def large_record(
 
 
 async def publish(backends: Backends, who: Namespace, invocation: Invocation) -> None:
-    """Throttles first (429), then accepted: on the stream the controllers read."""
+    """Throttles first (429), then accepted: on an invoker's stream, or on the stream the controllers read."""
     await throttle.admit(backends, who, invocation)
     try:
+        if invocation.action.exec.kind != kinds.SEQUENCE and await backends.placer.place_now(invocation):
+            PLACED["gateway"].inc()
+            return
+        PLACED["controller"].inc()
         await backends.bus.publish(INVOCATIONS, invocation.to_fields(), maxlen=INVOCATIONS_MAXLEN)
     except BaseException:
         await backends.ledger.finish(invocation.namespace, invocation.activation_id)

@@ -1,5 +1,5 @@
 """The gateway's Prometheus metrics: requests by route, method and status, their latency, requests in
-flight, throttled invocations (conventions: core.metrics).
+flight, throttled invocations, who placed the accepted ones (conventions: core.metrics).
 
 Two places count requests: RequestMetrics, an ASGI layer around the FastAPI app (the route template is
 in the scope once routing matched; `other` when nothing matched), and the invoke fast path
@@ -34,6 +34,12 @@ THROTTLED = Counter(
     "stratus_gateway_throttled", "Invocations refused with 429, by the namespace throttle they broke.", ["throttle"]
 )
 THROTTLES = {name: THROTTLED.labels(name) for name in ("per-minute", "concurrent")}
+PLACED_BY = Counter(
+    "stratus_gateway_invocations",
+    "Invocations accepted, by who placed them on an invoker: this gateway at once, or a controller (queued).",
+    ["placed_by"],
+)
+PLACED = {who: PLACED_BY.labels(who) for who in ("gateway", "controller")}
 
 
 class RouteMetrics:

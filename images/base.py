@@ -1,8 +1,9 @@
-"""The image to build FROM: BASE_IMAGE when present or pullable, else a Debian base made here with
-debootstrap (Debian packages only) and `docker import`. The same path serves air-gapped sites.
+"""The image to build FROM: BASE_IMAGE when present or pullable, else a base made here with debootstrap
+(the distribution's packages only) and `docker import`. The same path serves air-gapped sites.
 
-Each Python version has its own local base, from the Debian suite whose python3 it is
-(`core.kinds`): bookworm for 3.11, trixie for 3.13."""
+Each Python version has its own local base, from the suite whose python3 it is (`core.kinds`): Debian
+bookworm for 3.11, Ubuntu noble for 3.12 (its Release checked with the pinned key of
+`images.keyring`), Debian trixie for 3.13."""
 
 import logging
 import os
@@ -14,14 +15,18 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, ImageNotFound
 
-from images.errors import BASE_IMAGE_HOW, ImageBuildError
+from core.kinds import OfflineBase, debian
+from images.errors import BASE_IMAGE_HOW, BaseUnavailable, ImageBuildError
 from images.host_tools import ensure_debootstrap, system_path
+from images.keyring import ubuntu_keyring
 from images.progress import Progress
 
 log = logging.getLogger(__name__)
 
 SUITE = "bookworm"  # Debian 12: its python3 is 3.11; the platform's images use this one
 PYTHON = "3.11"
+PLATFORM_BASE = debian(SUITE)
+SCRIPTS = Path("/usr/share/debootstrap/scripts")
 PACKAGES = "python3,python3-venv,ca-certificates"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info")
@@ -47,12 +52,12 @@ def ensure_base_image(
     base_image: str,
     say: Progress,
     *,
-    suite: str | None = SUITE,
+    offline: OfflineBase | None = PLATFORM_BASE,
     python: str = PYTHON,
     mirror: str | None = None,
 ) -> str:
-    """The name of an image present locally to build FROM. `suite` is the Debian suite whose python3 is
-    `python`, for the local base; None when there is none (then `base_image` must be had)."""
+    """The name of an image present locally to build FROM. `offline` is the suite whose python3 is `python`,
+    for the local base; None when there is none (then `base_image` must be had). `mirror` replaces its archive."""
     if has_image(client, base_image):
         return base_image
     say(f"Base image {base_image} is not present; trying to pull it")
@@ -61,17 +66,22 @@ def ensure_base_image(
         return base_image
     except APIError as exc:
         reason = _short(exc)
-    if suite is None:
-        raise ImageBuildError(
-            f"Cannot pull {base_image} ({reason}), and no Debian suite ships Python {python} to build a local "
+    if offline is None:
+        raise BaseUnavailable(
+            f"Cannot pull {base_image} ({reason}), and no offline base ships Python {python} to build a local "
             f"base from: pass --base-image with a present image whose python3 is {python}, or build where a "
             "registry is reachable."
         )
-    tag = local_base(suite, python)
-    say(f"Cannot pull {base_image} ({reason}); using the local Debian base {tag} instead")
+    tag = local_base(offline.suite, python)
+    say(f"Cannot pull {base_image} ({reason}); using the local {offline.distribution} base {tag} instead")
     if not has_image(client, tag):
-        build_local_base(client, say, suite=suite, tag=tag, mirror=mirror or host_mirror())
+        build_local_base(client, say, offline=offline, tag=tag, mirror=mirror or base_mirror(offline))
     return tag
+
+
+def base_mirror(offline: OfflineBase) -> str:
+    """Debian's: the mirror the host's apt uses (a Debian host); another distribution's: its own archive."""
+    return host_mirror() if offline.distribution == "debian" else offline.mirror
 
 
 def host_mirror() -> str:
@@ -91,18 +101,28 @@ def host_mirror() -> str:
 
 
 def build_local_base(
-    client: docker.DockerClient, say: Progress, *, mirror: str, suite: str = SUITE, tag: str = LOCAL_BASE
+    client: docker.DockerClient,
+    say: Progress,
+    *,
+    mirror: str,
+    offline: OfflineBase = PLATFORM_BASE,
+    tag: str = LOCAL_BASE,
 ) -> None:
     if os.geteuid() != 0:
         raise ImageBuildError(
-            "Building the local Debian base needs root (debootstrap, installed with apt-get when missing); "
+            "Building a local base needs root (debootstrap, installed with apt-get when missing); "
             f"run as root once, or give an image that is present as the base ({BASE_IMAGE_HOW})."
         )
     debootstrap = ensure_debootstrap(say)
+    options = [f"--components={offline.components}"]
+    if offline.distribution == "ubuntu":  # Debian's suites: debootstrap's default, the host's debian-archive-keyring
+        options.append(f"--keyring={ubuntu_keyring(mirror, offline.suite, say)}")
     with tempfile.TemporaryDirectory(prefix="stratus-base-") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        say(f"debootstrap {suite} from {mirror} (a few minutes)")
-        _debootstrap(debootstrap, rootfs, suite, mirror, say)
+        say(f"debootstrap {offline.distribution} {offline.suite} from {mirror} (a few minutes)")
+        _debootstrap(debootstrap, [*options, offline.suite, str(rootfs), mirror, *_script(offline)], say)
+        if offline.update_suites:
+            _upgrade(rootfs, offline, mirror, say)
         for relative in TRIM:
             shutil.rmtree(rootfs / relative, ignore_errors=True)
         tarball = Path(tmp) / "rootfs.tar"
@@ -124,8 +144,16 @@ def build_local_base(
         raise ImageBuildError(f"docker import did not produce {tag}")
 
 
-def _debootstrap(debootstrap: str, rootfs: Path, suite: str, mirror: str, say: Progress) -> None:
-    argv = [debootstrap, "--variant=minbase", f"--include={PACKAGES}", suite, str(rootfs), mirror]
+def _script(offline: OfflineBase) -> list[str]:
+    """An Ubuntu release newer than the host's debootstrap has no script of its own: gutsy's serves, as it
+    does every release since 7.10 (jammy, kinetic, ... are links to it)."""
+    if offline.distribution != "ubuntu" or (SCRIPTS / offline.suite).exists():
+        return []
+    return [str(SCRIPTS / "gutsy")]
+
+
+def _debootstrap(debootstrap: str, args: list[str], say: Progress) -> None:
+    argv = [debootstrap, "--variant=minbase", f"--include={PACKAGES}", *args]
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PATH": system_path()}
     )
@@ -139,6 +167,22 @@ def _debootstrap(debootstrap: str, rootfs: Path, suite: str, mirror: str, say: P
             say("  " + line[3:].strip())
     if process.wait() != 0:
         raise ImageBuildError("debootstrap failed; its last lines:\n" + "\n".join(tail))
+
+
+def _upgrade(rootfs: Path, offline: OfflineBase, mirror: str, say: Progress) -> None:
+    """Upgrade from the update suites, with the apt of the new root and its own keyring (from the archive
+    debootstrap verified); they stay in its sources, for custom images' apt-get."""
+    components = offline.components.replace(",", " ")
+    suites = [offline.suite, *offline.update_suites]
+    (rootfs / "etc/apt/sources.list").write_text("".join(f"deb {mirror} {s} {components}\n" for s in suites))
+    say(f"upgrading from {', '.join(offline.update_suites)}")
+    env = {"PATH": system_path(), "DEBIAN_FRONTEND": "noninteractive", "LANG": "C.UTF-8"}
+    for args in (["update"], ["-y", "--no-install-recommends", "dist-upgrade"], ["clean"]):  # clean: 100 MB of caches
+        done = subprocess.run(["chroot", str(rootfs), "apt-get", "-qq", *args], capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            raise ImageBuildError(
+                f"apt-get {args[-1]} in the new root failed:\n{done.stdout[-1500:]}{done.stderr[-1500:]}"
+            )
 
 
 def _short(exc: APIError) -> str:

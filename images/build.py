@@ -62,15 +62,21 @@ def ensure_runtime_image(
     *,
     repository: str = RUNTIME_REPOSITORY,
     base_image: str | None = None,
+    mirror: str | None = None,
     force: bool = False,
     say: Progress = quiet,
 ) -> BuildResult:
     """The image of `runtime`'s kind, FROM `base_image` (default: its python:<version>-slim, else a local
-    Debian base of the suite that ships that Python)."""
+    base of the suite that ships that Python, from `mirror` when given)."""
     context = runtime_context()
     tag = runtime.image(repository)
     base = ensure_base_image(
-        client, base_image or runtime.base_image, say, suite=runtime.debian_suite, python=runtime.version
+        client,
+        base_image or runtime.base_image,
+        say,
+        offline=runtime.offline_base,
+        python=runtime.version,
+        mirror=mirror,
     )
     wanted = input_hash(context, str(client.images.get(base).id), runtime.kind)
     current = _current(client, tag)

@@ -7,3 +7,7 @@ BASE_IMAGE_HOW = "`stratus image build --base-image IMAGE`, or STRATUS_BASE_IMAG
 
 class ImageBuildError(StratusError):
     pass
+
+
+class BaseUnavailable(ImageBuildError):
+    """No base can be had here for this kind (no offline base, or its archive cannot be read): `--all` skips it."""

@@ -93,7 +93,7 @@ class ProxyClient:
         next_check = time.monotonic() + ALIVE_CHECK_S
         while True:
             try:
-                return await attempt(deadline - time.monotonic())
+                return await _while_alive(attempt(deadline - time.monotonic()), alive)
             except ProxyUnreachable:
                 now = time.monotonic()
                 if now + CONNECT_RETRY_S >= deadline:  # the limit is the limit: not a few ms early
@@ -143,6 +143,22 @@ class ProxyClient:
         pools, self._pools = self._pools, {}
         for pool in pools.values():
             pool.close()
+
+
+async def _while_alive(work: Awaitable[T], alive: Alive) -> T:
+    """`work`, given up (ProxyGone) once the container no longer runs. The proxy listens before it can
+    answer (actionproxy.__main__), so a request can be sent to a container that is then killed, and its
+    connection is not always reset: its network may go with it."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=ALIVE_CHECK_S)
+            if done:
+                return task.result()
+            if not await alive():
+                raise ProxyGone("the container exited before it answered")
+    finally:
+        task.cancel()  # nothing when done; else the request is dropped with its connection
 
 
 def parse(status: int, raw: bytes | str) -> ProxyAnswer:

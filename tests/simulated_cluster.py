@@ -1,7 +1,7 @@
 """A simulated cluster in virtual time: the real controller placement and invoker pool, no Docker, no Redis.
 
-What is real: `controller.service.Controller._place` (its `_choose`, the placement policies, the bookings),
-`controller.registry.Registry`, `invoker.runner.Runner` and `invoker.pool.ContainerPool`. What is
+What is real: `controller.service.Controller._place` (its `core.placer.Placer`, the placement policies,
+the bookings), `core.invokers.Registry`, `invoker.runner.Runner` and `invoker.pool.ContainerPool`. What is
 simulated: the container driver and the runtime proxy (each create, /init and /run is a sleep of a
 configured length), the slot ledger (`SimLedger`, the Lua PLACE/END book-keeping of core.ledger in
 memory, behind the same `books`/`place` interface) and the streams (a dispatch is a task on the invoker).
@@ -23,7 +23,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from controller.placement import Policy
 from controller.service import Controller
 from core.bus import Delivery
 from core.config import ControllerSettings, InvokerSettings
@@ -31,6 +30,7 @@ from core.ids import ActivationId, InvokerId
 from core.ledger import Booking, Books, Reservation
 from core.messages import Heartbeat, Invocation
 from core.models import Action, Exec, Limits
+from core.placement import Policy
 from invoker.driver import ContainerHandle, ContainerSpec
 from invoker.health import warm_pools
 from invoker.pool import ContainerPool, Eviction
@@ -230,7 +230,7 @@ class SimCluster:
         self.ledger = SimLedger(self)
         settings = ControllerSettings.model_construct(controller_id="sim", placement=scenario.policy)
         self.controller = Controller(settings, None, None, self.ledger)  # type: ignore[arg-type]
-        self.controller._rng = random.Random(scenario.seed)
+        self.controller.placer.rng = random.Random(scenario.seed)
         self.invokers = {f"sim{i:02d}": self._invoker(f"sim{i:02d}") for i in range(scenario.invokers)}
         self.calls: dict[str, _Call] = {}
         self.queue: list[tuple[Delivery, Invocation]] = []

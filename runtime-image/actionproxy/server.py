@@ -50,11 +50,15 @@ class Request:
 
 
 class Server:
-    """Listens on construction; `serve_forever()` accepts until `close()` (from another thread)."""
+    """Listens on construction (on `host`:`port`, or takes over the listening socket `listening_fd`);
+    `serve_forever()` accepts until `close()` (from another thread)."""
 
-    def __init__(self, handler: Handler, host: str, port: int) -> None:
+    def __init__(self, handler: Handler, host: str = "", port: int = 0, *, listening_fd: int | None = None) -> None:
         self._handler = handler
-        self._socket = socket.create_server((host, port), backlog=128)
+        if listening_fd is None:
+            self._socket = socket.create_server((host, port), backlog=128)
+        else:
+            self._socket = socket.socket(fileno=listening_fd)
         self.port: int = self._socket.getsockname()[1]
 
     def serve_forever(self) -> None:

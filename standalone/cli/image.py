@@ -7,7 +7,7 @@ from rich.console import Console
 from core import kinds
 from core.errors import StratusError
 from images import ensure_runtime_image
-from images.errors import ImageBuildError
+from images.errors import BaseUnavailable, ImageBuildError
 from standalone.cli.image_action import build_action, engine
 
 app = typer.Typer(help="Build the images functions run in.", no_args_is_help=True)
@@ -23,7 +23,10 @@ def build(
     base_image: str = typer.Option(
         "",
         envvar="STRATUS_BASE_IMAGE",
-        help="BASE_IMAGE (default python:<version>-slim); when it cannot be pulled, a local Debian base is built.",
+        help="BASE_IMAGE (default python:<version>-slim); when it cannot be pulled, a local base is built.",
+    ),
+    mirror: str = typer.Option(
+        "", help="The archive of the kind's local base (default: the host's Debian mirror, or archive.ubuntu.com)."
     ),
     repository: str = typer.Option(
         kinds.RUNTIME_REPOSITORY, envvar="STRATUS_RUNTIME_REPOSITORY", help="Images are <repository>:<version>."
@@ -36,8 +39,8 @@ def build(
     except kinds.UnknownKind as exc:
         console.print(f"[red]{exc}[/red] Runtime kinds: {', '.join(r.kind for r in kinds.RUNTIMES)}.")
         raise typer.Exit(2) from exc
-    if base_image and len(runtimes) > 1:
-        console.print("[red]--base-image names the base of one kind: give one --kind with it.[/red]")
+    if (base_image or mirror) and len(runtimes) > 1:
+        console.print("[red]--base-image and --mirror name the base of one kind: give one --kind with them.[/red]")
         raise typer.Exit(2)
     client = engine()
     failed = False
@@ -49,11 +52,12 @@ def build(
                     runtime,
                     repository=repository,
                     base_image=base_image or None,
+                    mirror=mirror or None,
                     force=force,
                     say=console.print,
                 )
         except ImageBuildError as exc:
-            if every and runtime.debian_suite is None:
+            if every and isinstance(exc, BaseUnavailable):
                 console.print(f"[yellow]{runtime.kind}: skipped[/yellow] {exc}")
                 continue
             console.print(f"[red]{runtime.kind}: {exc}[/red]")

@@ -74,7 +74,8 @@ async def bare_docker_run(engine: docker.DockerClient, harness: Harness, session
     ip = await asyncio.to_thread(run)
     while True:
         try:
-            async with session.get(f"http://{ip}:8080/ping") as response:
+            # closed by the server before the container goes: see remove_all
+            async with session.get(f"http://{ip}:8080/ping", headers={"Connection": "close"}) as response:
                 if response.status == 200:
                     break
         except aiohttp.ClientError:
@@ -113,7 +114,14 @@ async def idle_cpu_ms_per_minute(harness: Harness, action: Action, seconds: floa
     return (after - before) / 1e6 * 60 / seconds
 
 
-def remove_all(harness: Harness) -> None:
+async def remove_all(harness: Harness) -> None:
+    """As the invoker removes its containers: connections closed first (Runner.remove), then the rest.
+
+    A connection left open to a removed container makes the host send to its address after it is gone,
+    which leaves the host's ARP entry for that address unresolved; Docker 20.10 gives the next container
+    the same address (and MAC), and its first connect then waits for the next ARP retry, a second later.
+    """
+    await harness.runner.remove(harness.pool.drain())
     for container in harness.containers():
         container.remove(force=True)
 
@@ -136,25 +144,20 @@ async def bench(samples: int, warm_n: int) -> dict[str, list[float]]:
     async with aiohttp.ClientSession() as session:
         try:
             await harness.run(harness.action(NOOP, memory=MEMORY))  # warm-up: image in page cache, first start
-            remove_all(harness)
-            harness.pool.drain()
+            await remove_all(harness)
             for _ in range(samples):  # interleaved: sleep, bare, cold, prewarm (same size, another size)
                 results["sleep"].append(await sleep_start(harness))
                 results["bare"].append(await bare_docker_run(engine, harness, session))
-                remove_all(harness)
-                harness.pool.drain()
+                await remove_all(harness)
                 results["cold"].append(await timed(lambda: harness.run(harness.action(NOOP, memory=MEMORY))))
-                remove_all(harness)
-                harness.pool.drain()
+                await remove_all(harness)
                 await harness.runner.refill_stem_cells()  # off the clock
                 results["prewarm"].append(await timed(lambda: harness.run(harness.action(NOOP, memory=MEMORY))))
-                remove_all(harness)
-                harness.pool.drain()
+                await remove_all(harness)
                 await harness.runner.refill_stem_cells()  # off the clock; taken over at half its size
                 resized = harness.action(NOOP, memory=MEMORY // 2)
                 results["prewarm_resized"].append(await timed(partial(harness.run, resized)))
-                remove_all(harness)
-                harness.pool.drain()
+                await remove_all(harness)
             action = harness.action(NOOP, memory=MEMORY)
             await harness.run(action)
             results["idle_cpu"].append(await idle_cpu_ms_per_minute(harness, action))
@@ -164,8 +167,8 @@ async def bench(samples: int, warm_n: int) -> dict[str, list[float]]:
                     await harness.runner.pause_idle(time.monotonic() + 3600, grace_s=1)
                     results["resume"].append(await timed(lambda: harness.run(action)))
         finally:
+            await remove_all(harness)
             await harness.proxy.aclose()
-            remove_all(harness)
             harness.driver.close()
     return results
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from controller.placement import POLICIES
+from core.placement import POLICIES
 from tests.simulated_cluster import Result, Scenario, simulate
 
 

@@ -20,9 +20,9 @@ import httpx
 import pytest
 import redis
 
-from controller.scheduler import probe_order, shard_key
 from controller.service import REFRESH_S
 from core.namespaces import create_namespace
+from core.sharding import probe_order, shard_key
 from core.stores.entities import SqlEntityStore
 from gateway.routes.console import FILES as CONSOLE_FILES
 from tests.compose_stack import Stack, compose_command, compose_stack

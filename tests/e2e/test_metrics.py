@@ -49,8 +49,7 @@ def test_each_service_counts_what_it_did(platform: Platform) -> None:
     assert grew(requests, route=INVOKE_ROUTE, method="GET", status="404") == 1
     assert grew("stratus_gateway_request_seconds_count", route=INVOKE_ROUTE, method="POST") == 1
     assert value(after, "stratus_gateway_requests_in_flight") == 1  # the scrape itself
-    assert grew("stratus_controller_placed_total") >= 1 and grew("stratus_controller_place_seconds_count") >= 1
-    assert grew("stratus_controller_queue_wait_seconds_count") >= 1
+    assert grew("stratus_gateway_invocations_total", placed_by="gateway") == 1  # placed by the API, no controller
     assert grew("stratus_recorder_records_total") >= 1 and grew("stratus_recorder_batch_records_count") >= 1
 
     admin = {"authorization": f"Bearer {platform.admin_key}"}
@@ -63,7 +62,11 @@ def test_each_service_counts_what_it_did(platform: Platform) -> None:
     invoker = scrape(f"http://{by_component['invoker']}/metrics")
     assert value(invoker, "stratus_invoker_starts_total") >= 1
     assert value(invoker, "stratus_invoker_memory_mb", kind="budget") > 0
-    controller = scrape(f"http://{by_component['controller']}/metrics")
+    for _ in range(120):  # the controller reads its gauges every 5 s: the first read may precede the invoker
+        controller = scrape(f"http://{by_component['controller']}/metrics")
+        if value(controller, "stratus_controller_invokers", state="healthy") == 1:
+            break
+        time.sleep(0.1)
     assert value(controller, "stratus_controller_invokers", state="healthy") == 1
     assert value(controller, "stratus_controller_invoker_capacity_mb") > 0
     assert "stratus_controller_queue_depth" in controller

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
+from actionproxy.__main__ import listen
 from actionproxy.app import create_app
 from actionproxy.server import Server
 
@@ -108,3 +110,27 @@ async def test_unknown_routes_methods_and_http_1_0(address: str) -> None:
     assert (await raw(address, b"GET /run HTTP/1.1\r\nConnection: close\r\n\r\n")).startswith(b"HTTP/1.1 405")
     ping = await raw(address, b"GET /ping HTTP/1.0\r\n\r\n")  # 1.0 without keep-alive: answered, then closed
     assert ping.startswith(b"HTTP/1.1 200 OK") and ping.endswith(b'{"ok":true}')
+
+
+def test_a_request_sent_before_the_server_accepts_is_answered() -> None:
+    """`python -m actionproxy` listens before its imports: a connection made then waits, it is not refused."""
+    listening = listen(0)
+    with socket.socket(fileno=os.dup(listening)) as probe:
+        port = probe.getsockname()[1]
+    body = json.dumps({"value": {"code": CODE}}).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:  # nothing accepts yet
+        client.sendall(b"POST /init HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body))
+        app, path, cwd = create_app(), list(sys.path), os.getcwd()
+        server = Server(app.handle, listening_fd=listening)
+        serving = threading.Thread(target=server.serve_forever, daemon=True)
+        serving.start()
+        try:
+            answer = client.recv(4096)
+        finally:
+            server.close()
+            serving.join(10)
+            app.close()
+            sys.path[:] = path
+            os.chdir(cwd)
+            sys.modules.pop("main__", None)
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"ok":true}')

@@ -8,7 +8,6 @@ from uuid import uuid4
 
 import pytest
 
-from controller.scheduler import probe_order, shard_key
 from controller.service import Controller
 from core.bus import Delivery, RedisStreamBus
 from core.config import ControllerSettings
@@ -16,6 +15,7 @@ from core.ids import InvokerId, new_activation_id
 from core.ledger import RedisLedger
 from core.messages import INVOCATIONS, Completion, Dispatch, Heartbeat, Invocation, invoker_stream, reply_stream
 from core.records import UNREADABLE
+from core.sharding import probe_order, shard_key
 from core.stores.activations import ActivationStore
 from tests.factories import make_action
 

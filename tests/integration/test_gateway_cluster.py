@@ -1,4 +1,5 @@
-"""The gateway's cluster routes on real Redis: per-namespace throttles (429) and the admin invoker listing."""
+"""The gateway's cluster routes on real Redis: per-namespace throttles (429), the admin invoker listing, and
+placing what it accepts on an invoker itself."""
 
 import asyncio
 import time
@@ -16,7 +17,16 @@ from core.backends import open_core
 from core.config import GatewaySettings
 from core.ids import ControllerId, InvokerId
 from core.ledger import inflight_key
-from core.messages import INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
+from core.messages import (
+    INVOCATIONS,
+    INVOKERS_KEY,
+    METRICS_TARGETS,
+    Dispatch,
+    Heartbeat,
+    Invocation,
+    MetricsTarget,
+    invoker_stream,
+)
 from core.models import NamespaceLimits
 from core.namespaces import create_namespace, set_limits
 from gateway.app import create_app
@@ -28,10 +38,13 @@ CODE = "def main(args):\n    return args\n"
 
 
 class Cluster:
-    def __init__(self, client: httpx.AsyncClient, keys: dict[str, str], redis_client: "aioredis.Redis") -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, keys: dict[str, str], redis_client: "aioredis.Redis", backends: Backends
+    ) -> None:
         self.client = client
         self.keys = keys
         self.redis = redis_client
+        self.backends = backends
 
     async def call(self, method: str, ns: str, path: str, **kwargs: Any) -> httpx.Response:
         uuid, _, secret = self.keys[ns].partition(":")
@@ -74,7 +87,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            found = Cluster(client, keys, raw)
+            found = Cluster(client, keys, raw, app.state.backends)
             body = {"exec": {"kind": "python:3.11", "code": CODE}}
             for ns in keys:
                 assert (await found.call("PUT", ns, "actions/echo", json=body)).is_success
@@ -164,3 +177,32 @@ async def test_admin_metrics_targets_list_the_controllers_that_advertised_lately
     assert found.json() == [
         {"targets": ["10.0.0.5:9101"], "labels": {"component": "controller", "controller": "c-live"}}
     ]
+
+
+async def test_the_gateway_places_on_a_healthy_invoker_itself_and_queues_for_a_controller_otherwise(
+    cluster: Cluster,
+) -> None:
+    queued = await cluster.invoke("free")  # no invoker has sent a heartbeat: a controller's queue waits for one
+    assert queued.status_code == 202
+    [(_, fields)] = await cluster.redis.xrange(INVOCATIONS)
+    assert Invocation.from_fields(fields).activation_id == queued.json()["activationId"]
+
+    now = int(time.time() * 1000)
+    beat = Heartbeat(invoker_id=InvokerId("p-a"), sent_ms=now, user_memory_mb=1024, busy_memory_mb=0, containers=0)
+    await cluster.backends.bus.put_heartbeat(beat)
+    await cluster.backends.placer.placer.refresh(cluster.backends.bus)  # as its loop does every 0.5 s
+    placed = [await cluster.invoke("free") for _ in range(3)]
+    assert [r.status_code for r in placed] == [202] * 3
+    assert len(await cluster.redis.xrange(INVOCATIONS)) == 1  # nothing more for a controller
+    dispatches = [Dispatch.from_fields(f) for _, f in await cluster.redis.xrange(invoker_stream(beat.invoker_id))]
+    assert [d.invocation.activation_id for d in dispatches] == [r.json()["activationId"] for r in placed]
+    assert {d.controller_id for d in dispatches} == {"gateway:gw-cluster-test"}
+    books = await cluster.backends.ledger.books([beat.invoker_id])
+    assert books[0].memory_mb == 3 * 256 and sum((books[0].in_flight or {}).values()) == 3
+
+    full = Heartbeat(invoker_id=InvokerId("p-a"), sent_ms=now, user_memory_mb=1024, busy_memory_mb=0, containers=0,
+                     failing="the container engine is unreachable")  # fmt: skip
+    await cluster.backends.bus.put_heartbeat(full)
+    await cluster.backends.placer.placer.refresh(cluster.backends.bus)
+    assert (await cluster.invoke("free")).status_code == 202
+    assert len(await cluster.redis.xrange(INVOCATIONS)) == 2  # an unhealthy invoker is not placed on

@@ -1,4 +1,4 @@
-"""controller.placement: the three policies as pure logic (the cluster-level effect is in bench_sim)."""
+"""core.placement: the three policies as pure logic (the cluster-level effect is in bench_sim)."""
 
 import random
 from collections import Counter
@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from controller.placement import (
+from core.ids import InvokerId
+from core.messages import Heartbeat
+from core.placement import (
     POLICIES,
     Request,
     cold_start_ms,
@@ -16,9 +18,7 @@ from controller.placement import (
     spread_width,
     walk,
 )
-from controller.scheduler import Choice, InvokerState, probe_order
-from core.ids import InvokerId
-from core.messages import Heartbeat
+from core.sharding import Choice, InvokerState, fits, probe_order
 
 MB = 256
 
@@ -152,3 +152,27 @@ def test_run_and_cold_start_times_come_from_healthy_invokers_heartbeats() -> Non
     assert run_time_ms(beats, "ns/b") is None
     assert cold_start_ms(beats) == 1200
     assert cold_start_ms([]) == 1000
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_with_one_healthy_invoker_every_policy_picks_it_forced_exactly_when_it_has_no_room(policy: str) -> None:
+    """What lets core.placer skip reading the books when one invoker is healthy: the answer is known."""
+    rng = random.Random(11)
+    for _ in range(500):
+        n = rng.randint(1, 4)
+        only = rng.randrange(n)
+        states = [
+            InvokerState(
+                InvokerId(f"i{k}"),
+                healthy=k == only,
+                user_memory_mb=2048,
+                booked_mb=rng.choice([0, MB, 1024, 2048, 2048 + MB]),
+                action_in_flight=rng.randint(0, 9),
+                warm=rng.randint(0, 3),
+            )
+            for k in range(n)
+        ]
+        request = Request("ns|a", MB, concurrency=rng.choice([1, 4]), run_ms=rng.choice([None, 5.0, 5000.0]))
+        choice = place(policy, request, states, random.Random(1))  # type: ignore[arg-type]
+        assert choice is not None and choice.invoker_id == f"i{only}"
+        assert choice.forced == (not fits(states[only], MB, request.concurrency))

@@ -1,10 +1,12 @@
-"""controller.scheduler: pure placement, including fairness when invokers differ in size."""
+"""core.sharding: pure placement, including fairness when invokers differ in size."""
 
 from collections import Counter
 from dataclasses import replace
 
-from controller.registry import Registry
-from controller.scheduler import (
+from core.ids import InvokerId
+from core.invokers import Registry
+from core.messages import Heartbeat
+from core.sharding import (
     Choice,
     InvokerState,
     choose_invoker,
@@ -12,8 +14,6 @@ from controller.scheduler import (
     probe_order,
     step_sizes,
 )
-from core.ids import InvokerId
-from core.messages import Heartbeat
 
 
 def state(name: str, booked: int = 0, *, healthy: bool = True, total: int = 2048, n: int = 0) -> InvokerState:

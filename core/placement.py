@@ -3,7 +3,7 @@
 Three policies, chosen by `ControllerSettings.placement` (the default is the best one measured in the
 simulated cluster, `tests/bench/bench_sim.py`; numbers in the README's scale-out section):
 
-- **sharding**: `controller.scheduler.choose_invoker`: the home, then a co-prime walk; when nobody has
+- **sharding**: `core.sharding.choose_invoker`: the home, then a co-prime walk; when nobody has
   room, the least-loaded invoker is forced.
 - **openwhisk**: OpenWhisk's ShardingContainerPoolBalancer: the same walk, but when nobody has room a
   random healthy invoker is forced.
@@ -37,9 +37,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import get_args
 
-from controller.scheduler import Choice, InvokerState, choose_invoker, fits, probe_order
 from core.config import PlacementPolicy as Policy
 from core.messages import Heartbeat
+from core.sharding import Choice, InvokerState, choose_invoker, fits, probe_order
 
 POLICIES: tuple[Policy, ...] = get_args(Policy)
 SPREAD_SHARE = 0.25  # a hot action spreads once it would take more than this share of an invoker's memory
@@ -49,7 +49,7 @@ DEFAULT_COLD_MS = 1000.0  # what a cold start costs when no invoker measured one
 
 @dataclass(frozen=True)
 class Request:
-    shard: str  # what the home is hashed from (controller.scheduler.shard_key)
+    shard: str  # what the home is hashed from (core.sharding.shard_key)
     memory_mb: int
     concurrency: int = 1
     run_ms: float | None = None  # the action's usual run time, when an invoker measured it

@@ -23,6 +23,10 @@ from invoker.runner import Runner
 from invoker.service import MANAGED_LABEL
 from tests.conftest import docker_engine, runtime_repository
 
+# A real Invoker installs egress rules on its function network and leaves them while anything else uses
+# it; the harness's network must stay without them (test_isolation's positive control reaches the host).
+INVOKER_NETWORK = "stratus-test-invoker-functions"
+
 
 @pytest.fixture(scope="session")
 def engine() -> docker.DockerClient:

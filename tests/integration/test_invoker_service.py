@@ -31,6 +31,7 @@ from invoker.service import MANAGED_LABEL
 from invoker.wiring import open_invoker
 from tests.conftest import runtime_repository
 from tests.factories import make_action
+from tests.invoker_harness import INVOKER_NETWORK
 
 pytestmark = pytest.mark.docker
 
@@ -48,7 +49,7 @@ async def test_invoker_lifecycle(
     )
     await sqlite_entities.create_action(action)
     settings = InvokerSettings(
-        invoker_id=invoker_id, redis_url=redis_url, mongo_url="-", entities_url="-", network="stratus-test-functions"
+        invoker_id=invoker_id, redis_url=redis_url, mongo_url="-", entities_url="-", network=INVOKER_NETWORK
     )
     core = CoreBackends(sqlite_entities, activations, bus, RedisLedger(bus._redis))
     stop = asyncio.Event()
@@ -121,7 +122,7 @@ async def test_a_restarted_invoker_ends_what_it_had_received_and_runs_none_of_it
         redis_url=redis_url,
         mongo_url="-",
         entities_url="-",
-        network="stratus-test-functions",
+        network=INVOKER_NETWORK,
         stem_cells=(),
     )
     stop = asyncio.Event()

@@ -19,7 +19,7 @@ from core.stores.entities import SqlEntityStore
 from invoker.service import MANAGED_LABEL
 from invoker.wiring import open_invoker
 from tests.factories import make_action
-from tests.invoker_harness import eventually
+from tests.invoker_harness import INVOKER_NETWORK, eventually
 
 pytestmark = pytest.mark.docker
 
@@ -47,7 +47,7 @@ async def test_stop_finishes_in_flight_activations_records_them_and_removes_ever
         redis_url=redis_url,
         mongo_url="-",
         entities_url="-",
-        network="stratus-test-functions",
+        network=INVOKER_NETWORK,
         stem_cells=(StemCells(kind="python:3.11", count=1, memory_mb=action.limits.memory),),
     )
     stop = asyncio.Event()

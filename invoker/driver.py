@@ -142,6 +142,11 @@ class DockerDriver:
         # how a network found gone is made again: the invoker sets its own (network + egress rules)
         self.prepare_network: Callable[[str], Awaitable[None]] = self.ensure_network
 
+    @classmethod
+    def from_env(cls) -> "DockerDriver":
+        """On the engine DOCKER_HOST names (the local socket by default)."""
+        return cls(docker.from_env())
+
     async def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         @retry(
             retry=retry_if_exception(_transient),

@@ -3,8 +3,6 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import docker
-
 from core.backends import CoreBackends
 from core.config import InvokerSettings
 from invoker.driver import DockerDriver
@@ -17,7 +15,7 @@ from invoker.service import Invoker
 
 @asynccontextmanager
 async def open_invoker(settings: InvokerSettings, core: CoreBackends) -> AsyncIterator[Invoker]:
-    driver = DockerDriver(docker.from_env())
+    driver = DockerDriver.from_env()
     proxy = ProxyClient()
     pool = ContainerPool(settings.user_memory_mb, settings.stem_cells, eviction=settings.eviction)
     runner = Runner(driver, pool, proxy, core.entities.get_action, settings)

@@ -81,23 +81,24 @@ class Invoker:
         spec = ConsumerSpec(invoker_stream(self.invoker_id), INVOKERS_GROUP, self.invoker_id, concurrency=256)
         await self._bus.ensure_group(spec.stream, spec.group)
         await self._end_unfinished(spec)
+        # Outside the group, never cancelled: a container it is starting must be known, to be removed.
         refiller = asyncio.create_task(self._refiller(stop), name="invoker-stem-cells")
-        background = [
-            asyncio.create_task(self._heartbeats(stop), name="invoker-heartbeat"),
-            asyncio.create_task(self._reaper(stop), name="invoker-reaper"),
-            asyncio.create_task(self._retirements(stop), name="invoker-action-changes"),
-        ]
         try:
-            await run_consumer(self._bus, spec, self.handle, stop)
+            async with asyncio.TaskGroup() as group:
+                beside = [
+                    group.create_task(self._heartbeats(stop), name="invoker-heartbeat"),
+                    group.create_task(self._reaper(stop), name="invoker-reaper"),
+                    group.create_task(self._retirements(stop), name="invoker-action-changes"),
+                ]
+                await run_consumer(self._bus, spec, self.handle, stop)
+                self._draining = True
+                for task in beside:
+                    task.cancel()
         finally:
             self._draining = True
+            stop.set()  # the refiller ends by itself, also when the consumer failed rather than was stopped
             with contextlib.suppress(Exception):
-                await refiller  # not cancelled: a container being started must be known, to be removed
-            for task in background:
-                task.cancel()
-            for task in background:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await refiller
             await self._shutdown()
 
     async def handle(self, delivery: Delivery) -> None:

@@ -209,6 +209,18 @@ def command_calls(client: redis.Redis) -> dict[str, int]:
     return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info"}
 
 
+async def recorder_batches(session: aiohttp.ClientSession, api: str) -> tuple[float, float]:
+    """(records, batches) the recorders wrote so far, from the API's /metrics (which holds the controller's)."""
+    async with session.get(f"{api}/metrics") as response:
+        text = await response.text()
+    found = {"_sum": 0.0, "_count": 0.0}
+    for line in text.splitlines():
+        for suffix in found:
+            if line.startswith(f"stratus_recorder_batch_records{suffix} "):
+                found[suffix] = float(line.split()[-1])
+    return found["_sum"], found["_count"]
+
+
 def redis_calls(client: redis.Redis) -> int:
     return sum(command_calls(client).values())
 
@@ -252,6 +264,7 @@ async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: arg
         calls = {k: v for k, v in {"direct": direct, "c100": c100, "c1": c1}.items() if k in args.paths.split(",")}
         results = {k: v for k, v in results.items() if k in calls}
         counter = redis.Redis.from_url(urls["STRATUS_REDIS_URL"])
+        written_before = await recorder_batches(session, api)
         for n in range(args.rounds):
             for key, call in calls.items():
                 before = redis_calls(counter)
@@ -260,6 +273,10 @@ async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: arg
                 results[key].redis_calls += redis_calls(counter) - before if key != "direct" else 0
                 print(f"  round {n + 1} {key:<7} {window.rate:8.0f}/s  failures {window.failures}", flush=True)
         report(results, args)
+        records, batches = (
+            after - before for after, before in zip(await recorder_batches(session, api), written_before, strict=True)
+        )
+        print(f"Records written to the activation store per batch (recorder): {records / max(batches, 1):.1f}")
         await breakdown(c100, args, session, counter, CpuMeter(pid, "noop-c100"))
         if args.soak:
             await soak(c100, args, session, counter, urls)

@@ -1,10 +1,10 @@
-"""The controller: reads Invocations in batches, books slots on invokers, hands out Dispatches; no policy here.
+"""The controller: places what gateways could not (core.placer), in batches; no policy here.
 
-Per batch read from `stratus:invocations` (group `controllers`): one snapshot of the books of every
-invoker, a choice per invocation (core.placement, counting the batch's own earlier choices), then
-one pipeline of `place` scripts (core.ledger): each books its slots, appends its Dispatch to the
-invoker's stream and acks its Invocation, atomically. A booking another controller beat us to is tried
-again with a fresh snapshot. Side by side run the recorder (records outbox -> activation store), the
+Gateways place what they accept themselves; what reaches `stratus:invocations` (group `controllers`) is
+what they could not place (no healthy invoker yet, a booking lost to another placer), sequences, and a
+dead invoker's backlog (controller.recovery). Per batch: core.placer.Placer books each on an invoker,
+appends its Dispatch and acks its Invocation, atomically; a booking another placer beat us to is tried
+again with a fresh snapshot, and when no invoker is healthy the batch waits for one, then fails. Side by side run the recorder (records outbox -> activation store), the
 recovery loop for invokers that went offline (controller.recovery), and the registry refresh.
 Capacity comes back when an invoker ends an activation (core.ledger `end`): no message to us.
 """

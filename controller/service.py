@@ -4,8 +4,9 @@ Gateways place what they accept themselves; what reaches `stratus:invocations` (
 what they could not place (no healthy invoker yet, a booking lost to another placer), sequences, and a
 dead invoker's backlog (controller.recovery). Per batch: core.placer.Placer books each on an invoker,
 appends its Dispatch and acks its Invocation, atomically; a booking another placer beat us to is tried
-again with a fresh snapshot, and when no invoker is healthy the batch waits for one, then fails. Side by side run the recorder (records outbox -> activation store), the
-recovery loop for invokers that went offline (controller.recovery), and the registry refresh.
+again with a fresh snapshot, and when no invoker is healthy the batch waits for one, then fails.
+Side by side run the recorder (records outbox -> activation store), the recovery loop for invokers
+that went offline (controller.recovery), the registry refresh, the sequence conductor and the alarms.
 Capacity comes back when an invoker ends an activation (core.ledger `end`): no message to us.
 """
 

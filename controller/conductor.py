@@ -32,10 +32,8 @@ from core.ids import ActivationId, ControllerId, new_activation_id
 from core.ledger import BY_REFERENCE, Ending, Ledger
 from core.messages import (
     INVOCATIONS,
-    RECORDS,
     REPLY_INLINE_MAX_BYTES,
     Invocation,
-    Record,
     conductor_stream,
     ending_fields,
     sequence_key,
@@ -43,7 +41,7 @@ from core.messages import (
 from core.models import Action, Activation, ActivationResponse
 from core.packages import resolve_action
 from core.params import run_params
-from core.replies import RecordRef, ReplyWaiter
+from core.replies import RecordRef, ReplyWaiter, read_large_record
 from core.stores.activations import ActivationStore
 from core.stores.entities import EntityStore
 
@@ -52,7 +50,6 @@ log = logging.getLogger(__name__)
 PROGRESS_TTL_S = 7 * 24 * 3600
 TOUCH_EVERY_S = 5.0
 WAIT_SLACK_S = 60.0  # past a component's timeout (OpenWhisk waits timeout + 1 minute)
-RECORD_TRIES = 50  # x 0.1 s: a large record on its way from the outbox to the store
 INVOCATIONS_MAXLEN = 1_000_000
 STORED_POLL_S = 0.5
 LEASE_MS = 4 * int(TOUCH_EVERY_S * 1000)  # one conductor per sequence: renewed every TOUCH_EVERY_S
@@ -233,18 +230,8 @@ class Conductor:
         log.info("sequence %s: component %s -> activation %s", sequence.activation_id, action.fqn, cid)
         answer = await self.replies.wait(future, cid, component_wait_s(action))
         if isinstance(answer, RecordRef):
-            return await self._large_record(sequence.namespace, cid, answer)
+            return await read_large_record(self._bus, self._activations, sequence.namespace, cid, answer)
         return answer
-
-    async def _large_record(self, namespace: str, activation_id: ActivationId, ref: RecordRef) -> Activation | None:
-        fields = await self._bus.read_entry(RECORDS, ref.entry_id)
-        if fields is not None:
-            return Record.from_fields(fields).activation
-        for _ in range(RECORD_TRIES):
-            if (record := await self._activations.get(namespace, activation_id)) is not None:
-                return record
-            await asyncio.sleep(0.1)
-        return None
 
     async def _end(
         self,

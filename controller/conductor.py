@@ -28,7 +28,7 @@ from core import kinds, sequences
 from core import limits as L
 from core.bus import Delivery, MessageBus
 from core.errors import StoreUnavailable
-from core.ids import ActivationId, ControllerId, new_activation_id
+from core.ids import ActivationId, ControllerId
 from core.ledger import BY_REFERENCE, Ending, Ledger
 from core.messages import (
     INVOCATIONS,
@@ -208,13 +208,11 @@ class Conductor:
     async def _run_component(
         self, sequence: Invocation, action: Action, params: dict[str, object], ids: list[str]
     ) -> Activation | None:
-        component = Invocation(
-            activation_id=new_activation_id(),
-            namespace=sequence.namespace,
-            subject=sequence.subject,
-            action=action.for_dispatch(),
-            params=run_params(action, params),
-            accepted_ms=now_ms(),
+        component = Invocation.accept(
+            sequence.namespace,
+            sequence.subject,
+            action,
+            run_params(action, params),
             reply_to=self.replies.stream,
             cause=sequence.activation_id,
         )

@@ -4,13 +4,14 @@ Each stream entry carries one field, `body`, holding the message as JSON. Reader
 fields, so adding an optional field is safe; any other change bumps `version`.
 """
 
+import time
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import BadMessage
-from core.ids import ActivationId, ControllerId, GatewayId, InvokerId
+from core.ids import ActivationId, ControllerId, GatewayId, InvokerId, new_activation_id
 from core.models import Action, Activation, ActivationResponse, KeyValue
 
 INVOCATIONS = "stratus:invocations"  # gateway -> controllers (group CONTROLLERS)
@@ -73,6 +74,29 @@ class Invocation(StreamMessage):
     accepted_ms: int  # when the gateway accepted it: waitTime counts from here
     reply_to: str | None = None  # the gateway's reply stream, for blocking callers
     cause: ActivationId | None = None  # the enclosing sequence's activation, for a sequence's component
+
+    @classmethod
+    def accept(
+        cls,
+        namespace: str,
+        subject: str,
+        action: Action,
+        params: dict[str, Any],
+        *,
+        reply_to: str | None = None,
+        cause: ActivationId | None = None,
+    ) -> Self:
+        """A new activation of `action`, accepted now: a fresh id, the action as it travels (`for_dispatch`)."""
+        return cls(
+            activation_id=new_activation_id(),
+            namespace=namespace,
+            subject=subject,
+            action=action.for_dispatch(),
+            params=params,
+            accepted_ms=int(time.time() * 1000),
+            reply_to=reply_to,
+            cause=cause,
+        )
 
     def record(
         self,

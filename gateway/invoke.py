@@ -7,7 +7,6 @@ retries, waits for an invoker, or fails them with a record.
 """
 
 import logging
-import time
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -15,7 +14,7 @@ from fastapi.responses import JSONResponse
 from core import kinds
 from core import limits as L
 from core.errors import BadRequest, NotFound
-from core.ids import ActivationId, new_activation_id
+from core.ids import ActivationId
 from core.messages import INVOCATIONS, Invocation
 from core.models import Action, Activation, Namespace
 from core.packages import check_reference
@@ -120,14 +119,8 @@ async def publish(backends: Backends, who: Namespace, invocation: Invocation) ->
 def _invocation(
     backends: Backends, who: Namespace, action: Action, params: dict[str, Any], *, blocking: bool
 ) -> Invocation:
-    return Invocation(
-        activation_id=new_activation_id(),
-        namespace=who.name,
-        subject=who.subject,
-        action=action.for_dispatch(),
-        params=params,
-        accepted_ms=int(time.time() * 1000),
-        reply_to=backends.replies.stream if blocking else None,
+    return Invocation.accept(
+        who.name, who.subject, action, params, reply_to=backends.replies.stream if blocking else None
     )
 
 

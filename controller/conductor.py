@@ -241,21 +241,15 @@ class Conductor:
         start: int,
     ) -> None:
         """The sequence's one record, its caller's answer and its entry's acknowledgement, in one step."""
-        record = Activation(
-            activation_id=invocation.activation_id,
-            namespace=invocation.namespace,
-            name=invocation.action.name,
-            version=invocation.action.version,
-            subject=invocation.subject,
+        record = invocation.record(
+            response,
             start=start,
             end=now_ms(),
             duration=duration,
-            response=response,
-            logs=ids,
+            logs=list(ids),
             annotations=sequences.sequence_annotations(
                 invocation.action, max(0, start - invocation.accepted_ms), nested=invocation.cause is not None
             ),
-            cause=invocation.cause,
         )
         record_fields, completion = ending_fields(record)
         reply = None

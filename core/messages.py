@@ -106,9 +106,11 @@ class Invocation(StreamMessage):
         end: int,
         annotations: list[KeyValue],
         logs: list[str] | None = None,
+        duration: int | None = None,
     ) -> Activation:
         """The activation record of this invocation (epoch ms), from parts that are valid already (built,
-        not parsed): constructed without a second validation, on every activation's path."""
+        not parsed): constructed without a second validation, on every activation's path. `duration` is
+        `end - start` unless given (a sequence's is the sum of its components')."""
         return Activation.model_construct(
             activation_id=self.activation_id,
             namespace=self.namespace,
@@ -117,7 +119,7 @@ class Invocation(StreamMessage):
             subject=self.subject,
             start=start,
             end=end,
-            duration=end - start,
+            duration=end - start if duration is None else duration,
             response=response,
             logs=logs or [],
             annotations=annotations,

@@ -101,7 +101,7 @@ class Action(Entity):
 
     def summary(self) -> dict[str, Any]:
         """The row of an action list: no code, no kind except through the `exec` annotation."""
-        return {
+        return {  # written out, as Activation.summary: OpenWhisk's key order, which is not the fields' order
             "namespace": self.namespace,
             "name": self.name,
             "version": self.version,

@@ -224,6 +224,7 @@ async def invoke_action(
     return await invoking.invoke_named(b, who, name, body, blocking=blocking, result_only=result, timeout_ms=timeout)
 
 
+# invoke_action's query parameters again: FastAPI reads a route's query parameters from its own signature.
 @router.post("/{package}/{name}", operation_id="invokePackageAction", openapi_extra=INVOKE_DOC)
 async def invoke_package_action(
     package: EntityName,

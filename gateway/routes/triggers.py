@@ -68,6 +68,7 @@ async def with_rules(b: BackendsDep, trigger: Trigger) -> dict[str, Any]:
     return body
 
 
+# list, get and put have the shape of the rules' routes; each names its own path, operation id and store call.
 @router.get("", operation_id="listTriggers")
 async def list_triggers(who: OwnNamespace, b: BackendsDep, limit: Limit = None, skip: Skip = None) -> Any:
     limit, skip = list_window(limit, skip)

@@ -42,6 +42,7 @@ def disable(name: str = NAME) -> None:
     out.console.print(f"ok: disabled rule {name}")
 
 
+# get and list as packages' and triggers': one line each over out.print_entity / out.listed, with their own help.
 @app.command()
 def get(name: str = NAME) -> None:
     """Show a rule as JSON."""

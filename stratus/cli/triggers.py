@@ -16,6 +16,7 @@ FEED = typer.Option(
 )
 
 
+# The pair options are declared in each command that takes them: typer reads options from the signature.
 @app.command(cls=PairCommand)
 def create(
     ctx: typer.Context,

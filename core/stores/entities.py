@@ -365,6 +365,7 @@ class SqlEntityStore:
             return None
         return found
 
+    # put, get, list and delete per entity, typed as the Protocol names them; the SQL is in the _doc helpers above.
     async def put_package(self, package: Package, *, expected_updated: int | None) -> None:
         await self._put_doc(packages, package, expected_updated)
 

@@ -28,14 +28,12 @@ from core import kinds, sequences
 from core import limits as L
 from core.bus import Delivery, MessageBus
 from core.errors import StoreUnavailable
-from core.ids import ActivationId, ControllerId, new_activation_id
+from core.ids import ActivationId, ControllerId
 from core.ledger import BY_REFERENCE, Ending, Ledger
 from core.messages import (
     INVOCATIONS,
-    RECORDS,
     REPLY_INLINE_MAX_BYTES,
     Invocation,
-    Record,
     conductor_stream,
     ending_fields,
     sequence_key,
@@ -43,7 +41,7 @@ from core.messages import (
 from core.models import Action, Activation, ActivationResponse
 from core.packages import resolve_action
 from core.params import run_params
-from core.replies import RecordRef, ReplyWaiter
+from core.replies import RecordRef, ReplyWaiter, read_large_record
 from core.stores.activations import ActivationStore
 from core.stores.entities import EntityStore
 
@@ -52,7 +50,6 @@ log = logging.getLogger(__name__)
 PROGRESS_TTL_S = 7 * 24 * 3600
 TOUCH_EVERY_S = 5.0
 WAIT_SLACK_S = 60.0  # past a component's timeout (OpenWhisk waits timeout + 1 minute)
-RECORD_TRIES = 50  # x 0.1 s: a large record on its way from the outbox to the store
 INVOCATIONS_MAXLEN = 1_000_000
 STORED_POLL_S = 0.5
 LEASE_MS = 4 * int(TOUCH_EVERY_S * 1000)  # one conductor per sequence: renewed every TOUCH_EVERY_S
@@ -211,13 +208,11 @@ class Conductor:
     async def _run_component(
         self, sequence: Invocation, action: Action, params: dict[str, object], ids: list[str]
     ) -> Activation | None:
-        component = Invocation(
-            activation_id=new_activation_id(),
-            namespace=sequence.namespace,
-            subject=sequence.subject,
-            action=action.for_dispatch(),
-            params=run_params(action, params),
-            accepted_ms=now_ms(),
+        component = Invocation.accept(
+            sequence.namespace,
+            sequence.subject,
+            action,
+            run_params(action, params),
             reply_to=self.replies.stream,
             cause=sequence.activation_id,
         )
@@ -233,18 +228,8 @@ class Conductor:
         log.info("sequence %s: component %s -> activation %s", sequence.activation_id, action.fqn, cid)
         answer = await self.replies.wait(future, cid, component_wait_s(action))
         if isinstance(answer, RecordRef):
-            return await self._large_record(sequence.namespace, cid, answer)
+            return await read_large_record(self._bus, self._activations, sequence.namespace, cid, answer)
         return answer
-
-    async def _large_record(self, namespace: str, activation_id: ActivationId, ref: RecordRef) -> Activation | None:
-        fields = await self._bus.read_entry(RECORDS, ref.entry_id)
-        if fields is not None:
-            return Record.from_fields(fields).activation
-        for _ in range(RECORD_TRIES):
-            if (record := await self._activations.get(namespace, activation_id)) is not None:
-                return record
-            await asyncio.sleep(0.1)
-        return None
 
     async def _end(
         self,
@@ -256,21 +241,15 @@ class Conductor:
         start: int,
     ) -> None:
         """The sequence's one record, its caller's answer and its entry's acknowledgement, in one step."""
-        record = Activation(
-            activation_id=invocation.activation_id,
-            namespace=invocation.namespace,
-            name=invocation.action.name,
-            version=invocation.action.version,
-            subject=invocation.subject,
+        record = invocation.record(
+            response,
             start=start,
             end=now_ms(),
             duration=duration,
-            response=response,
-            logs=ids,
+            logs=list(ids),
             annotations=sequences.sequence_annotations(
                 invocation.action, max(0, start - invocation.accepted_ms), nested=invocation.cause is not None
             ),
-            cause=invocation.cause,
         )
         record_fields, completion = ending_fields(record)
         reply = None

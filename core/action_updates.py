@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core import kinds
 from core import limits as L
+from core.entity_updates import merged_annotations, written_fields
 from core.errors import BadRequest, TooLarge
 from core.models import Action, Exec, KeyValue, Limits
 
@@ -64,13 +65,11 @@ def apply_put(existing: Action | None, put: ActionPut, *, namespace: str, name: 
     return Action(
         namespace=namespace,
         name=name,
-        version=put.version or (bump_version(existing.version) if existing else "0.0.1"),
-        publish=put.publish if put.publish is not None else bool(existing and existing.publish),
         exec=exec_,
         parameters=put.parameters if put.parameters is not None else (existing.parameters if existing else []),
         limits=limits,
         annotations=annotations,
-        updated=max(now_ms, existing.updated + 1) if existing else now_ms,
+        **written_fields(existing, put.version, put.publish, now_ms),
     )
 
 
@@ -140,11 +139,7 @@ def _limits(old: Limits, given: dict[str, Any]) -> Limits:
 
 
 def _annotations(existing: Action | None, put: ActionPut, kind: str) -> list[KeyValue]:
-    merged = {a.key: a for a in (existing.annotations if existing else [])}
-    for key in put.del_annotations or []:
-        merged.pop(key, None)
-    for annotation in put.annotations or []:
-        merged[annotation.key] = annotation
+    merged = merged_annotations(existing, put.annotations, put.del_annotations)
     merged["exec"] = KeyValue(key="exec", value=kind)
     handler = merged.get(HANDLER_ANNOTATION)
     if handler is not None and not (isinstance(handler.value, str) and _HANDLER.match(handler.value)):
@@ -154,10 +149,3 @@ def _annotations(existing: Action | None, put: ActionPut, kind: str) -> list[Key
     if existing is None:
         merged.setdefault("provide-api-key", KeyValue(key="provide-api-key", value=False))
     return list(merged.values())
-
-
-def bump_version(version: str) -> str:
-    parts = version.split(".")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        return f"{parts[0]}.{parts[1]}.{int(parts[2]) + 1}"
-    return version

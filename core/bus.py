@@ -12,11 +12,12 @@ Publishes and acks made while a round trip is under way go out together in the n
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import redis.asyncio as aioredis
+from pydantic import BaseModel
 from redis.exceptions import RedisError, ResponseError
 
 from core.coalesce import Coalescer
@@ -24,6 +25,7 @@ from core.errors import StoreUnavailable
 from core.messages import DEAD_LETTER, INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
 
 Fields = Mapping[bytes, bytes]
 _Publish = tuple[str, Mapping[str, str], int | None]  # (stream, fields, maxlen)
@@ -152,6 +154,15 @@ def redis_client(url: str) -> aioredis.Redis:
     return aioredis.Redis.from_pool(pool)
 
 
+@contextlib.contextmanager
+def _unavailable_on_error(what: str) -> Iterator[None]:
+    """A Redis error inside as StoreUnavailable("could not <what>: <the error>")."""
+    try:
+        yield
+    except RedisError as exc:
+        raise StoreUnavailable(f"could not {what}: {exc}") from exc
+
+
 class RedisStreamBus:
     def __init__(self, client: "aioredis.Redis") -> None:
         self._redis = client
@@ -199,10 +210,8 @@ class RedisStreamBus:
     ) -> list[Delivery]:
         reply: Any = None
         for wait_ms in _slices(block_ms or 0):
-            try:
+            with _unavailable_on_error(f"read {stream}"):
                 reply = await self._redis.xreadgroup(group, consumer, {stream: start}, count=count, block=wait_ms)
-            except RedisError as exc:
-                raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
             if reply:
                 break
         return [
@@ -215,21 +224,17 @@ class RedisStreamBus:
     async def claim_stale(
         self, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int
     ) -> list[Delivery]:
-        try:
+        with _unavailable_on_error(f"claim from {stream}"):
             reply: Any = await self._redis.xautoclaim(stream, group, consumer, min_idle_ms, start_id="0-0", count=count)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not claim from {stream}: {exc}") from exc
         return [Delivery(stream, group, entry_id.decode(), fields, consumer) for entry_id, fields in reply[1] if fields]
 
     async def touch(self, deliveries: Sequence[Delivery]) -> None:
         by_owner: dict[tuple[str, str, str], list[str | int | bytes | memoryview]] = defaultdict(list)
         for d in deliveries:
             by_owner[(d.stream, d.group, d.consumer)].append(d.entry_id)
-        try:
+        with _unavailable_on_error(f"touch {len(deliveries)} entries"):
             for (stream, group, consumer), ids in by_owner.items():
                 await self._redis.xclaim(stream, group, consumer, 0, ids, justid=True)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not touch {len(deliveries)} entries: {exc}") from exc
 
     async def ack(self, delivery: Delivery) -> None:
         await self._acks.submit(delivery)
@@ -242,14 +247,12 @@ class RedisStreamBus:
         by_stream: dict[tuple[str, str], list[str]] = defaultdict(list)
         for delivery in deliveries:
             by_stream[(delivery.stream, delivery.group)].append(delivery.entry_id)
-        try:
+        with _unavailable_on_error(f"ack {len(deliveries)} entries"):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for (stream, group), entry_ids in by_stream.items():
                     pipe.xack(stream, group, *entry_ids)
                     pipe.xdel(stream, *entry_ids)
                 await pipe.execute()
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not ack {len(deliveries)} entries: {exc}") from exc
         return [None] * len(deliveries)
 
     async def dead_letter(self, delivery: Delivery) -> None:
@@ -262,55 +265,41 @@ class RedisStreamBus:
         if last_id == "$":  # "only new": pin it, or each slice of a long wait would start over
             last_id = await self._last_id(stream)
         for wait_ms in _slices(block_ms):
-            try:
+            with _unavailable_on_error(f"read {stream}"):
                 reply: Any = await self._redis.xread({stream: last_id}, count=count, block=wait_ms)
-            except RedisError as exc:
-                raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
             if reply:
                 return [(entry_id.decode(), fields) for _, entries in reply for entry_id, fields in entries]
         return []
 
     async def _last_id(self, stream: str) -> str:
-        try:
+        with _unavailable_on_error(f"read {stream}"):
             newest: Any = await self._redis.xrevrange(stream, count=1)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
         return str(newest[0][0].decode()) if newest else "0-0"
 
     async def expire(self, stream: str, seconds: int) -> None:
-        try:
+        with _unavailable_on_error(f"set expiry on {stream}"):
             await self._redis.expire(stream, seconds)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not set expiry on {stream}: {exc}") from exc
 
     async def read_entry(self, stream: str, entry_id: str) -> Fields | None:
-        try:
+        with _unavailable_on_error(f"read {stream}"):
             found: Any = await self._redis.xrange(stream, entry_id, entry_id, count=1)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not read {stream}: {exc}") from exc
         return found[0][1] if found else None
 
     async def put_state(self, key: str, value: str, *, ttl_s: int) -> None:
-        try:
+        with _unavailable_on_error(f"write {key}"):
             await self._redis.set(key, value, ex=ttl_s)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not write {key}: {exc}") from exc
 
     async def get_state(self, key: str) -> str | None:
-        try:
+        with _unavailable_on_error(f"read {key}"):
             found: Any = await self._redis.get(key)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not read {key}: {exc}") from exc
         return found.decode() if found is not None else None
 
     async def delete_state(self, key: str) -> None:
-        try:
+        with _unavailable_on_error(f"delete {key}"):
             await self._redis.delete(key)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not delete {key}: {exc}") from exc
 
     async def lease(self, key: str, holder: str, *, ttl_ms: int) -> bool:
-        try:
+        with _unavailable_on_error(f"take the lease {key}"):
             if await self._redis.set(key, holder, px=ttl_ms, nx=True):
                 return True
             current: Any = await self._redis.get(key)
@@ -318,80 +307,57 @@ class RedisStreamBus:
                 await self._redis.pexpire(key, ttl_ms)
                 return True
             return False
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not take the lease {key}: {exc}") from exc
 
     async def delete_if_done(self, stream: str) -> None:
-        try:
+        with _unavailable_on_error(f"delete {stream}"):
             await self._delete_if_empty(keys=[stream])
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not delete {stream}: {exc}") from exc
 
     async def trim_before(self, stream: str, entry_id: str) -> None:
-        try:
+        with _unavailable_on_error(f"trim {stream}"):
             await self._redis.xtrim(stream, minid=entry_id, approximate=True)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not trim {stream}: {exc}") from exc
 
     async def put_heartbeat(self, heartbeat: Heartbeat) -> None:
-        try:
+        with _unavailable_on_error("record heartbeat"):
             await self._redis.hset(INVOKERS_KEY, heartbeat.invoker_id, heartbeat.model_dump_json())
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not record heartbeat: {exc}") from exc
 
     async def heartbeats(self) -> list[Heartbeat]:
-        try:
-            raw = await self._redis.hgetall(INVOKERS_KEY)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not read heartbeats: {exc}") from exc
-        beats = []
-        for value in raw.values():
-            try:
-                beats.append(Heartbeat.model_validate_json(value))
-            except ValueError:
-                log.warning("ignoring an undecodable heartbeat")
-        return beats
+        return await self._hash_values(INVOKERS_KEY, Heartbeat, "read heartbeats", "ignoring an undecodable heartbeat")
 
     async def remove_heartbeat(self, invoker_id: str) -> None:
-        try:
+        with _unavailable_on_error("remove heartbeat"):
             await self._redis.hdel(INVOKERS_KEY, invoker_id)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not remove heartbeat: {exc}") from exc
 
     async def put_metrics_target(self, target: MetricsTarget) -> None:
-        try:
+        with _unavailable_on_error("advertise metrics"):
             await self._redis.hset(METRICS_TARGETS, target.controller_id, target.model_dump_json())
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not advertise metrics: {exc}") from exc
 
     async def metrics_targets(self) -> list[MetricsTarget]:
-        try:
-            raw = await self._redis.hgetall(METRICS_TARGETS)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not read metrics targets: {exc}") from exc
-        targets = []
+        return await self._hash_values(METRICS_TARGETS, MetricsTarget, "read metrics targets")
+
+    async def _hash_values(self, key: str, model: type[M], what: str, undecodable: str | None = None) -> list[M]:
+        """The values of the hash `key` that parse as `model`; the others are skipped (logged as `undecodable`)."""
+        with _unavailable_on_error(what):
+            raw = await self._redis.hgetall(key)
+        found = []
         for value in raw.values():
-            with contextlib.suppress(ValueError):
-                targets.append(MetricsTarget.model_validate_json(value))
-        return targets
+            try:
+                found.append(model.model_validate_json(value))
+            except ValueError:
+                if undecodable is not None:
+                    log.warning(undecodable)
+        return found
 
     async def remove_metrics_target(self, controller_id: str) -> None:
-        try:
+        with _unavailable_on_error("remove a metrics target"):
             await self._redis.hdel(METRICS_TARGETS, controller_id)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not remove a metrics target: {exc}") from exc
 
     async def length(self, stream: str) -> int:
-        try:
+        with _unavailable_on_error(f"read the length of {stream}"):
             return int(await self._redis.xlen(stream))
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not read the length of {stream}: {exc}") from exc
 
     async def announce(self, channel: str, message: str) -> None:
-        try:
+        with _unavailable_on_error(f"announce on {channel}"):
             await self._redis.publish(channel, message)
-        except RedisError as exc:
-            raise StoreUnavailable(f"could not announce on {channel}: {exc}") from exc
 
     async def listen(self, channel: str) -> AsyncIterator[bytes]:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)

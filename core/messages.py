@@ -4,13 +4,14 @@ Each stream entry carries one field, `body`, holding the message as JSON. Reader
 fields, so adding an optional field is safe; any other change bumps `version`.
 """
 
+import time
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import BadMessage
-from core.ids import ActivationId, ControllerId, GatewayId, InvokerId
+from core.ids import ActivationId, ControllerId, GatewayId, InvokerId, new_activation_id
 from core.models import Action, Activation, ActivationResponse, KeyValue
 
 INVOCATIONS = "stratus:invocations"  # gateway -> controllers (group CONTROLLERS)
@@ -74,6 +75,29 @@ class Invocation(StreamMessage):
     reply_to: str | None = None  # the gateway's reply stream, for blocking callers
     cause: ActivationId | None = None  # the enclosing sequence's activation, for a sequence's component
 
+    @classmethod
+    def accept(
+        cls,
+        namespace: str,
+        subject: str,
+        action: Action,
+        params: dict[str, Any],
+        *,
+        reply_to: str | None = None,
+        cause: ActivationId | None = None,
+    ) -> Self:
+        """A new activation of `action`, accepted now: a fresh id, the action as it travels (`for_dispatch`)."""
+        return cls(
+            activation_id=new_activation_id(),
+            namespace=namespace,
+            subject=subject,
+            action=action.for_dispatch(),
+            params=params,
+            accepted_ms=int(time.time() * 1000),
+            reply_to=reply_to,
+            cause=cause,
+        )
+
     def record(
         self,
         response: ActivationResponse,
@@ -82,9 +106,11 @@ class Invocation(StreamMessage):
         end: int,
         annotations: list[KeyValue],
         logs: list[str] | None = None,
+        duration: int | None = None,
     ) -> Activation:
         """The activation record of this invocation (epoch ms), from parts that are valid already (built,
-        not parsed): constructed without a second validation, on every activation's path."""
+        not parsed): constructed without a second validation, on every activation's path. `duration` is
+        `end - start` unless given (a sequence's is the sum of its components')."""
         return Activation.model_construct(
             activation_id=self.activation_id,
             namespace=self.namespace,
@@ -93,7 +119,7 @@ class Invocation(StreamMessage):
             subject=self.subject,
             start=start,
             end=end,
-            duration=end - start,
+            duration=end - start if duration is None else duration,
             response=response,
             logs=logs or [],
             annotations=annotations,

@@ -48,16 +48,32 @@ class Limits(BaseModel):
     concurrency: int = L.CONCURRENCY.default
 
 
-SECRET_ANNOTATIONS = frozenset({"require-whisk-auth"})  # a string or number value is a secret
+def annotation_value(annotations: list[KeyValue], key: str, default: Any = None) -> Any:
+    """The value of the first annotation named `key`, or `default`."""
+    return next((a.value for a in annotations if a.key == key), default)
 
 
-class Action(BaseModel):
+class Entity(BaseModel):
+    """What every entity starts with, in this order (its JSON keys come first, as OpenWhisk's do)."""
+
     model_config = ConfigDict(frozen=True)
 
-    namespace: str  # "ns" or "ns/package"
+    namespace: str  # "ns", or "ns/package" for an action in a package
     name: str
     version: str = "0.0.1"
     publish: bool = False
+
+    @property
+    def fqn(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+SECRET_ANNOTATIONS = frozenset({"require-whisk-auth"})  # a string or number value is a secret
+
+
+class Action(Entity):
+    """A function: its code (`exec`), default parameters, limits and annotations."""
+
     exec: Exec
     parameters: list[KeyValue] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
@@ -65,16 +81,12 @@ class Action(BaseModel):
     updated: int = 0  # epoch ms of the last write
 
     @property
-    def fqn(self) -> str:
-        return f"{self.namespace}/{self.name}"
-
-    @property
     def revision(self) -> str:
         """Changes on every write: containers are never reused across revisions."""
         return f"{self.version}@{self.updated}"
 
     def annotation(self, key: str, default: Any = None) -> Any:
-        return next((a.value for a in self.annotations if a.key == key), default)
+        return annotation_value(self.annotations, key, default)
 
     def without_code(self) -> "Action":
         if self.exec.code is None:
@@ -89,7 +101,7 @@ class Action(BaseModel):
 
     def summary(self) -> dict[str, Any]:
         """The row of an action list: no code, no kind except through the `exec` annotation."""
-        return {
+        return {  # written out, as Activation.summary: OpenWhisk's key order, which is not the fields' order
             "namespace": self.namespace,
             "name": self.name,
             "version": self.version,
@@ -116,24 +128,14 @@ class EntityRef(BaseModel):
     name: str
 
 
-class Package(BaseModel):
+class Package(Entity):
     """A group of actions with shared parameters, or (with `binding`) a reference to another package with
     parameters of its own."""
 
-    model_config = ConfigDict(frozen=True)
-
-    namespace: str
-    name: str
-    version: str = "0.0.1"
-    publish: bool = False
     binding: EntityRef | None = None
     parameters: list[KeyValue] = Field(default_factory=list)
     annotations: list[KeyValue] = Field(default_factory=list)
     updated: int = 0
-
-    @property
-    def fqn(self) -> str:
-        return f"{self.namespace}/{self.name}"
 
     def to_api(self) -> dict[str, Any]:
         body = self.model_dump(exclude_none=True)
@@ -150,21 +152,15 @@ class Package(BaseModel):
         return body
 
 
-class Trigger(BaseModel):
+class Trigger(Entity):
     """A named event source; rules connect it to actions."""
 
-    model_config = ConfigDict(frozen=True)
-
-    namespace: str
-    name: str
-    version: str = "0.0.1"
-    publish: bool = False
     parameters: list[KeyValue] = Field(default_factory=list)
     annotations: list[KeyValue] = Field(default_factory=list)
     updated: int = 0
 
     def annotation(self, key: str, default: Any = None) -> Any:
-        return next((a.value for a in self.annotations if a.key == key), default)
+        return annotation_value(self.annotations, key, default)
 
     def to_api(self) -> dict[str, Any]:
         body = self.model_dump()
@@ -180,24 +176,14 @@ def path_and_name(fqn: str) -> dict[str, str]:
     return {"path": path, "name": name}
 
 
-class Rule(BaseModel):
+class Rule(Entity):
     """Fires `action` whenever `trigger` fires, while active. Both are fully qualified: "ns/t", "ns/[pkg/]a"."""
 
-    model_config = ConfigDict(frozen=True)
-
-    namespace: str
-    name: str
-    version: str = "0.0.1"
-    publish: bool = False
     trigger: str
     action: str
     status: Literal["active", "inactive"] = "active"
     annotations: list[KeyValue] = Field(default_factory=list)
     updated: int = 0
-
-    @property
-    def fqn(self) -> str:
-        return f"{self.namespace}/{self.name}"
 
     def to_api(self) -> dict[str, Any]:
         body = self.model_dump()
@@ -245,7 +231,7 @@ class Activation(BaseModel):
     cause: str | None = None  # the activation that caused this one: its enclosing sequence
 
     def annotation(self, key: str, default: Any = None) -> Any:
-        return next((a.value for a in self.annotations if a.key == key), default)
+        return annotation_value(self.annotations, key, default)
 
     def to_api(self) -> dict[str, Any]:
         """The record as the REST API shows it: `response.statusCode` is a storage detail."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.action_updates import bump_version
+from core.entity_updates import merged_annotations, written_fields
 from core.errors import BadRequest, Conflict, Forbidden
 from core.models import Action, EntityRef, KeyValue, Package
 from core.names import check_name
@@ -102,21 +102,16 @@ async def apply_put(
     binding = existing.binding if existing else None
     if wants_binding:
         binding = await binding_target(entities, namespace, put.binding)  # type: ignore[arg-type]
-    annotations = {a.key: a for a in (existing.annotations if existing else [])}
-    for key in put.del_annotations or []:
-        annotations.pop(key, None)
-    annotations |= {a.key: a for a in put.annotations or []}
+    annotations = merged_annotations(existing, put.annotations, put.del_annotations)
     if binding is not None:
         annotations["binding"] = KeyValue(key="binding", value=binding.model_dump())
     return Package(
         namespace=namespace,
         name=name,
-        version=put.version or (bump_version(existing.version) if existing else "0.0.1"),
-        publish=put.publish if put.publish is not None else bool(existing and existing.publish),
         binding=binding,
         parameters=put.parameters if put.parameters is not None else (existing.parameters if existing else []),
         annotations=list(annotations.values()),
-        updated=max(now_ms, existing.updated + 1) if existing else now_ms,
+        **written_fields(existing, put.version, put.publish, now_ms),
     )
 
 

@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from core.bus import MAX_BLOCK_MS, MessageBus
 from core.errors import BadMessage, StoreUnavailable
 from core.ids import ActivationId
-from core.messages import Completion
+from core.messages import RECORDS, Completion, Record
 from core.models import Activation
+from core.stores.activations import ActivationStore
 
 log = logging.getLogger(__name__)
 
 REPLY_STREAM_TTL_S = 600  # renewed every minute while the gateway runs; blocking waits are <= 60 s
 RENEW_EVERY_S = 60.0
 TRIM_EVERY_S = 1.0
+LARGE_RECORD_TRIES = 50  # x 0.1 s: the recorder writes within its linger and one batch
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,20 @@ class RecordRef:
 
 
 Answer = Activation | RecordRef
+
+
+async def read_large_record(
+    bus: MessageBus, activations: ActivationStore, namespace: str, activation_id: ActivationId, ref: RecordRef
+) -> Activation | None:
+    """A record too large for the reply stream: from the outbox, or from the store once the recorder moved it."""
+    fields = await bus.read_entry(RECORDS, ref.entry_id)
+    if fields is not None:
+        return Record.from_fields(fields).activation
+    for _ in range(LARGE_RECORD_TRIES):
+        if (record := await activations.get(namespace, activation_id)) is not None:
+            return record
+        await asyncio.sleep(0.1)
+    return None  # the caller gets the id (202) and reads the record when it is there
 
 
 class ReplyWaiter:

@@ -71,14 +71,7 @@ async def _run_rule(
         action = await resolve_action(entities, who.name, f"/{rule.action}")
         if action is None:
             return line | {"statusCode": 1, "success": False, "error": "The requested action does not exist."}
-        invocation = Invocation(
-            activation_id=new_activation_id(),
-            namespace=who.name,
-            subject=who.subject,
-            action=action.for_dispatch(),
-            params=run_params(action, args),
-            accepted_ms=int(time.time() * 1000),
-        )
+        invocation = Invocation.accept(who.name, who.subject, action, run_params(action, args))
         await publish(invocation)
     except StratusError as exc:  # a throttle (429), a parameter the action does not allow (400), a store down
         code = 3 if isinstance(exc, StoreUnavailable | Unavailable) else 1

@@ -6,9 +6,7 @@ placer) and sequences (a controller conducts them) go on `stratus:invocations` f
 retries, waits for an invoker, or fails them with a record.
 """
 
-import asyncio
 import logging
-import time
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -16,12 +14,12 @@ from fastapi.responses import JSONResponse
 from core import kinds
 from core import limits as L
 from core.errors import BadRequest, NotFound
-from core.ids import ActivationId, new_activation_id
-from core.messages import INVOCATIONS, RECORDS, Invocation, Record
+from core.ids import ActivationId
+from core.messages import INVOCATIONS, Invocation
 from core.models import Action, Activation, Namespace
 from core.packages import check_reference
 from core.params import run_params
-from core.replies import RecordRef
+from core.replies import RecordRef, read_large_record
 from gateway import throttle
 from gateway.deps import Backends
 from gateway.metrics import PLACED
@@ -31,7 +29,6 @@ log = logging.getLogger(__name__)
 STATUS_HTTP = {"success": 200, "application error": 502, "action developer error": 502, "whisk internal error": 500}
 ACTIVATION_HEADER = "x-openwhisk-activation-id"
 INVOCATIONS_MAXLEN = 1_000_000  # a backlog bound, far above any real queue
-LARGE_RECORD_TRIES = 50  # x 0.1 s: the recorder writes within its linger and one batch
 
 
 def check_timeout(timeout_ms: int | None) -> None:
@@ -99,22 +96,10 @@ async def invoke_blocking(
     log.info("activation %s accepted for %s (blocking)", activation_id, action.fqn)
     answer = await backends.replies.wait(future, activation_id, wait_s)
     if isinstance(answer, RecordRef):
-        return activation_id, await large_record(backends, invocation.namespace, activation_id, answer)
+        return activation_id, await read_large_record(
+            backends.bus, backends.activations, invocation.namespace, activation_id, answer
+        )
     return activation_id, answer
-
-
-async def large_record(
-    backends: Backends, namespace: str, activation_id: ActivationId, ref: RecordRef
-) -> Activation | None:
-    """A record too large for the reply stream: from the outbox, or from the store once the recorder moved it."""
-    fields = await backends.bus.read_entry(RECORDS, ref.entry_id)
-    if fields is not None:
-        return Record.from_fields(fields).activation
-    for _ in range(LARGE_RECORD_TRIES):
-        if (record := await backends.activations.get(namespace, activation_id)) is not None:
-            return record
-        await asyncio.sleep(0.1)
-    return None  # the caller gets the id (202) and reads the record when it is there
 
 
 async def publish(backends: Backends, who: Namespace, invocation: Invocation) -> None:
@@ -134,14 +119,8 @@ async def publish(backends: Backends, who: Namespace, invocation: Invocation) ->
 def _invocation(
     backends: Backends, who: Namespace, action: Action, params: dict[str, Any], *, blocking: bool
 ) -> Invocation:
-    return Invocation(
-        activation_id=new_activation_id(),
-        namespace=who.name,
-        subject=who.subject,
-        action=action.for_dispatch(),
-        params=params,
-        accepted_ms=int(time.time() * 1000),
-        reply_to=backends.replies.stream if blocking else None,
+    return Invocation.accept(
+        who.name, who.subject, action, params, reply_to=backends.replies.stream if blocking else None
     )
 
 

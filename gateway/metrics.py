@@ -71,6 +71,7 @@ def route_metrics(route: str, method: str) -> RouteMetrics:
     return found
 
 
+# A pure ASGI middleware (non-HTTP scopes pass through), as TransactionIdMiddleware: not worth a base class.
 class RequestMetrics:
     """Counts every HTTP request the app answers (the fast path counts its own)."""
 

@@ -26,7 +26,7 @@ from core.params import run_params
 
 EXTENSIONS = ("json", "html", "http", "text", "svg")
 RESERVED = frozenset({"__ow_method", "__ow_headers", "__ow_path", "__ow_user", "__ow_body", "__ow_query"})
-TEXT_TYPES = frozenset(
+TEXT_TYPES = frozenset(  # copied in actionproxy/webapp.py, which imports nothing of ours (a unit test compares)
     {
         "application/json",
         "application/javascript",

@@ -26,6 +26,7 @@ ALIVE_CHECK_S = 0.5  # while retrying, ask the engine this often whether the con
 SMALL_ANSWER_BYTES = 1 * L.MB + 64 * 1024  # /init and /ping answers
 
 
+# http1's Unreachable/Dropped/TooLarge, said in the runner's terms: the transport's errors stop at this module.
 class ProxyTimeout(Exception):
     """No answer within the time limit."""
 

@@ -151,7 +151,7 @@ class MongoActivationStore:
             raise StoreUnavailable(f"could not read activation {activation_id}: {exc}") from exc
         return Activation.model_validate(doc) if doc else None
 
-    async def list_recent(
+    async def list_recent(  # the Protocol's signature again, as every implementation repeats it
         self,
         namespace: str,
         *,

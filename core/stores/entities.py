@@ -4,9 +4,10 @@ production and tests, SQLite through aiosqlite for the embedded default. The onl
 
 import logging
 import time
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.dialects import mysql
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -16,6 +17,7 @@ from core.errors import Conflict, NotFound, StoreUnavailable
 from core.models import Action, Namespace, NamespaceLimits, Package, Route, Rule, Trigger
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
 
 ROUTE_BASE_PATH_MAX = 190
 ROUTE_REL_PATH_MAX = 300
@@ -342,11 +344,11 @@ class SqlEntityStore:
                 raise NotFound(table.name[:-1], f"{entity.namespace}/{entity.name}")
             raise Conflict("A concurrent modification of the resource was detected; retry the update.")
 
-    async def _get_doc(self, table: sa.Table, namespace: str, name: str) -> str | None:
+    async def _get_doc(self, table: sa.Table, model: type[M], namespace: str, name: str) -> M | None:
         rows = await self._rows(sa.select(table.c.doc).where((table.c.namespace == namespace) & (table.c.name == name)))
-        return str(rows[0].doc) if rows else None
+        return model.model_validate_json(str(rows[0].doc)) if rows else None
 
-    async def _list_docs(self, table: sa.Table, namespace: str, limit: int, skip: int) -> list[str]:
+    async def _list_docs(self, table: sa.Table, model: type[M], namespace: str, limit: int, skip: int) -> list[M]:
         query = (
             sa.select(table.c.doc)
             .where(table.c.namespace == namespace)
@@ -354,28 +356,27 @@ class SqlEntityStore:
             .limit(limit)
             .offset(skip)
         )
-        return [str(r.doc) for r in await self._rows(query)]
+        return [model.model_validate_json(str(r.doc)) for r in await self._rows(query)]
 
-    async def _delete_doc(self, table: sa.Table, namespace: str, name: str) -> str | None:
-        found = await self._get_doc(table, namespace, name)
+    async def _delete_doc(self, table: sa.Table, model: type[M], namespace: str, name: str) -> M | None:
+        found = await self._get_doc(table, model, namespace, name)
         key = (table.c.namespace == namespace) & (table.c.name == name)
         if found is None or await self._write(table.delete().where(key)) == 0:
             return None
         return found
 
+    # put, get, list and delete per entity, typed as the Protocol names them; the SQL is in the _doc helpers above.
     async def put_package(self, package: Package, *, expected_updated: int | None) -> None:
         await self._put_doc(packages, package, expected_updated)
 
     async def get_package(self, namespace: str, name: str) -> Package | None:
-        doc = await self._get_doc(packages, namespace, name)
-        return Package.model_validate_json(doc) if doc else None
+        return await self._get_doc(packages, Package, namespace, name)
 
     async def list_packages(self, namespace: str, *, limit: int, skip: int) -> list[Package]:
-        return [Package.model_validate_json(d) for d in await self._list_docs(packages, namespace, limit, skip)]
+        return await self._list_docs(packages, Package, namespace, limit, skip)
 
     async def delete_package(self, namespace: str, name: str) -> Package | None:
-        doc = await self._delete_doc(packages, namespace, name)
-        return Package.model_validate_json(doc) if doc else None
+        return await self._delete_doc(packages, Package, namespace, name)
 
     async def package_actions(self, namespace: str, package: str) -> list[Action]:
         query = sa.select(actions.c.doc).where(actions.c.namespace == f"{namespace}/{package}").order_by(actions.c.name)
@@ -385,29 +386,25 @@ class SqlEntityStore:
         await self._put_doc(triggers, trigger, expected_updated)
 
     async def get_trigger(self, namespace: str, name: str) -> Trigger | None:
-        doc = await self._get_doc(triggers, namespace, name)
-        return Trigger.model_validate_json(doc) if doc else None
+        return await self._get_doc(triggers, Trigger, namespace, name)
 
     async def list_triggers(self, namespace: str, *, limit: int, skip: int) -> list[Trigger]:
-        return [Trigger.model_validate_json(d) for d in await self._list_docs(triggers, namespace, limit, skip)]
+        return await self._list_docs(triggers, Trigger, namespace, limit, skip)
 
     async def delete_trigger(self, namespace: str, name: str) -> Trigger | None:
-        doc = await self._delete_doc(triggers, namespace, name)
-        return Trigger.model_validate_json(doc) if doc else None
+        return await self._delete_doc(triggers, Trigger, namespace, name)
 
     async def put_rule(self, rule: Rule, *, expected_updated: int | None) -> None:
         await self._put_doc(rules, rule, expected_updated)
 
     async def get_rule(self, namespace: str, name: str) -> Rule | None:
-        doc = await self._get_doc(rules, namespace, name)
-        return Rule.model_validate_json(doc) if doc else None
+        return await self._get_doc(rules, Rule, namespace, name)
 
     async def list_rules(self, namespace: str, *, limit: int, skip: int) -> list[Rule]:
-        return [Rule.model_validate_json(d) for d in await self._list_docs(rules, namespace, limit, skip)]
+        return await self._list_docs(rules, Rule, namespace, limit, skip)
 
     async def delete_rule(self, namespace: str, name: str) -> Rule | None:
-        doc = await self._delete_doc(rules, namespace, name)
-        return Rule.model_validate_json(doc) if doc else None
+        return await self._delete_doc(rules, Rule, namespace, name)
 
     async def put_alarm(self, alarm: Alarm) -> None:
         key = (alarms.c.namespace == alarm.namespace) & (alarms.c.name == alarm.name)
@@ -423,12 +420,10 @@ class SqlEntityStore:
             raise StoreUnavailable(f"entity store write failed: {exc}") from exc
 
     async def get_alarm(self, namespace: str, name: str) -> Alarm | None:
-        doc = await self._get_doc(alarms, namespace, name)
-        return Alarm.model_validate_json(doc) if doc else None
+        return await self._get_doc(alarms, Alarm, namespace, name)
 
     async def delete_alarm(self, namespace: str, name: str) -> Alarm | None:
-        doc = await self._delete_doc(alarms, namespace, name)
-        return Alarm.model_validate_json(doc) if doc else None
+        return await self._delete_doc(alarms, Alarm, namespace, name)
 
     async def all_alarms(self) -> list[Alarm]:
         rows = await self._rows(sa.select(alarms.c.doc).order_by(alarms.c.namespace, alarms.c.name))

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from core import kinds, sequences
 from core import limits as L
 from core.action_updates import ActionPut, ExecPut, apply_put
-from core.errors import BadRequest, Conflict, NotFound, StoreUnavailable
+from core.entity_updates import check_overwrite
+from core.errors import BadRequest, NotFound, StoreUnavailable
 from core.messages import ACTION_CHANGES, ActionChanged
 from core.models import Action, Namespace
 from core.names import check_name
@@ -162,8 +163,7 @@ async def _put(
     home = await _home(b, ns, package)
     put = await model_body(request, ActionPut, max_bytes=PUT_MAX_BYTES, what="action")
     existing = await b.entities.get_action(home, name)
-    if existing is not None and not overwrite:
-        raise Conflict("The resource already exists; use overwrite=true to update it.")
+    check_overwrite(existing, overwrite)
     action = apply_put(existing, put, namespace=home, name=name, now_ms=int(time.time() * 1000))
     if action.exec.kind == kinds.SEQUENCE:
         action = await sequences.check_components(b.entities, ns, action)
@@ -224,6 +224,7 @@ async def invoke_action(
     return await invoking.invoke_named(b, who, name, body, blocking=blocking, result_only=result, timeout_ms=timeout)
 
 
+# invoke_action's query parameters again: FastAPI reads a route's query parameters from its own signature.
 @router.post("/{package}/{name}", operation_id="invokePackageAction", openapi_extra=INVOKE_DOC)
 async def invoke_package_action(
     package: EntityName,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 
 from core import limits as L
 from core import packages
+from core.entity_updates import check_overwrite
 from core.errors import Conflict, NotFound
 from core.messages import ActionChanged
 from core.names import check_name
@@ -56,8 +57,7 @@ async def put_package(
     check_name(name)
     put = await model_body(request, packages.PackagePut, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="package")
     existing = await b.entities.get_package(who.name, name)
-    if existing is not None and not overwrite:
-        raise Conflict("The resource already exists; use overwrite=true to update it.")
+    check_overwrite(existing, overwrite)
     now = int(time.time() * 1000)
     package = await packages.apply_put(b.entities, existing, put, namespace=who.name, name=name, now_ms=now)
     await b.entities.put_package(package, expected_updated=existing.updated if existing else None)

@@ -8,8 +8,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core import limits as L
-from core.action_updates import bump_version
-from core.errors import BadRequest, Conflict, NotFound
+from core.entity_updates import check_overwrite, merged_annotations, written_fields
+from core.errors import BadRequest, NotFound
 from core.models import KeyValue, Rule
 from core.names import check_name
 from core.packages import resolve_action, split_fqn
@@ -86,24 +86,20 @@ async def put_rule(
     check_name(name)
     put = await model_body(request, RulePut, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="rule")
     old = await b.entities.get_rule(who.name, name)
-    if old is not None and not overwrite:
-        raise Conflict("The resource already exists; use overwrite=true to update it.")
+    check_overwrite(old, overwrite)
     if old is None and not (put.trigger and put.action):
         raise BadRequest("A rule needs a trigger and an action.")
     trigger = await _trigger(b, who.name, put.trigger) if put.trigger else old.trigger  # type: ignore[union-attr]
     action = await _action(b, who.name, put.action) if put.action else old.action  # type: ignore[union-attr]
-    annotations = {a.key: a for a in (old.annotations if old else [])} | {a.key: a for a in put.annotations or []}
-    now = int(time.time() * 1000)
+    annotations = merged_annotations(old, put.annotations)
     rule = Rule(
         namespace=who.name,
         name=name,
-        version=put.version or (bump_version(old.version) if old else "0.0.1"),
-        publish=put.publish if put.publish is not None else bool(old and old.publish),
         trigger=trigger,
         action=action,
         status=old.status if old else "active",
         annotations=list(annotations.values()),
-        updated=max(now, old.updated + 1) if old else now,
+        **written_fields(old, put.version, put.publish, int(time.time() * 1000)),
     )
     await b.entities.put_rule(rule, expected_updated=old.updated if old else None)
     return rule.to_api()

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core import limits as L
 from core import triggers
-from core.action_updates import bump_version
-from core.errors import BadRequest, Conflict, NotFound
+from core.entity_updates import check_overwrite, merged_annotations, written_fields
+from core.errors import BadRequest, NotFound
 from core.models import KeyValue, Namespace, Trigger, path_and_name
 from core.names import check_name
 from gateway import invoke as invoking
@@ -68,6 +68,7 @@ async def with_rules(b: BackendsDep, trigger: Trigger) -> dict[str, Any]:
     return body
 
 
+# list, get and put have the shape of the rules' routes; each names its own path, operation id and store call.
 @router.get("", operation_id="listTriggers")
 async def list_triggers(who: OwnNamespace, b: BackendsDep, limit: Limit = None, skip: Skip = None) -> Any:
     limit, skip = list_window(limit, skip)
@@ -86,30 +87,23 @@ async def put_trigger(
     check_name(name)
     put = await model_body(request, TriggerPut, max_bytes=L.ENTITY_PUT_MAX_BYTES, what="trigger")
     old = await b.entities.get_trigger(who.name, name)
-    if old is not None and not overwrite:
-        raise Conflict("The resource already exists; use overwrite=true to update it.")
+    check_overwrite(old, overwrite)
     trigger = _apply(old, put, who.name, name)
     await b.entities.put_trigger(trigger, expected_updated=old.updated if old else None)
     return await with_rules(b, trigger)
 
 
 def _apply(old: Trigger | None, put: TriggerPut, namespace: str, name: str) -> Trigger:
-    annotations = {a.key: a for a in (old.annotations if old else [])}
-    for key in put.del_annotations or []:
-        annotations.pop(key, None)
-    annotations |= {a.key: a for a in put.annotations or []}
+    annotations = merged_annotations(old, put.annotations, put.del_annotations)
     feed = annotations.get("feed")
     if feed is not None and not (isinstance(feed.value, str) and FEED_PATH.match(feed.value)):
         raise BadRequest("The feed annotation must be an entity path such as /whisk.system/alarms/alarm.")
-    now = int(time.time() * 1000)
     return Trigger(
         namespace=namespace,
         name=name,
-        version=put.version or (bump_version(old.version) if old else "0.0.1"),
-        publish=put.publish if put.publish is not None else bool(old and old.publish),
         parameters=put.parameters if put.parameters is not None else (old.parameters if old else []),
         annotations=list(annotations.values()),
-        updated=max(now, old.updated + 1) if old else now,
+        **written_fields(old, put.version, put.publish, int(time.time() * 1000)),
     )
 
 

@@ -1,6 +1,7 @@
 """`stratus action create|update|get|list|delete|invoke`."""
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,56 +82,45 @@ def _write(ctx: typer.Context, name: str, code: Path | None, overwrite: bool, op
         out.console.print(f"ok: {'updated' if overwrite else 'created'} action {action['name']}")
 
 
-@app.command(cls=PairCommand)
-def create(
-    ctx: typer.Context,
-    name: str = NAME,
-    code: Path = CODE,
-    param: list[str] = PARAM,
-    param_file: Path = PARAM_FILE,
-    annotation: list[str] = ANNOTATION,
-    memory: int = MEMORY,
-    timeout: int = TIMEOUT,
-    concurrency: int = CONCURRENCY,
-    logs: int = LOGS,
-    web: bool = WEB,
-    kind: str = KIND_OPTION,
-    main: str = MAIN,
-    handler: str = HANDLER,
-    docker: str = DOCKER,
-    sequence: str = SEQUENCE,
-    as_json: bool = out.JSON_OPTION,
-) -> None:
-    """Create an action; fails if it exists (use `update`)."""
-    if code is None and not docker and not sequence:
-        raise out.fail("Give the code (a .py file, a folder or a .zip), --docker IMAGE or --sequence A,B.", 2)
-    options = dict(locals())
-    _write(ctx, name, code, False, {k: options[k] for k in options if k not in ("ctx", "name", "code")})
+def _write_command(code_argument: Any, overwrite: bool) -> Callable[..., None]:
+    """`create` and `update`: the same options, written once; they differ in the code argument and `overwrite`."""
+
+    def command(
+        ctx: typer.Context,
+        name: str = NAME,
+        code: Path = code_argument,
+        param: list[str] = PARAM,
+        param_file: Path = PARAM_FILE,
+        annotation: list[str] = ANNOTATION,
+        memory: int = MEMORY,
+        timeout: int = TIMEOUT,
+        concurrency: int = CONCURRENCY,
+        logs: int = LOGS,
+        web: bool = WEB,
+        kind: str = KIND_OPTION,
+        main: str = MAIN,
+        handler: str = HANDLER,
+        docker: str = DOCKER,
+        sequence: str = SEQUENCE,
+        as_json: bool = out.JSON_OPTION,
+    ) -> None:
+        given = dict(locals())  # also holds `overwrite`, from the enclosing call
+        if not overwrite and code is None and not docker and not sequence:
+            raise out.fail("Give the code (a .py file, a folder or a .zip), --docker IMAGE or --sequence A,B.", 2)
+        options = {k: given[k] for k in given if k not in ("ctx", "name", "code", "overwrite")}
+        _write(ctx, name, code, overwrite, options)
+
+    return command
 
 
-@app.command(cls=PairCommand)
-def update(
-    ctx: typer.Context,
-    name: str = NAME,
-    code: Path = NEW_CODE,
-    param: list[str] = PARAM,
-    param_file: Path = PARAM_FILE,
-    annotation: list[str] = ANNOTATION,
-    memory: int = MEMORY,
-    timeout: int = TIMEOUT,
-    concurrency: int = CONCURRENCY,
-    logs: int = LOGS,
-    web: bool = WEB,
-    kind: str = KIND_OPTION,
-    main: str = MAIN,
-    handler: str = HANDLER,
-    docker: str = DOCKER,
-    sequence: str = SEQUENCE,
-    as_json: bool = out.JSON_OPTION,
-) -> None:
-    """Update an action (or create it): only what you give changes; parameters are replaced when given."""
-    options = dict(locals())
-    _write(ctx, name, code, True, {k: options[k] for k in options if k not in ("ctx", "name", "code")})
+create = app.command("create", cls=PairCommand, help="Create an action; fails if it exists (use `update`).")(
+    _write_command(CODE, overwrite=False)
+)
+update = app.command(
+    "update",
+    cls=PairCommand,
+    help="Update an action (or create it): only what you give changes; parameters are replaced when given.",
+)(_write_command(NEW_CODE, overwrite=True))
 
 
 @app.command()

@@ -70,6 +70,22 @@ def print_json(value: Any) -> None:
     console.print_json(json.dumps(value), highlight=False)
 
 
+def print_entity(collection: str, name: str) -> None:
+    """`get` of a package, trigger or rule: the entity as JSON."""
+    with client() as c:
+        print_json(c.get_entity(collection, name))
+
+
+def listed(collection: str, limit: int, as_json: bool) -> list[dict[str, Any]] | None:
+    """`list` of packages, triggers or rules: the entities for a table, or None once --json printed them."""
+    with client() as c:
+        found = c.list_entities(collection, limit=limit)
+    if as_json:
+        print_json(found)
+        return None
+    return found
+
+
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     grid = Table(box=None, pad_edge=False, header_style="bold")
     for column in columns:

@@ -1,13 +1,13 @@
 """`stratus package create|update|bind|get|list|delete`: packages (shared parameters) and bindings."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from stratus.cli import output as out
-from stratus.cli.pairs import ANNOTATION, PARAM, PARAM_FILE, PairCommand, given_params, pairs
-from stratus.client.action_body import key_values
+from stratus.cli.pairs import ANNOTATION, PARAM, PARAM_FILE, PairCommand, given_entries
 
 app = typer.Typer(help="Packages: actions grouped with shared parameters; bindings of them.", no_args_is_help=True)
 NAME = typer.Argument(..., help="Package name.")
@@ -17,13 +17,7 @@ SHARED = typer.Option(None, "--shared/--no-shared", help="Publish: readable and 
 def _write(
     ctx: typer.Context, name: str, param_file: Path | None, shared: bool | None, **extra: object
 ) -> dict[str, Any]:
-    body: dict[str, object] = dict(extra)
-    params = given_params(ctx, param_file)
-    if params is not None:
-        body["parameters"] = key_values(params)
-    notes = pairs(ctx, "annotation")
-    if notes:
-        body["annotations"] = key_values(notes)
+    body: dict[str, object] = dict(extra) | given_entries(ctx, param_file)
     if shared is not None:
         body["publish"] = shared
     overwrite = bool(body.pop("overwrite", False))
@@ -31,32 +25,31 @@ def _write(
         return client.put_package(name, body, overwrite=overwrite)
 
 
-@app.command(cls=PairCommand)
-def create(
-    ctx: typer.Context,
-    name: str = NAME,
-    param: list[str] = PARAM,
-    param_file: Path = PARAM_FILE,
-    annotation: list[str] = ANNOTATION,
-    shared: bool = SHARED,
-) -> None:
-    """Create a package; its parameters reach every action in it (under the action's own)."""
-    created = _write(ctx, name, param_file, shared)
-    out.console.print(f"ok: created package {created['name']}")
+def _write_command(overwrite: bool) -> Callable[..., None]:
+    """`create` and `update`: the same options, written once; they differ in `overwrite`."""
+
+    def command(
+        ctx: typer.Context,
+        name: str = NAME,
+        param: list[str] = PARAM,
+        param_file: Path = PARAM_FILE,
+        annotation: list[str] = ANNOTATION,
+        shared: bool = SHARED,
+    ) -> None:
+        written = _write(ctx, name, param_file, shared, overwrite=overwrite)
+        out.console.print(f"ok: {'updated' if overwrite else 'created'} package {written['name']}")
+
+    return command
 
 
-@app.command(cls=PairCommand)
-def update(
-    ctx: typer.Context,
-    name: str = NAME,
-    param: list[str] = PARAM,
-    param_file: Path = PARAM_FILE,
-    annotation: list[str] = ANNOTATION,
-    shared: bool = SHARED,
-) -> None:
-    """Update a package (or create it): parameters are replaced when given."""
-    updated = _write(ctx, name, param_file, shared, overwrite=True)
-    out.console.print(f"ok: updated package {updated['name']}")
+create = app.command(
+    "create",
+    cls=PairCommand,
+    help="Create a package; its parameters reach every action in it (under the action's own).",
+)(_write_command(overwrite=False))
+update = app.command(
+    "update", cls=PairCommand, help="Update a package (or create it): parameters are replaced when given."
+)(_write_command(overwrite=True))
 
 
 @app.command(cls=PairCommand)
@@ -77,8 +70,7 @@ def bind(
 @app.command()
 def get(name: str = NAME) -> None:
     """Show a package (with its actions) as JSON."""
-    with out.client() as client:
-        out.print_json(client.get_entity("packages", name))
+    out.print_entity("packages", name)
 
 
 @app.command("list")
@@ -87,10 +79,8 @@ def list_(
     as_json: bool = out.JSON_OPTION,
 ) -> None:
     """List packages and bindings, newest first."""
-    with out.client() as client:
-        found = client.list_entities("packages", limit=limit)
-    if as_json:
-        out.print_json(found)
+    found = out.listed("packages", limit, as_json)
+    if found is None:
         return
     rows = [
         (p["name"], p["version"], "shared" if p["publish"] else "private", _bound(p["binding"]), out.when(p["updated"]))

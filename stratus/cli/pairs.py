@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperCommand
 
 from stratus.cli import output as out
+from stratus.client.action_body import key_values
 
 PARAM = typer.Option(None, "--param", "-p", metavar="KEY VALUE", help="A parameter; VALUE is JSON or a string.")
 PARAM_FILE = typer.Option(None, "--param-file", "-P", help="A JSON object of parameters.")
@@ -84,6 +85,17 @@ class PairCommand(TyperCommand):
 def pairs(ctx: typer.Context, option: str) -> dict[str, Any]:
     found: dict[str, list[tuple[str, str]]] = ctx.meta.get(_META, {})
     return pairs_dict(found.get(option, []))
+
+
+def given_entries(ctx: typer.Context, param_file: Path | None) -> dict[str, Any]:
+    """The `parameters` and `annotations` of a PUT body, each only when given (a trigger's or package's update)."""
+    body: dict[str, Any] = {}
+    params = given_params(ctx, param_file)
+    if params is not None:
+        body["parameters"] = key_values(params)
+    if notes := pairs(ctx, "annotation"):
+        body["annotations"] = key_values(notes)
+    return body
 
 
 def given_params(ctx: typer.Context, param_file: Path | None) -> dict[str, Any] | None:

@@ -42,20 +42,18 @@ def disable(name: str = NAME) -> None:
     out.console.print(f"ok: disabled rule {name}")
 
 
+# get and list as packages' and triggers': one line each over out.print_entity / out.listed, with their own help.
 @app.command()
 def get(name: str = NAME) -> None:
     """Show a rule as JSON."""
-    with out.client() as client:
-        out.print_json(client.get_entity("rules", name))
+    out.print_entity("rules", name)
 
 
 @app.command("list")
 def list_(limit: int = out.LIMIT_OPTION, as_json: bool = out.JSON_OPTION) -> None:
     """List rules, newest first."""
-    with out.client() as client:
-        found = client.list_entities("rules", limit=limit)
-    if as_json:
-        out.print_json(found)
+    found = out.listed("rules", limit, as_json)
+    if found is None:
         return
     rows = [(r["name"], r["status"], _ref(r["trigger"]), _ref(r["action"])) for r in found]
     out.table(["name", "status", "trigger", "action"], rows)

@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 
 from stratus.cli import output as out
-from stratus.cli.pairs import ANNOTATION, PARAM, PARAM_FILE, PairCommand, given_params, pairs
+from stratus.cli.pairs import ANNOTATION, PARAM, PARAM_FILE, PairCommand, given_entries, given_params, pairs
 from stratus.client.action_body import key_values
 from stratus.client.errors import ClientError
 
@@ -16,6 +16,7 @@ FEED = typer.Option(
 )
 
 
+# The pair options are declared in each command that takes them: typer reads options from the signature.
 @app.command(cls=PairCommand)
 def create(
     ctx: typer.Context,
@@ -49,31 +50,22 @@ def update(
     annotation: list[str] = ANNOTATION,
 ) -> None:
     """Update a trigger: given parameters and annotations replace the old."""
-    body: dict[str, object] = {}
-    params = given_params(ctx, param_file)
-    if params is not None:
-        body["parameters"] = key_values(params)
-    if notes := pairs(ctx, "annotation"):
-        body["annotations"] = key_values(notes)
     with out.client() as client:
-        client.put_trigger(name, body, overwrite=True)
+        client.put_trigger(name, given_entries(ctx, param_file), overwrite=True)
     out.console.print(f"ok: updated trigger {name}")
 
 
 @app.command()
 def get(name: str = NAME) -> None:
     """Show a trigger (with its rules) as JSON."""
-    with out.client() as client:
-        out.print_json(client.get_entity("triggers", name))
+    out.print_entity("triggers", name)
 
 
 @app.command("list")
 def list_(limit: int = out.LIMIT_OPTION, as_json: bool = out.JSON_OPTION) -> None:
     """List triggers, newest first."""
-    with out.client() as client:
-        found = client.list_entities("triggers", limit=limit)
-    if as_json:
-        out.print_json(found)
+    found = out.listed("triggers", limit, as_json)
+    if found is None:
         return
     out.table(
         ["name", "version", "feed", "updated (UTC)"],

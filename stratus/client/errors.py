@@ -19,6 +19,7 @@ class ConnectionFailed(ClientError):
     """The API host did not answer at all."""
 
 
+# One class per HTTP status, as core/errors.py has per error: the client side imports nothing of the platform.
 class ApiError(ClientError):
     """The API answered with an error status."""
 

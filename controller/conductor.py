@@ -30,6 +30,7 @@ from core.bus import Delivery, MessageBus
 from core.errors import StoreUnavailable
 from core.ids import ActivationId, ControllerId
 from core.ledger import BY_REFERENCE, Ending, Ledger
+from core.lifecycle import every
 from core.messages import (
     INVOCATIONS,
     REPLY_INLINE_MAX_BYTES,
@@ -95,13 +96,7 @@ class Conductor:
     async def run(self, stop: asyncio.Event) -> None:
         """Keep the running sequences' entries and leases ours, until `stop`."""
         try:
-            while not stop.is_set():
-                try:
-                    await self._renew()
-                except StoreUnavailable as exc:
-                    log.warning("could not renew the entries of running sequences: %s", exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), TOUCH_EVERY_S)
+            await every(TOUCH_EVERY_S, stop, self._renew, "renewing the entries of running sequences")
         finally:
             stopped = list(self._running)
             for task in list(self._tasks):

@@ -54,7 +54,8 @@ class Recorder:
         await run_batch_consumer(self._bus, self._spec, self.write, stop)
 
     async def write(self, deliveries: list[Delivery]) -> None:
-        """Never raises. Acks only what is in the store; on stop, what is not stays pending."""
+        """Acks only what is in the store; on stop, what is not stays pending (and so does a batch whose
+        write failed unexpectedly: the consumer loop logs it, a claim writes it again)."""
         records: list[Activation] = []
         written: list[Delivery] = []
         for delivery in deliveries:
@@ -63,12 +64,7 @@ class Recorder:
                 written.append(delivery)
             except BadMessage:
                 await self._dead_letter(delivery)
-        try:
-            stored = await self._put(records)
-        except Exception:  # a bug, not an outage: never the end of the recorder (a claim retries the batch)
-            log.exception("could not write %d records; they stay in the outbox", len(records))
-            return
-        if stored:
+        if await self._put(records):
             await self._ack(written)
         if len(deliveries) >= BUSY and not self._stop.is_set():
             with contextlib.suppress(TimeoutError):

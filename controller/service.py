@@ -104,7 +104,7 @@ class Controller:
             await run_batch_consumer(self._bus, invocations, self.handle, stop)
 
     async def handle(self, deliveries: list[Delivery]) -> None:
-        """Never raises: what cannot be placed now stays pending, to be claimed again."""
+        """What cannot be placed now stays pending, to be claimed again."""
         work: list[Work] = []
         for delivery in deliveries:
             try:
@@ -116,12 +116,7 @@ class Controller:
                 await self._conduct(delivery, invocation)
             else:
                 work.append((delivery, invocation))
-        try:
-            await self.dispatch(work)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%d invocation entries failed; left pending for reclaim", len(work))
+        await self.dispatch(work)
 
     async def dispatch(self, work: Sequence[Work]) -> None:
         """Place each and hand it to its invoker; also used to reroute a dead invoker's backlog. When no
@@ -204,13 +199,7 @@ class Controller:
         return set(ids)
 
     async def _refresh_loop(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.refresh()
-            except StoreUnavailable as exc:
-                log.warning("could not refresh invokers: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), REFRESH_S)
+        await every(REFRESH_S, stop, self.refresh, "reading the invokers' heartbeats")
 
     async def _conduct(self, delivery: Delivery, invocation: Invocation) -> None:
         try:

@@ -5,7 +5,8 @@ runs); `run_batch_consumer` hands each read's entries to one call, awaited befor
 done for a whole batch in a few round trips: placement, record writes).
 Entries this consumer received before a restart (still pending) are handled first; with
 `claim_idle_ms`, entries left pending that long by any consumer of the group are taken over.
-A handler must never raise and acknowledges its entries itself, after their work is recorded.
+A handler acknowledges its entries itself, after their work is recorded; what it raises (a bug) is
+logged here and its entries stay pending (`_guarded`), so no handler needs a catch-all of its own.
 """
 
 import asyncio
@@ -41,7 +42,7 @@ async def run_batch_consumer(bus: MessageBus, spec: ConsumerSpec, handle: BatchH
 
     async def hand_on(deliveries: list[Delivery]) -> None:
         if deliveries:
-            await handle(deliveries)
+            await _guarded(spec, f"a batch of {len(deliveries)} entries", handle(deliveries))
 
     await _loop(bus, spec, hand_on, stop)
 
@@ -54,7 +55,7 @@ async def run_consumer(bus: MessageBus, spec: ConsumerSpec, handle: Handler, sto
 
     async def one(delivery: Delivery) -> None:
         try:
-            await handle(delivery)
+            await _guarded(spec, f"entry {delivery.entry_id}", handle(delivery))
         finally:
             active.discard(delivery.entry_id)
             slots.release()
@@ -72,6 +73,18 @@ async def run_consumer(bus: MessageBus, spec: ConsumerSpec, handle: Handler, sto
     await _loop(bus, spec, dispatch, stop)
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _guarded(spec: ConsumerSpec, what: str, work: Awaitable[None]) -> None:
+    """The one place a handler's unexpected failure ends: logged, its entries left pending to be handled
+    again (a redelivery, or a claim), and the consumer goes on. Outages and unreadable entries are the
+    handlers' own business (they end them, or leave them pending, themselves)."""
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("%s of %s failed; left pending to be handled again", what, spec.stream)
 
 
 async def _loop(

@@ -102,7 +102,7 @@ class Invoker:
             await self._shutdown()
 
     async def handle(self, delivery: Delivery) -> None:
-        """Never raises: sibling tasks must survive. Ack last: a crash before it means redelivery."""
+        """Ack last: a crash before it means redelivery (a failure is logged by the consumer loop)."""
         try:
             dispatch = Dispatch.from_fields(delivery.fields)
             invocation = dispatch.invocation
@@ -112,10 +112,6 @@ class Invoker:
             log.info("activation %s ended: %s", activation.activation_id, activation.response.status)
         except BadMessage:
             await end_unreadable(self._bus, self._ledger, delivery)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("dispatch entry %s failed; left pending for redelivery", delivery.entry_id)
 
     async def _end_unfinished(self, spec: ConsumerSpec) -> None:
         """Dispatches an earlier run of this invoker received and never ended: it read only what it started

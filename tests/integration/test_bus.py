@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 
 from core.bus import MAX_CONNECTIONS, RedisStreamBus
-from core.consumer import ConsumerSpec, run_consumer
+from core.consumer import ConsumerSpec, run_batch_consumer, run_consumer
 from core.errors import StoreUnavailable
 from core.ids import InvokerId
 from core.messages import DEAD_LETTER, Heartbeat
@@ -133,3 +133,41 @@ async def test_a_publish_that_fails_fails_only_its_caller(bus: RedisStreamBus, s
         bus.publish(stream, {"n": "1"}), bus.publish(f"{stream}:string", {"n": "2"}), return_exceptions=True
     )
     assert isinstance(good, str) and isinstance(bad, StoreUnavailable)
+
+
+async def test_a_handler_that_fails_leaves_its_entry_pending_and_the_consumers_go_on(
+    bus: RedisStreamBus, stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from core.bus import Delivery
+
+    await bus.ensure_group(stream, "g")
+    for body in ("bug", "fine"):
+        await bus.publish(stream, {"body": body})
+    handled: list[bytes] = []
+    stop = asyncio.Event()
+
+    async def handle(delivery: Delivery) -> None:
+        if delivery.fields[b"body"] == b"bug":
+            raise RuntimeError("a bug in the handler")
+        handled.append(delivery.fields[b"body"])
+        await bus.ack(delivery)
+        stop.set()
+
+    await asyncio.wait_for(run_consumer(bus, ConsumerSpec(stream, "g", "one", block_ms=100), handle, stop), 10)
+    assert handled == [b"fine"]
+    [left] = await bus.pending(stream, "g", "one", count=10)
+    assert left.fields[b"body"] == b"bug" and "left pending to be handled again" in caplog.text
+
+    batches: list[int] = []
+    stop = asyncio.Event()
+    await bus.publish(stream, {"body": "later"})
+
+    async def handle_batch(deliveries: list[Delivery]) -> None:
+        batches.append(len(deliveries))
+        if len(batches) == 1:
+            raise RuntimeError("a bug in the batch handler")
+        stop.set()
+
+    spec = ConsumerSpec(stream, "g", "two", block_ms=100, claim_idle_ms=1_000)
+    await asyncio.wait_for(run_batch_consumer(bus, spec, handle_batch, stop), 10)
+    assert len(batches) >= 2  # the loop went on after the failed batch (whose entries it then claimed again)

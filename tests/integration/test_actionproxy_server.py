@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import aiohttp
 import pytest
@@ -20,19 +21,32 @@ CODE = "import time\ndef main(a):\n    time.sleep(a.get('sleep', 0))\n    return
 ASYNC = "import asyncio\nasync def main(a):\n    await asyncio.sleep(a.get('sleep', 0))\n    return {'echo': a}\n"
 
 
+@contextmanager
+def serving(listening_fd: int | None = None) -> Iterator[Server]:
+    """The proxy's app served on a thread: on loopback port 0, or on a socket already listening; its
+    changes to the interpreter (path, working directory, the action's module) undone after."""
+    app, path, cwd = create_app(), list(sys.path), os.getcwd()
+    if listening_fd is None:
+        server = Server(app.handle, "127.0.0.1", 0)  # listens from here on
+    else:
+        server = Server(app.handle, listening_fd=listening_fd)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.close()
+        thread.join(10)
+        app.close()
+        sys.path[:] = path
+        os.chdir(cwd)
+        sys.modules.pop("main__", None)
+
+
 @pytest.fixture
 def address() -> Iterator[str]:
-    app, path, cwd = create_app(), list(sys.path), os.getcwd()
-    server = Server(app.handle, "127.0.0.1", 0)  # listens from here on
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.close()
-    serving.join(10)
-    app.close()
-    sys.path[:] = path
-    os.chdir(cwd)
-    sys.modules.pop("main__", None)
+    with serving() as server:
+        yield f"http://127.0.0.1:{server.port}"
 
 
 async def raw(address: str, request: bytes) -> bytes:
@@ -120,17 +134,6 @@ def test_a_request_sent_before_the_server_accepts_is_answered() -> None:
     body = json.dumps({"value": {"code": CODE}}).encode()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as client:  # nothing accepts yet
         client.sendall(b"POST /init HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body))
-        app, path, cwd = create_app(), list(sys.path), os.getcwd()
-        server = Server(app.handle, listening_fd=listening)
-        serving = threading.Thread(target=server.serve_forever, daemon=True)
-        serving.start()
-        try:
+        with serving(listening):
             answer = client.recv(4096)
-        finally:
-            server.close()
-            serving.join(10)
-            app.close()
-            sys.path[:] = path
-            os.chdir(cwd)
-            sys.modules.pop("main__", None)
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"ok":true}')

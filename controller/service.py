@@ -68,12 +68,16 @@ class Controller:
             forget_after_ms=int(settings.forget_invoker_s * 1000),
         )
         self.placer = Placer(self.controller_id, ledger, registry, settings.placement)
-        self.registry = registry
         self.recovery = Recovery(self, bus, ledger, settings)
         self.recorder = Recorder(bus, activations, f"recorder:{self.controller_id}")
         self.metrics_address: str | None = None  # host:port of /metrics, when something serves them
         self.conductor = Conductor(self.controller_id, bus, ledger, entities, activations)
         self.alarms = AlarmClock(bus, ledger, entities) if entities is not None else None
+
+    @property
+    def registry(self) -> Registry:
+        """The invokers as the placer sees them (recovery reads who went offline here)."""
+        return self.placer.registry
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.refresh()

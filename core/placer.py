@@ -69,12 +69,12 @@ class Placer:
         """A booking per invocation on one snapshot of the books, counting the batch's earlier choices;
         the rest had no healthy invoker."""
         ring = self.registry.ring(now_ms())
-        healthy = [beat.invoker_id for beat, ok in ring if ok]
-        if len(healthy) <= 1:  # no choice to make: every policy takes the one healthy invoker, forced when it
-            # is full (tests/unit/test_placement.py), so the books need not be read
-            if not healthy:
+        up = [beat.invoker_id for beat, healthy in ring if healthy]
+        if len(up) <= 1:  # no choice to make: every policy takes the one healthy invoker, forced when it is
+            # full (tests/unit/test_placement.py), so the books need not be read
+            if not up:
                 return [], list(work)
-            return [(self.booking(*item, healthy[0], force=True), item) for item in work], []
+            return [(self.booking(*item, up[0], force=True), item) for item in work], []
         books = await self.ledger.books([beat.invoker_id for beat, _ in ring])
         booked_mb = {beat.invoker_id: b.memory_mb for (beat, _), b in zip(ring, books, strict=True)}
         counts: Counter[tuple[InvokerId, str]] = Counter()

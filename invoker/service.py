@@ -91,7 +91,6 @@ class Invoker:
                     group.create_task(self._retirements(stop), name="invoker-action-changes"),
                 ]
                 await run_consumer(self._bus, spec, self.handle, stop)
-                self._draining = True
                 for task in beside:
                     task.cancel()
         finally:

@@ -42,7 +42,7 @@ async def run_batch_consumer(bus: MessageBus, spec: ConsumerSpec, handle: BatchH
 
     async def hand_on(deliveries: list[Delivery]) -> None:
         if deliveries:
-            await _guarded(spec, f"a batch of {len(deliveries)} entries", handle(deliveries))
+            await _guarded(handle(deliveries), spec, "a batch of %d entries", len(deliveries))
 
     await _loop(bus, spec, hand_on, stop)
 
@@ -55,7 +55,7 @@ async def run_consumer(bus: MessageBus, spec: ConsumerSpec, handle: Handler, sto
 
     async def one(delivery: Delivery) -> None:
         try:
-            await _guarded(spec, f"entry {delivery.entry_id}", handle(delivery))
+            await _guarded(handle(delivery), spec, "entry %s", delivery.entry_id)
         finally:
             active.discard(delivery.entry_id)
             slots.release()
@@ -75,16 +75,17 @@ async def run_consumer(bus: MessageBus, spec: ConsumerSpec, handle: Handler, sto
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _guarded(spec: ConsumerSpec, what: str, work: Awaitable[None]) -> None:
+async def _guarded(work: Awaitable[None], spec: ConsumerSpec, what: str, detail: object) -> None:
     """The one place a handler's unexpected failure ends: logged, its entries left pending to be handled
     again (a redelivery, or a claim), and the consumer goes on. Outages and unreadable entries are the
-    handlers' own business (they end them, or leave them pending, themselves)."""
+    handlers' own business (they end them, or leave them pending, themselves). `what % detail` names the
+    work, formatted only when it failed (this wraps every entry)."""
     try:
         await work
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("%s of %s failed; left pending to be handled again", what, spec.stream)
+        log.exception(what + " of %s failed; left pending to be handled again", detail, spec.stream)
 
 
 async def _loop(

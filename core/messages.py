@@ -14,7 +14,7 @@ from core.errors import BadMessage
 from core.ids import ActivationId, ControllerId, GatewayId, InvokerId, new_activation_id
 from core.models import Action, Activation, ActivationResponse, KeyValue
 
-INVOCATIONS = "stratus:invocations"  # gateway -> controllers (group CONTROLLERS)
+INVOCATIONS = "stratus:invocations"  # gateway -> controllers, what it could not place (group CONTROLLERS)
 RECORDS = "stratus:records"  # activation records on their way to the activation store (group RECORDERS)
 DEAD_LETTER = "stratus:dead-letter"
 INVOKERS_KEY = "stratus:invokers"  # hash: invoker id -> latest Heartbeat JSON
@@ -26,7 +26,7 @@ RECORDERS_GROUP = "recorders"
 
 
 def invoker_stream(invoker_id: InvokerId) -> str:
-    """controller -> one invoker (group INVOKERS_GROUP)."""
+    """whoever placed the activation (a gateway or a controller) -> one invoker (group INVOKERS_GROUP)."""
     return f"stratus:invoker:{invoker_id}"
 
 

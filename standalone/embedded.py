@@ -79,9 +79,19 @@ def _process(argv: list[str], name: str, port: int, data_dir: Path, timeout_s: f
             process.kill()
 
 
+UNIX_PATH_MAX = 107  # sockaddr_un's path, less its terminating NUL (Linux)
+
+
 @contextmanager
 def embedded_redis(data_dir: Path) -> Iterator[str]:
+    """Listens on loopback TCP (for redis-cli and other tools) and on a UNIX socket in the data dir, whose
+    URL it yields: every service of the standalone runs on this host, and a round trip over the socket costs
+    the client about 15 µs and Redis about 8 µs less than over TCP, all of it kernel time
+    (tests/bench/bench_throughput.py: Redis CPU per activation 0.12 -> 0.10 ms). A data dir whose socket
+    path would be too long for AF_UNIX gets the TCP URL."""
     port = free_port()
+    unix_socket = (data_dir / "redis.sock").resolve()
+    over_unix = len(str(unix_socket).encode()) <= UNIX_PATH_MAX
     argv = [
         redis_server_binary(),
         "--bind",
@@ -96,9 +106,10 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
         "",
         "--protected-mode",
         "yes",
+        *(["--unixsocket", str(unix_socket), "--unixsocketperm", "700"] if over_unix else []),
     ]
     with _process(argv, "redis", port, data_dir, 20):
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"unix://{unix_socket}?db=0" if over_unix else f"redis://127.0.0.1:{port}/0"
 
 
 @contextmanager

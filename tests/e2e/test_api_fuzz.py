@@ -38,6 +38,7 @@ from core.models import Action, Exec, KeyValue
 from core.namespaces import create_namespace
 from gateway.app import create_app
 from gateway.deps import Backends, backends_from_core
+from gateway.http_protocol import JoinedWritesProtocol
 from standalone.embedded import embedded_redis, free_port
 from tests.conftest import require_service
 from tests.factories import make_activation
@@ -76,7 +77,8 @@ class Gateway:
 
 @contextmanager
 def serve_in_thread(app: object, port: int) -> Iterator[None]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=JoinedWritesProtocol)  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="fuzzed-gateway", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

@@ -277,16 +277,23 @@ async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: arg
             after - before for after, before in zip(await recorder_batches(session, api), written_before, strict=True)
         )
         print(f"Records written to the activation store per batch (recorder): {records / max(batches, 1):.1f}")
-        await breakdown(c100, args, session, counter, CpuMeter(pid, "noop-c100"))
+        await breakdown(c100, calls.get("direct"), args, session, counter, CpuMeter(pid, "noop-c100"))
         if args.soak:
             await soak(c100, args, session, counter, urls)
         counter.close()
 
 
 async def breakdown(
-    call: Call, args: argparse.Namespace, session: aiohttp.ClientSession, counter: redis.Redis, meter: CpuMeter
+    call: Call,
+    direct: Call | None,
+    args: argparse.Namespace,
+    session: aiohttp.ClientSession,
+    counter: redis.Redis,
+    meter: CpuMeter,
 ) -> None:
-    """Where one activation's cost goes: Redis commands (inside scripts included), round trips, CPU per part."""
+    """Where one activation's cost goes: Redis commands (inside scripts included), round trips, CPU per part.
+    With the direct path, also the CPU of one direct call (container and load generator): this VM's speed
+    drifts by 15 % or more between runs, and the ratio of the two CPU figures does not."""
     commands, reads, cpu = command_calls(counter), int(counter.info("stats")["total_reads_processed"]), meter.sample()
     window = await closed_loop(call, args.clients, args.seconds, session)
     n = max(len(window.latencies_ms), 1)
@@ -307,6 +314,19 @@ async def breakdown(
     cores = os.cpu_count() or 1
     print(
         f"  total {total_s * 1000 / n:.3f} ms: all {cores} cores would serve ≈ {cores * n / max(total_s, 1e-9):.0f}/s"
+    )
+    platform_s = sum(cpu_after[k] - cpu.get(k, 0) for k in cpu_after if k not in ("container", "load generator"))
+    print(f"  the platform's own processes {platform_s * 1000 / n:.3f} ms (no container, no load generator)")
+    if direct is None:
+        return
+    before = meter.sample()
+    window = await closed_loop(direct, args.clients, args.seconds, session)
+    after = meter.sample()
+    calls = max(len(window.latencies_ms), 1)
+    direct_s = sum(after[k] - before[k] for k in ("container", "load generator"))
+    print(
+        f"One more direct window: {window.rate:.0f}/s, {direct_s * 1000 / calls:.3f} ms CPU per call "
+        f"(container and load generator); a Stratus activation costs {total_s / n / (direct_s / calls):.1f} of them"
     )
 
 

@@ -32,6 +32,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError
 
 from core.bus import Delivery, redis_client
+from core.coalesce import Coalescer
 from core.errors import StoreUnavailable
 from core.ids import ActivationId, InvokerId
 from core.messages import RECORDS
@@ -264,6 +265,9 @@ class RedisLedger:
         self._place = client.register_script(PLACE)
         self._end = client.register_script(END)
         self._admit = client.register_script(ADMIT)
+        # admissions made while one batch is on its way share the next round trip (one pipeline of ADMIT
+        # scripts, each atomic, in arrival order): with throttles set, every invocation is admitted first
+        self._admissions: Coalescer[_Call, Any] = Coalescer(self._pipelined)
 
     @classmethod
     def from_url(cls, url: str) -> "RedisLedger":
@@ -351,7 +355,9 @@ class RedisLedger:
     ) -> Refused | None:
         keys = [inflight_key(namespace), minute_key(namespace, now_ms // 60_000)]
         try:
-            refused = await self._admit(keys=keys, args=[activation_id, per_minute, concurrent, now_ms, ttl_ms])
+            refused = await self._admissions.submit(
+                (self._admit, keys, [activation_id, per_minute, concurrent, now_ms, ttl_ms])
+            )
         except RedisError as exc:
             raise StoreUnavailable(f"could not check throttles: {exc}") from exc
         if not refused:

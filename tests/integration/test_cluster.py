@@ -278,6 +278,24 @@ async def test_throttles_count_per_minute_and_in_flight(ledger: RedisLedger) -> 
     assert (refused.throttle, refused.count, refused.allowed) == ("per-minute", 4, 3)
 
 
+async def test_concurrent_admissions_share_round_trips_and_admit_exactly_the_limit(
+    bus: RedisStreamBus, ledger: RedisLedger
+) -> None:
+    ns, now = f"ns-{uuid4().hex[:6]}", now_ms()
+    reads_before = int((await bus._redis.info("stats"))["total_reads_processed"])
+    answers = await asyncio.gather(
+        *(
+            ledger.admit(ns, ActivationId(f"a{n}"), per_minute=0, concurrent=30, now_ms=now, ttl_ms=60_000)
+            for n in range(100)
+        )
+    )
+    reads = int((await bus._redis.info("stats"))["total_reads_processed"]) - reads_before
+    assert answers[:30] == [None] * 30  # in arrival order, each script atomic
+    assert all(a is not None and (a.throttle, a.count) == ("concurrent", 30) for a in answers[30:])
+    assert await ledger.in_flight(ns, now) == 30
+    assert reads <= 4  # 100 admissions, one alone then the rest together (and the INFO itself)
+
+
 async def test_a_dispatch_left_on_the_stream_of_an_invoker_that_shut_down_is_rerouted(
     bus: RedisStreamBus, ledger: RedisLedger, activations: ActivationStore
 ) -> None:

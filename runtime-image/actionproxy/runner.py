@@ -59,7 +59,7 @@ def export_run_env(body: Mapping[str, Any], activation: ActivationLog) -> None:
 
     Not into the C environment: glibc's setenv() keeps every distinct value it was ever given (a getenv()
     caller may still hold the old one), so a new activation id, transaction id and deadline per /run
-    leaked about 230 bytes per activation, and a warm 128 MB container ran out of memory after some
+    leaked 230-265 bytes per activation, and a warm 128 MB container thrashed at its limit after some
     500,000 activations (tests/unit/test_actionproxy.py measures the growth). Python code reads them as
     before (os.environ, os.getenv); a child process gets them when started with `env=os.environ`.
     os.environ is process-wide: with several activations in flight, the latest /run's values win."""

@@ -10,7 +10,6 @@ VM's speed drifts between runs.
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from standalone.embedded import free_port
+from tests.bench.bench_throughput import closed_loop, cpu_s
 
 SERVER = """
 import sys, uvicorn
@@ -38,25 +38,17 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), http=http, log_level="
 """
 
 
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+async def drive(port: int, seconds: float, clients: int = 32) -> int:
+    """Requests answered 200 by `clients` closed-loop clients in `seconds`."""
 
+    async def call(session: aiohttp.ClientSession) -> bool:
+        async with session.get(f"http://127.0.0.1:{port}/") as response:
+            await response.read()
+            return response.status == 200
 
-async def closed_loop(port: int, seconds: float, clients: int = 32) -> int:
-    done = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        deadline = time.perf_counter() + seconds
-
-        async def client() -> None:
-            nonlocal done
-            while time.perf_counter() < deadline:
-                async with session.get(f"http://127.0.0.1:{port}/") as response:
-                    await response.read()
-                    done += 1
-
-        await asyncio.gather(*(client() for _ in range(clients)))
-    return done
+        window = await closed_loop(call, clients, seconds, session)
+    return len(window.latencies_ms)
 
 
 def measure(variant: str, seconds: float) -> tuple[float, float, float]:
@@ -65,9 +57,9 @@ def measure(variant: str, seconds: float) -> tuple[float, float, float]:
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), variant], cwd=root)
     try:
         time.sleep(1.5)
-        asyncio.run(closed_loop(port, 1))  # warm-up
+        asyncio.run(drive(port, 1))  # warm-up
         server_before, client_before = cpu_s(server.pid), time.process_time()
-        done = asyncio.run(closed_loop(port, seconds))
+        done = asyncio.run(drive(port, seconds))
         server_s, client_s = cpu_s(server.pid) - server_before, time.process_time() - client_before
     finally:
         server.terminate()

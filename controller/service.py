@@ -5,8 +5,9 @@ what they could not place (no healthy invoker yet, a booking lost to another pla
 dead invoker's backlog (controller.recovery). Per batch: core.placer.Placer books each on an invoker,
 appends its Dispatch and acks its Invocation, atomically; a booking another placer beat us to is tried
 again with a fresh snapshot, and when no invoker is healthy the batch waits for one, then fails.
-Side by side run the recorder (records outbox -> activation store), the recovery loop for invokers
-that went offline (controller.recovery), the registry refresh, the sequence conductor and the alarms.
+Side by side run the recorder (records outbox -> activation store), the expiry of old records, the
+recovery loop for invokers that went offline (controller.recovery), the registry refresh, the sequence
+conductor and the alarms.
 Capacity comes back when an invoker ends an activation (core.ledger `end`): no message to us.
 """
 
@@ -46,6 +47,7 @@ from core.stores.entities import EntityStore
 log = logging.getLogger(__name__)
 
 PLACE_TRIES = 3  # another controller may take the room between our snapshot and our booking
+EXPIRE_S = 2.0  # records expire a few seconds at a time: each delete is small, even on the embedded store
 NO_INVOKER = "No invoker is available to run the action; try again later."
 
 
@@ -101,6 +103,8 @@ class Controller:
             group.create_task(self._refresh_loop(stop), name="controller-refresh")
             group.create_task(self._load_loop(stop), name="controller-load-metrics")
             group.create_task(self.recorder.run(stop), name="controller-recorder")
+            expire = every(EXPIRE_S, stop, self._activations.expire, "expiring activation records")
+            group.create_task(expire, name="controller-expiry")
             group.create_task(self.recovery.run(stop), name="controller-recovery")
             group.create_task(self.conductor.run(stop), name="controller-conductor")
             if self.alarms is not None:

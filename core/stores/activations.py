@@ -2,14 +2,14 @@
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import bson
 from bson.errors import InvalidDocument
 from pymongo import DESCENDING, AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from core.errors import StoreUnavailable
 from core.models import Activation, ActivationResponse
@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000  # the record exists already: what idempotence wants
-INDEX_OPTIONS_CONFLICT, INDEX_KEY_SPECS_CONFLICT = 85, 86
-RECORDED = "recordedAt"  # a date (what a TTL index needs): when the record was written
-RETENTION_INDEX = "retention"
+RECORDED = "recordedAt"  # a date: when the record was written
+RECORDED_INDEX = "recorded"
+OLD_TTL_INDEX = "retention"  # the TTL index earlier versions made; expiry is `expire`'s now
 
 
 class ActivationStore(Protocol):
@@ -35,8 +35,12 @@ class ActivationStore(Protocol):
         """`put_many` of one."""
 
     async def keep_for(self, seconds: float) -> None:
-        """Records are deleted this long after they were written (the store never grows without bound).
-        Idempotent; a changed value applies to every record."""
+        """Records are kept this long after they were written; `expire` deletes them after that (the store
+        never grows without bound). Idempotent; a changed value applies to every record."""
+
+    async def expire(self, now: datetime | None = None) -> int:
+        """Delete the records written more than `keep_for` before `now`; how many. The controllers call it
+        every few seconds, so each call deletes what expired since the last one."""
 
     async def get(self, namespace: str, activation_id: str) -> Activation | None:
         """Scoped: another namespace's activation is None."""
@@ -96,6 +100,7 @@ class MongoActivationStore:
         # Journaled: a write is acknowledged once it survives a crash of the store (its records are then
         # deleted from the outbox). Batches make the journal flush cheap: one per put_many, not per record.
         self._durable = collection.with_options(write_concern=WriteConcern(w=1, j=True))
+        self._keep: timedelta | None = None  # set by keep_for: until then nothing expires
 
     async def ensure_indexes(self) -> None:
         try:
@@ -133,16 +138,29 @@ class MongoActivationStore:
         await self.put_many([activation])
 
     async def keep_for(self, seconds: float) -> None:
+        """Expiry is a ranged delete on a plain index, not a TTL index. SecantusDB's TTL sweeper (the
+        embedded store) reads and decodes every record of a collection with a TTL index once a minute,
+        holding the store's lock: writes paused 4.2, 9.2 and 12.9 s at 300k, 570k and 800k records. A
+        ranged delete costs what it deletes (0.14 ms a record there; 1 ms when nothing expired, at 857k),
+        and does the same on MongoDB and on every store that speaks its protocol."""
         try:
-            try:
-                await self._collection.create_index(RECORDED, expireAfterSeconds=int(seconds), name=RETENTION_INDEX)
-            except OperationFailure as exc:
-                if exc.code not in (INDEX_OPTIONS_CONFLICT, INDEX_KEY_SPECS_CONFLICT):
-                    raise
-                index = {"name": RETENTION_INDEX, "expireAfterSeconds": int(seconds)}
-                await self._collection.database.command("collMod", self._collection.name, index=index)
+            indexes = await self._collection.index_information()
+            if OLD_TTL_INDEX in indexes:
+                await self._collection.drop_index(OLD_TTL_INDEX)
+            await self._collection.create_index(RECORDED, name=RECORDED_INDEX)
         except PyMongoError as exc:
             raise StoreUnavailable(f"could not set the activation records' retention: {exc}") from exc
+        self._keep = timedelta(seconds=seconds)
+
+    async def expire(self, now: datetime | None = None) -> int:
+        if self._keep is None:
+            return 0
+        cutoff = (now or datetime.now(UTC)) - self._keep
+        try:
+            deleted = await self._collection.delete_many({RECORDED: {"$lt": cutoff}})
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"could not delete expired activations: {exc}") from exc
+        return deleted.deleted_count
 
     async def get(self, namespace: str, activation_id: str) -> Activation | None:
         try:

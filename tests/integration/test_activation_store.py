@@ -1,6 +1,7 @@
 """ActivationStore against the MongoDB wire protocol (SecantusDB) through PyMongo's async client."""
 
-from datetime import datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 from core.stores.activations import MongoActivationStore
 from tests.factories import make_activation
@@ -39,14 +40,24 @@ async def test_list_newest_first_with_paging_and_filters(activations: MongoActiv
 async def test_records_carry_when_they_were_written_and_expire_after_the_retention(
     activations: MongoActivationStore,
 ) -> None:
+    collection = activations._collection
+    await collection.create_index("recordedAt", expireAfterSeconds=60, name="retention")  # an earlier version's
     await activations.keep_for(3600)
     await activations.keep_for(7 * 24 * 3600)  # changed: applies to every record
-    collection = activations._collection
     indexes = {i["name"]: i async for i in await collection.list_indexes()}
-    assert indexes["retention"]["expireAfterSeconds"] == 7 * 24 * 3600
-    assert dict(indexes["retention"]["key"]) == {"recordedAt": 1}
-    record = make_activation()
-    await activations.put(record)
-    stored = await collection.find_one({"_id": record.activation_id})
-    assert stored is not None and isinstance(stored["recordedAt"], datetime)
-    assert await activations.get(record.namespace, record.activation_id) == record  # the field stays internal
+    assert dict(indexes["recorded"]["key"]) == {"recordedAt": 1}
+    assert not [i for i in indexes.values() if "expireAfterSeconds" in i]  # no TTL sweeper scans the store
+    old = make_activation()
+    await activations.put(old)
+    await asyncio.sleep(0.01)
+    new = make_activation()
+    await activations.put(new)
+    stored = {d["_id"]: d["recordedAt"].replace(tzinfo=UTC) async for d in collection.find({})}
+    assert stored[old.activation_id] < stored[new.activation_id]
+    assert await activations.get(old.namespace, old.activation_id) == old  # the field stays internal
+    week = timedelta(days=7)
+    assert await activations.expire(now=stored[old.activation_id] + week) == 0
+    assert await activations.expire(now=stored[new.activation_id] + week) == 1
+    assert await activations.get(old.namespace, old.activation_id) is None
+    assert await activations.get(new.namespace, new.activation_id) == new
+    assert await activations.expire(now=datetime.now(UTC)) == 0

@@ -18,6 +18,7 @@ from core.records import UNREADABLE
 from core.sharding import probe_order, shard_key
 from core.stores.activations import ActivationStore
 from tests.factories import make_action
+from tests.factories import make_activation as make_activation_record
 
 
 @pytest.fixture
@@ -186,3 +187,20 @@ async def test_two_controllers_place_on_the_invoker_holding_a_warm_container_wit
     assert [b.memory_mb for b in await ledger.books([warm_id, home_id])] == [2048, 0]
     await asyncio.gather(*(place(c) for c in controllers))
     assert [b.memory_mb for b in await ledger.books([warm_id, home_id])] == [2048, 2048]
+
+
+async def test_a_running_controller_deletes_records_once_their_retention_is_over(
+    bus: RedisStreamBus, activations: ActivationStore
+) -> None:
+    record = make_activation_record()
+    await activations.put(record)
+    controller = Controller(settings(activation_ttl_s=1), bus, activations, RedisLedger(bus._redis))
+    stop = asyncio.Event()
+    running = asyncio.create_task(controller.run(stop))
+    for _ in range(100):
+        if await activations.get(record.namespace, record.activation_id) is None:
+            break
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    assert await activations.get(record.namespace, record.activation_id) is None

@@ -47,7 +47,7 @@ from core.stores.entities import EntityStore
 log = logging.getLogger(__name__)
 
 PLACE_TRIES = 3  # another controller may take the room between our snapshot and our booking
-EXPIRE_S = 2.0  # records expire a few seconds at a time: each delete is small, even on the embedded store
+EXPIRE_S = 1.0  # records expire a second at a time: each delete is short, even on the embedded store
 NO_INVOKER = "No invoker is available to run the action; try again later."
 
 

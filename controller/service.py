@@ -103,7 +103,8 @@ class Controller:
             group.create_task(self._refresh_loop(stop), name="controller-refresh")
             group.create_task(self._load_loop(stop), name="controller-load-metrics")
             group.create_task(self.recorder.run(stop), name="controller-recorder")
-            expire = every(EXPIRE_S, stop, self._activations.expire, "expiring activation records")
+            # quiet: the store being down is the recorder's to report, not once a second here as well
+            expire = every(EXPIRE_S, stop, self._activations.expire, "expiring activation records", quiet=True)
             group.create_task(expire, name="controller-expiry")
             group.create_task(self.recovery.run(stop), name="controller-recovery")
             group.create_task(self.conductor.run(stop), name="controller-conductor")

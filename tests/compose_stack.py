@@ -2,6 +2,7 @@
 benchmarks: a unique project name, free loopback ports, bounded waits, and a teardown that removes
 everything it made, function containers and their network included."""
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -17,6 +18,8 @@ from uuid import uuid4
 
 import httpx
 
+from core.namespaces import create_namespace
+from core.stores.entities import SqlEntityStore
 from standalone.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +62,19 @@ class Stack:
 
     def invoker_containers(self) -> list[str]:
         return self.run("ps", "-q", "invoker").stdout.split()
+
+    def create_namespace(self, namespace: str) -> str:
+        """Its key, `uuid:secret`, written to the stack's entity store."""
+
+        async def create() -> str:
+            store = SqlEntityStore(self.entities_url)
+            await store.start()
+            try:
+                return await create_namespace(store, namespace)
+            finally:
+                await store.close()
+
+        return asyncio.run(create())
 
     def admin(self, path: str) -> Any:
         answer = httpx.get(

@@ -1,8 +1,10 @@
 """Benchmark: warm throughput of `stratus standalone` beside a direct call of the same container, one run.
 
 Not part of the test run. Starts `stratus standalone` on its embedded defaults in a temporary data
-directory (log level WARNING, as users run it), deploys a no-op action with concurrency 100 and one
-with concurrency 1, warms them, then runs closed-loop rounds of C clients (aiohttp, one event loop):
+directory (log level WARNING, as users run it), or with `--compose` the compose stack (offline images,
+one invoker; CPU by service, and by the docker-proxy processes of its published ports). It deploys a no-op
+action with concurrency 100 and one with concurrency 1, warms them, then runs closed-loop rounds of C
+clients (aiohttp, one event loop):
 - direct: `POST /run` straight into the concurrency-100 action's warm container (the bare baseline);
 - c=100:  blocking `result=true` invocations of the concurrency-100 action through the API;
 - c=1:    the same for the concurrency-1 action (one container per activation in flight).
@@ -13,7 +15,7 @@ With `--soak SECONDS` it then drives the c=100 action for that long and prints, 
 p50/p99 of the window, Redis memory, the records written to the activation store so far and one probe
 write's latency.
 
-    python tests/bench/bench_throughput.py [--clients 32] [--seconds 10] [--rounds 3] [--soak 600]
+    python tests/bench/bench_throughput.py [--clients 32] [--seconds 10] [--rounds 3] [--soak 600] [--compose]
 """
 
 import argparse
@@ -36,6 +38,7 @@ from pymongo import MongoClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.compose_stack import compose_stack
 from tests.standalone_process import start_standalone_printing, stop
 
 NOOP = "def main(args):\n    return {'ok': True}\n"
@@ -181,25 +184,66 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_of(container: Any) -> float:
+    stats = container.stats(stream=False, one_shot=True)  # one sample, without waiting a second for a second
+    return float(stats["cpu_stats"]["cpu_usage"]["total_usage"]) / 1e9
+
+
 def container_cpu_s(name: str) -> float:
     engine = docker.from_env()
     try:
         containers = engine.containers.list(filters={"label": [f"org.stratus.action=guest/{name}"]})
-        return sum(c.stats(stream=False)["cpu_stats"]["cpu_usage"]["total_usage"] for c in containers) / 1e9
+        return sum(cpu_of(c) for c in containers)
     finally:
         engine.close()
+
+
+Parts = Callable[[], dict[str, float]]  # CPU seconds used so far by each part of the platform
+
+
+def standalone_parts(root: int) -> Parts:
+    def parts() -> dict[str, float]:
+        used: dict[str, float] = {}
+        for pid, name in process_tree(root).items():
+            used[name] = used.get(name, 0.0) + cpu_s(pid)
+        return used
+
+    return parts
+
+
+def compose_parts(project: str, published_ports: list[str]) -> Parts:
+    """By compose service, and the docker-proxy processes that relay the stack's published ports (the
+    invokers, in the host's network, reach Redis and the stores through them, as the load generator
+    reaches the gateway)."""
+    engine = docker.from_env()
+    services = {
+        c.id: c.labels["com.docker.compose.service"]
+        for c in engine.containers.list(filters={"label": f"com.docker.compose.project={project}"})
+    }
+    containers = {cid: engine.containers.get(cid) for cid in services}
+    proxies = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        argv = (proc / "cmdline").read_bytes().split(b"\0") if (proc / "cmdline").exists() else []
+        if argv and argv[0].endswith(b"docker-proxy") and any(port.encode() in argv for port in published_ports):
+            proxies.append(int(proc.name))
+
+    def parts() -> dict[str, float]:
+        used: dict[str, float] = {"docker-proxy (published ports)": sum(cpu_s(pid) for pid in proxies)}
+        for cid, service in services.items():
+            used[service] = used.get(service, 0.0) + cpu_of(containers[cid])
+        return used
+
+    return parts
 
 
 class CpuMeter:
     """CPU seconds each part of the platform spends: robust on a busy machine, unlike a rate."""
 
-    def __init__(self, root: int, action: str) -> None:
-        self._root, self._action = root, action
+    def __init__(self, parts: Parts, action: str) -> None:
+        self._parts, self._action = parts, action
 
     def sample(self) -> dict[str, float]:
-        used: dict[str, float] = {}
-        for pid, name in process_tree(self._root).items():
-            used[name] = used.get(name, 0.0) + cpu_s(pid)
+        used = self._parts()
         used["container"] = container_cpu_s(self._action)
         used["load generator"] = time.process_time()
         return used
@@ -248,7 +292,7 @@ class Result:
         return n / max(sum(w.ended - w.started for w in self.windows), 1e-9)
 
 
-async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: argparse.Namespace, pid: int) -> None:
+async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: argparse.Namespace, parts: Parts) -> None:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
         await put_action(session, api, auth, "noop-c100", 100)
@@ -278,7 +322,7 @@ async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: arg
             after - before for after, before in zip(await recorder_batches(session, api), written_before, strict=True)
         )
         print(f"Records written to the activation store per batch (recorder): {records / max(batches, 1):.1f}")
-        await breakdown(c100, calls.get("direct"), args, session, counter, CpuMeter(pid, "noop-c100"))
+        await breakdown(c100, calls.get("direct"), args, session, counter, CpuMeter(parts, "noop-c100"))
         if args.soak:
             await soak(c100, args, session, counter, urls, api)
         counter.close()
@@ -383,6 +427,44 @@ async def soak(
     mongo.close()
 
 
+SETTINGS = {
+    "STRATUS_IDLE_TTL_S": "3600",
+    "STRATUS_PAUSE_GRACE_S": "0",
+    "STRATUS_USER_MEMORY_MB": str(USER_MEMORY_MB),
+    # no stem cells: the direct baseline finds the action's container by its label, which a
+    # taken-over stem cell (labelled when it was created, before it had an action) lacks
+    "STRATUS_STEM_CELLS": "[]",
+}
+
+
+def basic_auth(key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(key.encode()).decode()}
+
+
+def on_standalone(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
+        process, printed, port = start_standalone_printing(Path(tmp), SETTINGS, log_level="WARNING")
+        try:
+            api, parts = f"http://127.0.0.1:{port}", standalone_parts(process.pid)
+            asyncio.run(rounds(api, basic_auth(printed["STRATUS_KEY"]), printed, args, parts))
+        finally:
+            stop(process)
+
+
+def on_compose(args: argparse.Namespace) -> None:
+    """The compose stack with the offline override and one invoker, on the same settings."""
+    with compose_stack(invokers=1, **SETTINGS) as stack:
+        stack.wait_healthy_invokers(1)
+        ports = [stack.env[f"STRATUS_{name}_HOST_PORT"] for name in ("REDIS", "MONGO", "MYSQL")]
+        ports.append(stack.env["STRATUS_GATEWAY_PORT"])
+        urls = {
+            "STRATUS_REDIS_URL": stack.redis_url,
+            "STRATUS_MONGO_URL": f"mongodb://127.0.0.1:{stack.env['STRATUS_MONGO_HOST_PORT']}/?directConnection=true",
+        }
+        parts = compose_parts(stack.project, ports)
+        asyncio.run(rounds(stack.url, basic_auth(stack.create_namespace("guest")), urls, args, parts))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
@@ -390,23 +472,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--soak", type=float, default=0.0)
     parser.add_argument("--paths", default="direct,c100,c1", help="which of direct,c100,c1 to run")
+    parser.add_argument("--compose", action="store_true", help="the compose stack (offline images), not standalone")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
-        env = {
-            "STRATUS_IDLE_TTL_S": "3600",
-            "STRATUS_PAUSE_GRACE_S": "0",
-            "STRATUS_USER_MEMORY_MB": str(USER_MEMORY_MB),
-            # no stem cells: the direct baseline finds the action's container by its label, which a
-            # taken-over stem cell (labelled when it was created, before it had an action) lacks
-            "STRATUS_STEM_CELLS": "[]",
-        }
-        process, printed, port = start_standalone_printing(Path(tmp), env, log_level="WARNING")
-        uuid, _, secret = printed["STRATUS_KEY"].partition(":")
-        try:
-            auth = {"Authorization": "Basic " + base64.b64encode(f"{uuid}:{secret}".encode()).decode()}
-            asyncio.run(rounds(f"http://127.0.0.1:{port}", auth, printed, args, process.pid))
-        finally:
-            stop(process)
+    (on_compose if args.compose else on_standalone)(args)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import pytest
 import redis
 
 from controller.service import REFRESH_S
-from core.namespaces import create_namespace
 from core.sharding import probe_order, shard_key
 from core.stores.entities import SqlEntityStore
 from gateway.routes.console import FILES as CONSOLE_FILES
@@ -65,15 +64,7 @@ def stack(allowed_listener: int) -> Iterator[Stack]:
 
 
 def guest_client(stack: Stack, namespace: str = "guest") -> httpx.Client:
-    async def create() -> str:
-        store = SqlEntityStore(stack.entities_url)
-        await store.start()
-        try:
-            return await create_namespace(store, namespace)
-        finally:
-            await store.close()
-
-    uuid, _, secret = asyncio.run(create()).partition(":")
+    uuid, _, secret = stack.create_namespace(namespace).partition(":")
     return httpx.Client(base_url=f"{stack.url}/api/v1/namespaces/_", auth=(uuid, secret), timeout=90)
 
 

@@ -13,6 +13,8 @@ names="redis mongo mysql mysql_root"
 
 write_secrets() {
   umask 022  # readable by the stores' own users; the volume is mounted into the stack's containers only
+  # Redis (its own user, whatever its id in the image) makes its socket here; only the stack mounts it
+  if [ -d /run/stratus/redis ]; then chmod 1777 /run/stratus/redis; fi
   for name in $names; do
     var=STRATUS_$(echo "$name" | tr a-z A-Z)_PASSWORD
     given=$(printenv "$var" || true)

@@ -2,9 +2,9 @@
 
 Not part of the test run. Starts `stratus standalone` on its embedded defaults in a temporary data
 directory (log level WARNING, as users run it), or with `--compose` the compose stack (offline images,
-one invoker; CPU by service, and by the docker-proxy processes of its published ports). It deploys a no-op
-action with concurrency 100 and one with concurrency 1, warms them, then runs closed-loop rounds of C
-clients (aiohttp, one event loop):
+one invoker, log level WARNING too; CPU by service, and by the docker-proxy processes of its published
+ports). It deploys a no-op action with concurrency 100 and one with concurrency 1, warms them, then runs
+closed-loop rounds of C clients (aiohttp, one event loop):
 - direct: `POST /run` straight into the concurrency-100 action's warm container (the bare baseline);
 - c=100:  blocking `result=true` invocations of the concurrency-100 action through the API;
 - c=1:    the same for the concurrency-1 action (one container per activation in flight).
@@ -453,7 +453,7 @@ def on_standalone(args: argparse.Namespace) -> None:
 
 def on_compose(args: argparse.Namespace) -> None:
     """The compose stack with the offline override and one invoker, on the same settings."""
-    with compose_stack(invokers=1, **SETTINGS) as stack:
+    with compose_stack(invokers=1, STRATUS_LOG_LEVEL="WARNING", **SETTINGS) as stack:
         stack.wait_healthy_invokers(1)
         ports = [stack.env[f"STRATUS_{name}_HOST_PORT"] for name in ("REDIS", "MONGO", "MYSQL")]
         ports.append(stack.env["STRATUS_GATEWAY_PORT"])

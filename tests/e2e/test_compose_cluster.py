@@ -156,6 +156,9 @@ def test_the_stores_require_their_passwords_and_services_run_unprivileged(stack:
     authed = redis.Redis.from_url(stack.redis_url)
     assert authed.ping() and authed.config_get("protected-mode") == {"protected-mode": "yes"}  # the control
     authed.close()
+    through_socket = "import redis; redis.Redis(unix_socket_path='/run/stratus/redis/redis.sock').ping()"
+    refused = stack.run("exec", "-T", "gateway", "python3", "-c", through_socket, check=False)
+    assert refused.returncode != 0 and "AuthenticationError" in refused.stderr  # the services' socket asks too
     old_default = stack.entities_url.replace(stack.env["STRATUS_MYSQL_PASSWORD"], "stratus")
     with pytest.raises(Exception, match="Access denied|1045"):
         asyncio.run(SqlEntityStore(old_default).start())

@@ -2,7 +2,6 @@
 benchmarks: a unique project name, free loopback ports, bounded waits, and a teardown that removes
 everything it made, function containers and their network included."""
 
-import asyncio
 import os
 import secrets
 import shutil
@@ -18,9 +17,8 @@ from uuid import uuid4
 
 import httpx
 
-from core.namespaces import create_namespace
-from core.stores.entities import SqlEntityStore
 from standalone.embedded import free_port
+from tests.factories import namespace_key
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_KEY = "e2e-admin-key"
@@ -65,16 +63,7 @@ class Stack:
 
     def create_namespace(self, namespace: str) -> str:
         """Its key, `uuid:secret`, written to the stack's entity store."""
-
-        async def create() -> str:
-            store = SqlEntityStore(self.entities_url)
-            await store.start()
-            try:
-                return await create_namespace(store, namespace)
-            finally:
-                await store.close()
-
-        return asyncio.run(create())
+        return namespace_key(self.entities_url, namespace)
 
     def admin(self, path: str) -> Any:
         answer = httpx.get(

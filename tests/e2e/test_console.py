@@ -3,7 +3,6 @@
 Each test logs in with a namespace of its own and saves screenshots (tests/artifacts/console/).
 """
 
-import asyncio
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,10 +18,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from core.namespaces import create_namespace
-from core.stores.entities import SqlEntityStore
 from tests.e2e.browser import headless_chromium, screenshot, script_problems, text_of, type_into, wait_for
 from tests.e2e.conftest import Platform
+from tests.factories import namespace_key
 
 INVOKE_WAIT_S = 180  # a cold start on a loaded 2-core machine (seen: 30 s at load average 46)
 HELLO = "def main(args):\n    return {'greeting': 'Hello ' + args.get('name', 'stranger')}\n"
@@ -56,16 +54,7 @@ class Console:
 
 def new_namespace(platform: Platform) -> tuple[str, str]:
     name = f"console-{uuid4().hex[:8]}"
-
-    async def create() -> str:
-        store = SqlEntityStore(platform.entities_url)
-        await store.start()
-        try:
-            return await create_namespace(store, name)
-        finally:
-            await store.close()
-
-    return name, asyncio.run(create())
+    return name, namespace_key(platform.entities_url, name)
 
 
 @pytest.fixture

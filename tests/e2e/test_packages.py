@@ -1,7 +1,6 @@
 """Packages and bindings on a running platform: CRUD, parameters merged package <- binding <- action,
 actions and web actions inside packages, deleting a non-empty package."""
 
-import asyncio
 import dataclasses
 from typing import Any
 from uuid import uuid4
@@ -9,9 +8,8 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from core.namespaces import create_namespace
-from core.stores.entities import SqlEntityStore
 from tests.e2e.conftest import Platform
+from tests.factories import namespace_key
 
 pytestmark = pytest.mark.docker
 
@@ -114,17 +112,7 @@ def test_web_action_in_a_package(platform: Platform) -> None:
 
 def other_namespace(platform: Platform) -> Platform:
     """A second namespace on the platform, with a key of its own."""
-    name = unique("other")
-
-    async def create() -> str:
-        store = SqlEntityStore(platform.entities_url)
-        await store.start()
-        try:
-            return await create_namespace(store, name)
-        finally:
-            await store.close()
-
-    return dataclasses.replace(platform, key=asyncio.run(create()))
+    return dataclasses.replace(platform, key=namespace_key(platform.entities_url, unique("other")))
 
 
 def test_a_published_package_is_shared_read_only(platform: Platform) -> None:

@@ -2,17 +2,15 @@
 users, and what anonymous callers can change. Each hostile probe has a positive control that shows the probe
 would see the hole (the victim's own action does receive what the attacker's must not)."""
 
-import asyncio
 import base64
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from core.namespaces import create_namespace
-from core.stores.entities import SqlEntityStore
 from stratus.client.action_body import action_body
 from tests.e2e.conftest import Platform
+from tests.factories import namespace_key
 
 pytestmark = pytest.mark.docker
 
@@ -35,16 +33,7 @@ def app(environ, start_response):
 
 def new_namespace(platform: Platform, prefix: str) -> tuple[str, str]:
     name = f"{prefix}-{uuid4().hex[:8]}"
-
-    async def create() -> str:
-        store = SqlEntityStore(platform.entities_url)
-        await store.start()
-        try:
-            return await create_namespace(store, name)
-        finally:
-            await store.close()
-
-    return name, asyncio.run(create())
+    return name, namespace_key(platform.entities_url, name)
 
 
 def put(platform: Platform, key: str, code: str, *, web: bool = True, main: str = "main", **annotations: object) -> str:

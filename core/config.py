@@ -47,7 +47,8 @@ class GatewaySettings(ConnectionSettings, PlacementSettings):
 
 class ControllerSettings(ConnectionSettings, PlacementSettings):
     controller_id: str
-    activation_ttl_s: float = 7 * 24 * 3600  # activation records are deleted this long after they were written
+    # activation records are deleted this long after they were written (0 or less would delete each at once)
+    activation_ttl_s: float = Field(default=7 * 24 * 3600, gt=0)
     max_in_flight: int = 256
     no_invoker_grace_s: float = 30.0  # how long an activation waits for a healthy invoker before it fails
     # an invocation left pending this long by a dead controller is taken over (a live one renews what it holds

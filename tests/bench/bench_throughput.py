@@ -213,8 +213,8 @@ def standalone_parts(root: int) -> Parts:
 
 def compose_parts(project: str, published_ports: list[str]) -> Parts:
     """By compose service, and the docker-proxy processes that relay the stack's published ports (the
-    invokers, in the host's network, reach Redis and the stores through them, as the load generator
-    reaches the gateway)."""
+    invokers, in the host's network, reach MongoDB and MariaDB through them, as the load generator reaches
+    the gateway)."""
     engine = docker.from_env()
     services = {
         c.id: c.labels["com.docker.compose.service"]
@@ -254,9 +254,10 @@ def command_calls(client: redis.Redis) -> dict[str, int]:
     return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info"}
 
 
-async def recorder_batches(session: aiohttp.ClientSession, api: str) -> tuple[float, float]:
-    """(records, batches) the recorders wrote so far, from the API's /metrics (which holds the controller's)."""
-    async with session.get(f"{api}/metrics") as response:
+async def recorder_batches(session: aiohttp.ClientSession, metrics: str) -> tuple[float, float]:
+    """(records, batches) the recorders wrote so far, from the /metrics that holds the controller's: the API's
+    in the standalone, the controller's own in compose."""
+    async with session.get(metrics) as response:
         text = await response.text()
     found = {"_sum": 0.0, "_count": 0.0}
     for line in text.splitlines():
@@ -292,7 +293,9 @@ class Result:
         return n / max(sum(w.ended - w.started for w in self.windows), 1e-9)
 
 
-async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: argparse.Namespace, parts: Parts) -> None:
+async def rounds(
+    api: str, auth: dict[str, str], urls: dict[str, str], args: argparse.Namespace, parts: Parts, metrics: str
+) -> None:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
         await put_action(session, api, auth, "noop-c100", 100)
@@ -309,7 +312,7 @@ async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: arg
         calls = {k: v for k, v in {"direct": direct, "c100": c100, "c1": c1}.items() if k in args.paths.split(",")}
         results = {k: v for k, v in results.items() if k in calls}
         counter = redis.Redis.from_url(urls["STRATUS_REDIS_URL"])
-        written_before = await recorder_batches(session, api)
+        written_before = await recorder_batches(session, metrics)
         for n in range(args.rounds):
             for key, call in calls.items():
                 before = redis_calls(counter)
@@ -318,13 +321,12 @@ async def rounds(api: str, auth: dict[str, str], urls: dict[str, str], args: arg
                 results[key].redis_calls += redis_calls(counter) - before if key != "direct" else 0
                 print(f"  round {n + 1} {key:<7} {window.rate:8.0f}/s  failures {window.failures}", flush=True)
         report(results, args)
-        records, batches = (
-            after - before for after, before in zip(await recorder_batches(session, api), written_before, strict=True)
-        )
+        written_after = await recorder_batches(session, metrics)
+        records, batches = (after - before for after, before in zip(written_after, written_before, strict=True))
         print(f"Records written to the activation store per batch (recorder): {records / max(batches, 1):.1f}")
         await breakdown(c100, calls.get("direct"), args, session, counter, CpuMeter(parts, "noop-c100"))
         if args.soak:
-            await soak(c100, args, session, counter, urls, api)
+            await soak(c100, args, session, counter, urls, metrics)
         counter.close()
 
 
@@ -396,7 +398,7 @@ async def soak(
     session: aiohttp.ClientSession,
     counter: redis.Redis,
     urls: dict[str, str],
-    api: str,
+    metrics: str,
 ) -> None:
     mongo: MongoClient[dict[str, Any]] = MongoClient(urls["STRATUS_MONGO_URL"])
     probe = mongo["stratus_bench"]["probe"]
@@ -412,7 +414,7 @@ async def soak(
         await asyncio.to_thread(probe.insert_one, {"t": time.time()})
         probe_ms = (time.perf_counter() - t0) * 1000
         # the records the recorders wrote, from their metrics: counting the store reads every record there
-        count, _ = await recorder_batches(session, api)
+        count, _ = await recorder_batches(session, metrics)
         lat = window.latencies_ms
         failures = sum(window.failures.values())
         t = time.perf_counter() - started
@@ -446,7 +448,7 @@ def on_standalone(args: argparse.Namespace) -> None:
         process, printed, port = start_standalone_printing(Path(tmp), SETTINGS, log_level="WARNING")
         try:
             api, parts = f"http://127.0.0.1:{port}", standalone_parts(process.pid)
-            asyncio.run(rounds(api, basic_auth(printed["STRATUS_KEY"]), printed, args, parts))
+            asyncio.run(rounds(api, basic_auth(printed["STRATUS_KEY"]), printed, args, parts, f"{api}/metrics"))
         finally:
             stop(process)
 
@@ -462,7 +464,12 @@ def on_compose(args: argparse.Namespace) -> None:
             "STRATUS_MONGO_URL": f"mongodb://127.0.0.1:{stack.env['STRATUS_MONGO_HOST_PORT']}/?directConnection=true",
         }
         parts = compose_parts(stack.project, ports)
-        asyncio.run(rounds(stack.url, basic_auth(stack.create_namespace("guest")), urls, args, parts))
+        metrics = next(  # the controller's own /metrics, on its platform-network address (the host reaches it)
+            f"http://{t['targets'][0]}/metrics"
+            for t in stack.admin("metrics-targets")
+            if t["labels"]["component"] == "controller"
+        )
+        asyncio.run(rounds(stack.url, basic_auth(stack.create_namespace("guest")), urls, args, parts, metrics))
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from controller.service import EXPIRE_S
+from core.lifecycle import every
 from core.models import Activation
 from core.stores.activations import RECORDED, open_activation_store
 from standalone.embedded import embedded_mongo
@@ -64,11 +65,10 @@ async def run(url: str, args: argparse.Namespace) -> None:
 
     async def expire() -> None:
         nonlocal expired
-        while not done.is_set():
-            expired += await store.expire()
-            await asyncio.sleep(EXPIRE_S)
+        expired += await store.expire()
 
-    tasks = [asyncio.create_task(probe()), asyncio.create_task(expire())]
+    expiry = every(EXPIRE_S, done, expire, "expiring activation records")  # as the controllers run it
+    tasks = [asyncio.create_task(probe()), asyncio.create_task(expiry)]
     print(f"{'t (s)':>6}{'records':>10}{'held':>10}{'written/s':>11}{'probe p50':>11}{'probe max':>11}")
     started = last = time.perf_counter()
     last_written = 0

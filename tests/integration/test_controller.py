@@ -17,8 +17,7 @@ from core.messages import INVOCATIONS, Completion, Dispatch, Heartbeat, Invocati
 from core.records import UNREADABLE
 from core.sharding import probe_order, shard_key
 from core.stores.activations import ActivationStore
-from tests.factories import make_action
-from tests.factories import make_activation as make_activation_record
+from tests.factories import make_action, make_activation
 
 
 @pytest.fixture
@@ -192,7 +191,7 @@ async def test_two_controllers_place_on_the_invoker_holding_a_warm_container_wit
 async def test_a_running_controller_deletes_records_once_their_retention_is_over(
     bus: RedisStreamBus, activations: ActivationStore
 ) -> None:
-    record = make_activation_record()
+    record = make_activation()
     await activations.put(record)
     controller = Controller(settings(activation_ttl_s=1), bus, activations, RedisLedger(bus._redis))
     stop = asyncio.Event()

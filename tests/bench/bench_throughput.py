@@ -3,8 +3,9 @@
 Not part of the test run. Starts `stratus standalone` on its embedded defaults in a temporary data
 directory (log level WARNING, as users run it), or with `--compose` the compose stack (offline images,
 one invoker, log level WARNING too; CPU by service, and by the docker-proxy processes of its published
-ports). It deploys a no-op action with concurrency 100 and one with concurrency 1, warms them, then runs
-closed-loop rounds of C clients (aiohttp, one event loop):
+ports) and then the standalone, with a line per path comparing the two. Each deploys a no-op action with
+concurrency 100 and one with concurrency 1, warms them, then runs closed-loop rounds of C clients
+(aiohttp, one event loop):
 - direct: `POST /run` straight into the concurrency-100 action's warm container (the bare baseline);
 - c=100:  blocking `result=true` invocations of the concurrency-100 action through the API;
 - c=1:    the same for the concurrency-1 action (one container per activation in flight).
@@ -295,7 +296,7 @@ class Result:
 
 async def rounds(
     api: str, auth: dict[str, str], urls: dict[str, str], args: argparse.Namespace, parts: Parts, metrics: str
-) -> None:
+) -> dict[str, Result]:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
         await put_action(session, api, auth, "noop-c100", 100)
@@ -328,6 +329,7 @@ async def rounds(
         if args.soak:
             await soak(c100, args, session, counter, urls, metrics)
         counter.close()
+        return results
 
 
 async def breakdown(
@@ -443,17 +445,17 @@ def basic_auth(key: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(key.encode()).decode()}
 
 
-def on_standalone(args: argparse.Namespace) -> None:
+def on_standalone(args: argparse.Namespace) -> dict[str, Result]:
     with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
         process, printed, port = start_standalone_printing(Path(tmp), SETTINGS, log_level="WARNING")
         try:
             api, parts = f"http://127.0.0.1:{port}", standalone_parts(process.pid)
-            asyncio.run(rounds(api, basic_auth(printed["STRATUS_KEY"]), printed, args, parts, f"{api}/metrics"))
+            return asyncio.run(rounds(api, basic_auth(printed["STRATUS_KEY"]), printed, args, parts, f"{api}/metrics"))
         finally:
             stop(process)
 
 
-def on_compose(args: argparse.Namespace) -> None:
+def on_compose(args: argparse.Namespace) -> dict[str, Result]:
     """The compose stack with the offline override and one invoker, on the same settings."""
     with compose_stack(invokers=1, STRATUS_LOG_LEVEL="WARNING", **SETTINGS) as stack:
         stack.wait_healthy_invokers(1)
@@ -469,7 +471,15 @@ def on_compose(args: argparse.Namespace) -> None:
             for t in stack.admin("metrics-targets")
             if t["labels"]["component"] == "controller"
         )
-        asyncio.run(rounds(stack.url, basic_auth(stack.create_namespace("guest")), urls, args, parts, metrics))
+        return asyncio.run(rounds(stack.url, basic_auth(stack.create_namespace("guest")), urls, args, parts, metrics))
+
+
+def compare(compose: dict[str, Result], standalone: dict[str, Result]) -> None:
+    """Issue 10 asks compose for the standalone's figure or better: both from this one run."""
+    print(f"\n{'compose against the standalone, same run':<44}{'compose':>10}{'standalone':>12}{'ratio':>8}")
+    for key in (k for k in compose if k in standalone):  # the direct line: how far the machine drifted
+        ours, theirs = compose[key].rate, standalone[key].rate
+        print(f"{compose[key].label + ', inv/s':<44}{ours:10.0f}{theirs:12.0f}{ours / max(theirs, 1e-9):7.2f}x")
 
 
 def main() -> None:
@@ -479,9 +489,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--soak", type=float, default=0.0)
     parser.add_argument("--paths", default="direct,c100,c1", help="which of direct,c100,c1 to run")
-    parser.add_argument("--compose", action="store_true", help="the compose stack (offline images), not standalone")
+    parser.add_argument(
+        "--compose", action="store_true", help="the compose stack (offline images), then the standalone to compare"
+    )
     args = parser.parse_args()
-    (on_compose if args.compose else on_standalone)(args)
+    if not args.compose:
+        on_standalone(args)
+        return
+    compose = on_compose(args)
+    print("\nthe standalone, same settings, for comparison (no soak):", flush=True)
+    compare(compose, on_standalone(argparse.Namespace(**{**vars(args), "soak": 0.0})))
 
 
 if __name__ == "__main__":

@@ -7,9 +7,15 @@ from uuid import uuid4
 import pytest
 
 from core.bus import RedisStreamBus
-from core.messages import Completion
+from core.messages import ending_fields
+from core.models import Activation
 from core.replies import ReplyWaiter
 from tests.factories import make_activation
+
+
+async def reply(bus: RedisStreamBus, stream: str, activation: Activation) -> None:
+    """What an invoker appends to a blocking caller's reply stream as an activation ends (invoker.service)."""
+    await bus.publish(stream, ending_fields(activation)[1])
 
 
 @pytest.fixture
@@ -27,9 +33,7 @@ async def test_a_waiting_caller_gets_its_record(waiter: tuple[RedisStreamBus, Re
     record, other = make_activation(), make_activation()
     future = replies.expect(record.activation_id)
     for activation in (other, record):  # a reply nobody waits for is skipped
-        await bus.publish(
-            replies.stream, Completion(activation_id=activation.activation_id, activation=activation).to_fields()
-        )
+        await reply(bus, replies.stream, activation)
     answer = await replies.wait(future, record.activation_id, 10)
     assert answer == record
 
@@ -41,10 +45,10 @@ async def test_a_wait_that_runs_out_answers_none_and_a_late_reply_is_ignored(
     late = make_activation()
     future = replies.expect(late.activation_id)
     assert await replies.wait(future, late.activation_id, 0.2) is None
-    await bus.publish(replies.stream, Completion(activation_id=late.activation_id, activation=late).to_fields())
+    await reply(bus, replies.stream, late)
     on_time = make_activation()  # the listener is still alive after the late one
     future = replies.expect(on_time.activation_id)
-    await bus.publish(replies.stream, Completion(activation_id=on_time.activation_id, activation=on_time).to_fields())
+    await reply(bus, replies.stream, on_time)
     assert await replies.wait(future, on_time.activation_id, 10) == on_time
 
 

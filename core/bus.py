@@ -23,6 +23,7 @@ from redis.exceptions import RedisError, ResponseError
 from core.coalesce import Coalescer
 from core.errors import StoreUnavailable
 from core.messages import DEAD_LETTER, INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
+from core.redis_lane import Lane
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -169,6 +170,10 @@ class RedisStreamBus:
         self._publishes: Coalescer[_Publish, str] = Coalescer(self._publish_batch)
         self._delete_if_empty = client.register_script(DELETE_IF_EMPTY)
         self._acks: Coalescer[Delivery, None] = Coalescer(self._ack_batch)
+        # Each caller that sends a batch at a time gets a connection of its own (core.redis_lane): the
+        # two coalescers, and each stream's reader.
+        self._publish_lane, self._ack_lane = Lane(client), Lane(client)
+        self._read_lanes: dict[str, Lane] = {}
 
     @classmethod
     def from_url(cls, url: str) -> "RedisStreamBus":
@@ -179,10 +184,7 @@ class RedisStreamBus:
 
     async def _publish_batch(self, batch: Sequence[_Publish]) -> list[str | BaseException]:
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for stream, fields, maxlen in batch:
-                    pipe.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
-                replies: list[Any] = await pipe.execute(raise_on_error=False)
+            replies = await self._publish_lane.call([_xadd(stream, fields, maxlen) for stream, fields, maxlen in batch])
         except RedisError as exc:
             raise StoreUnavailable(f"could not publish to {batch[0][0]}: {exc}") from exc
         return [
@@ -208,15 +210,17 @@ class RedisStreamBus:
     async def _read_group(
         self, stream: str, group: str, consumer: str, start: str, count: int, block_ms: int | None
     ) -> list[Delivery]:
-        reply: Any = None
+        lane = self._read_lane(f"{stream}|{group}|{consumer}")
+        entries: list[tuple[str, Fields]] = []
         for wait_ms in _slices(block_ms or 0):
+            block = () if wait_ms is None else ("BLOCK", wait_ms)
+            command = ("XREADGROUP", "GROUP", group, consumer, "COUNT", count, *block, "STREAMS", stream, start)
             with _unavailable_on_error(f"read {stream}"):
-                reply = await self._redis.xreadgroup(group, consumer, {stream: start}, count=count, block=wait_ms)
-            if reply:
+                entries = _entries(await _one(lane, command))
+            if entries:
                 break
         return [
-            Delivery(stream, group, entry_id.decode(), fields, consumer)
-            for _, entries in reply or []
+            Delivery(stream, group, entry_id, fields, consumer)
             for entry_id, fields in entries
             if fields  # a pending entry trimmed away comes back empty
         ]
@@ -247,12 +251,14 @@ class RedisStreamBus:
         by_stream: dict[tuple[str, str], list[str]] = defaultdict(list)
         for delivery in deliveries:
             by_stream[(delivery.stream, delivery.group)].append(delivery.entry_id)
+        commands = []
+        for (stream, group), entry_ids in by_stream.items():
+            commands += [("XACK", stream, group, *entry_ids), ("XDEL", stream, *entry_ids)]
         with _unavailable_on_error(f"ack {len(deliveries)} entries"):
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for (stream, group), entry_ids in by_stream.items():
-                    pipe.xack(stream, group, *entry_ids)
-                    pipe.xdel(stream, *entry_ids)
-                await pipe.execute()
+            replies = await self._ack_lane.call(commands)
+        for reply in replies:
+            if isinstance(reply, ResponseError):
+                raise StoreUnavailable(f"could not ack {len(deliveries)} entries: {reply}")
         return [None] * len(deliveries)
 
     async def dead_letter(self, delivery: Delivery) -> None:
@@ -264,11 +270,13 @@ class RedisStreamBus:
     async def read(self, stream: str, last_id: str, *, count: int, block_ms: int) -> list[tuple[str, Fields]]:
         if last_id == "$":  # "only new": pin it, or each slice of a long wait would start over
             last_id = await self._last_id(stream)
+        lane = self._read_lane(stream)
         for wait_ms in _slices(block_ms):
+            block = () if wait_ms is None else ("BLOCK", wait_ms)
             with _unavailable_on_error(f"read {stream}"):
-                reply: Any = await self._redis.xread({stream: last_id}, count=count, block=wait_ms)
-            if reply:
-                return [(entry_id.decode(), fields) for _, entries in reply for entry_id, fields in entries]
+                entries = _entries(await _one(lane, ("XREAD", "COUNT", count, *block, "STREAMS", stream, last_id)))
+            if entries:
+                return entries
         return []
 
     async def _last_id(self, stream: str) -> str:
@@ -373,5 +381,39 @@ class RedisStreamBus:
             with contextlib.suppress(RedisError):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
 
+    def _read_lane(self, reader: str) -> Lane:
+        lane = self._read_lanes.get(reader)
+        if lane is None:
+            lane = self._read_lanes[reader] = Lane(self._redis)
+        return lane
+
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _xadd(stream: str, fields: Mapping[str, str], maxlen: int | None) -> tuple[str | int, ...]:
+    trim = () if maxlen is None else ("MAXLEN", "~", maxlen)
+    return ("XADD", stream, *trim, "*", *(part for pair in fields.items() for part in pair))
+
+
+async def _one(lane: Lane, command: tuple[str | int, ...]) -> Any:
+    (reply,) = await lane.call([command])
+    if isinstance(reply, ResponseError):
+        raise reply
+    return reply
+
+
+def _entries(reply: Any) -> list[tuple[str, Fields]]:
+    """XREAD / XREADGROUP's entries of one stream: a map of streams in RESP3, a list of pairs in RESP2;
+    nil when nothing came."""
+    if not reply:
+        return []
+    ((_, entries),) = reply.items() if isinstance(reply, dict) else reply
+    return [(entry_id.decode(), _pairs(fields)) for entry_id, fields in entries]
+
+
+def _pairs(flat: list[bytes] | None) -> dict[bytes, bytes]:
+    """[k1, v1, k2, v2, ...] as {k1: v1, ...}; None (a pending entry trimmed away) as {}."""
+    if not flat:
+        return {}
+    return dict(zip(flat[::2], flat[1::2], strict=True))

@@ -29,13 +29,14 @@ from typing import Any, Literal, Protocol
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from core.bus import Delivery, redis_client
 from core.coalesce import Coalescer
 from core.errors import StoreUnavailable
 from core.ids import ActivationId, InvokerId
 from core.messages import RECORDS
+from core.redis_lane import Lane
 
 log = logging.getLogger(__name__)
 
@@ -265,23 +266,22 @@ class RedisLedger:
         self._place = client.register_script(PLACE)
         self._end = client.register_script(END)
         self._admit = client.register_script(ADMIT)
+        # each sends one batch at a time (a Coalescer's flush, a controller's placement of a batch)
+        self._place_lane, self._end_lane, self._admit_lane = Lane(client), Lane(client), Lane(client)
         # admissions made while one batch is on its way share the next round trip (one pipeline of ADMIT
         # scripts, each atomic, in arrival order): with throttles set, every invocation is admitted first
-        self._admissions: Coalescer[_Call, Any] = Coalescer(self._pipelined)
+        self._admissions: Coalescer[_Call, Any] = Coalescer(lambda calls: self._pipelined(calls, self._admit_lane))
 
     @classmethod
     def from_url(cls, url: str) -> "RedisLedger":
         return cls(redis_client(url))
 
     async def books(self, invoker_ids: Sequence[str]) -> list[Books]:
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for invoker_id in invoker_ids:
-                    pipe.hgetall(slots_key(invoker_id))
-                rows: list[dict[bytes, bytes]] = await pipe.execute()
+        try:  # read by the placer just before it places: on the same lane
+            rows = await self._place_lane.call([("HGETALL", slots_key(invoker_id)) for invoker_id in invoker_ids])
+            return [_books(row) for row in rows]
         except RedisError as exc:
             raise StoreUnavailable(f"could not read the slot books: {exc}") from exc
-        return [_books(row) for row in rows]
 
     async def reserve(self, reservation: Reservation, capacity_mb: int, *, force: bool) -> bool:
         args = _reserve_args(reservation, capacity_mb, force)
@@ -300,7 +300,7 @@ class RedisLedger:
             args += [b.fields["body"], STREAM_MAXLEN, *((src.group, src.entry_id) if src else ("", ""))]
             calls.append((self._place, keys, args))
         try:
-            return [bool(d) for d in await self._pipelined(calls)]
+            return [bool(d) for d in await self._pipelined(calls, self._place_lane)]
         except RedisError as exc:
             raise StoreUnavailable(f"could not place activations: {exc}") from exc
 
@@ -314,26 +314,26 @@ class RedisLedger:
             args += [src.group, src.entry_id] if src else ["", ""]
             calls.append((self._end, keys, args))
         try:
-            await self._pipelined(calls)
+            await self._pipelined(calls, self._end_lane)
         except RedisError as exc:
             raise StoreUnavailable(f"could not end activations: {exc}") from exc
 
-    async def _pipelined(self, calls: Sequence["_Call"]) -> list[Any]:
-        """EVALSHA each in one round trip. (redis-py's pipelined scripts cost a SCRIPT EXISTS round trip
-        per pipeline; a script Redis lost, after a restart, is loaded when EVALSHA says so.)"""
+    async def _pipelined(self, calls: Sequence["_Call"], lane: Lane) -> list[Any]:
+        """EVALSHA each in one round trip; a script Redis lost (a restart) is loaded when EVALSHA says so.
+        An error reply raises, as redis-py's pipeline does."""
         if not calls:
             return []
+        commands = [("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args in calls]
         for attempt in range(2):
-            try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for script, keys, args in calls:
-                        pipe.evalsha(script.sha, len(keys), *keys, *args)
-                    return list(await pipe.execute())
-            except NoScriptError:
-                if attempt:
-                    raise
+            replies = await lane.call(commands)
+            if attempt == 0 and any(isinstance(r, NoScriptError) for r in replies):
                 for script in {script.sha: script for script, _, _ in calls}.values():
                     await self._redis.script_load(script.script)
+                continue
+            for reply in replies:
+                if isinstance(reply, ResponseError):
+                    raise reply
+            return replies
         raise AssertionError("unreachable")
 
     async def release(self, activation_id: ActivationId) -> Reservation | None:
@@ -397,6 +397,11 @@ def _reserve_args(reservation: Reservation, capacity_mb: int, force: bool) -> li
     ]
 
 
-def _books(row: Mapping[bytes, bytes]) -> Books:
+def _books(row: Mapping[bytes, bytes] | list[bytes] | ResponseError) -> Books:
+    """HGETALL of an invoker's slots: a map in RESP3, [field, value, ...] in RESP2."""
+    if isinstance(row, ResponseError):
+        raise row
+    if isinstance(row, list):
+        row = dict(zip(row[::2], row[1::2], strict=True))
     in_flight = {k[2:].decode(): int(v) for k, v in row.items() if k.startswith(b"n:")}
     return Books(int(row.get(b"mem", 0)), in_flight)

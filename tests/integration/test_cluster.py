@@ -282,6 +282,8 @@ async def test_concurrent_admissions_share_round_trips_and_admit_exactly_the_lim
     bus: RedisStreamBus, ledger: RedisLedger
 ) -> None:
     ns, now = f"ns-{uuid4().hex[:6]}", now_ms()
+    # the admissions' connection is opened (and greeted: HELLO, CLIENT SETINFO) once, before counting
+    await ledger.admit(f"{ns}-warm", ActivationId("w"), per_minute=0, concurrent=30, now_ms=now, ttl_ms=60_000)
     reads_before = int((await bus._redis.info("stats"))["total_reads_processed"])
     answers = await asyncio.gather(
         *(

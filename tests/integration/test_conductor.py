@@ -94,10 +94,11 @@ async def test_a_live_conductor_keeps_its_sequence_when_another_controller_claim
     stop = asyncio.Event()
     live = Controller(settings(), bus, activations, RedisLedger(bus._redis), mysql_entities)
     eager = Controller(settings(claim_idle_ms=1000), bus, activations, RedisLedger(bus._redis), mysql_entities)
-    running = [asyncio.create_task(c.run(stop)) for c in (live, eager)]
+    running = [asyncio.create_task(live.run(stop))]
     await bus.publish(INVOCATIONS, sent.to_fields())
     stream = invoker_stream(InvokerId("i-1"))
-    [(entry, fields)] = await bus.read(stream, "0", count=10, block_ms=5000)
+    [(entry, fields)] = await bus.read(stream, "0", count=10, block_ms=5000)  # the live one conducts it
+    running.append(asyncio.create_task(eager.run(stop)))  # only then: which of two reads it first is a race
     await asyncio.sleep(2.5)  # the eager controller claims the idle entry (and must leave it alone)
     assert "conducted by a live controller" in caplog.text
     for step in (2, 3):

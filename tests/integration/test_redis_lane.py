@@ -1,0 +1,75 @@
+"""core.redis_lane against a real redis-server: replies in order, a busy lane never makes a caller wait,
+and a connection in doubt (a cancelled call, Redis closing it) is never reused nor sent a command twice."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from core.bus import redis_client
+from core.redis_lane import Lane
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = redis_client(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def key() -> str:
+    return f"test:lane:{uuid4().hex}"
+
+
+async def test_replies_come_back_in_order_with_an_error_reply_in_its_place(client: aioredis.Redis, key: str) -> None:
+    lane = Lane(client)
+    replies = await lane.call([("SET", key, "text"), ("INCR", key), ("GET", key), ("STRLEN", key)])
+    assert replies[0] is True or replies[0] == b"OK"
+    assert isinstance(replies[1], ResponseError)  # not an integer: the error, read whole
+    assert replies[2:] == [b"text", 4]
+    assert await lane.call([("DEL", key)]) == [1]  # and the connection is still in step
+
+
+async def test_a_second_call_while_one_is_under_way_does_not_wait_for_it(client: aioredis.Redis, key: str) -> None:
+    lane = Lane(client)
+    blocked = asyncio.create_task(lane.call([("XREAD", "BLOCK", 5000, "STREAMS", key, "$")]))
+    await asyncio.sleep(0.1)  # the lane's connection now waits in Redis
+    assert await asyncio.wait_for(lane.call([("XADD", key, "*", "body", "x"), ("XLEN", key)]), 2) == [
+        (await client.xrange(key))[0][0],
+        1,
+    ]
+    (read,) = await asyncio.wait_for(blocked, 5)  # the blocked read saw the entry added beside it
+    ((_, entries),) = read.items() if isinstance(read, dict) else read
+    assert entries[0][1] == [b"body", b"x"]
+    await client.delete(key)
+
+
+async def test_a_call_cancelled_mid_way_leaves_no_reply_behind_for_the_next(client: aioredis.Redis, key: str) -> None:
+    lane = Lane(client)
+    waiting = asyncio.create_task(lane.call([("BLPOP", key, 2)]))
+    await asyncio.sleep(0.1)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await client.rpush(key, "late")  # had the connection been kept, BLPOP's reply would come next on it
+    assert await lane.call([("PING",)]) in ([True], [b"PONG"])
+    assert await lane.call([("LLEN", key)]) == [1]  # the cancelled BLPOP took nothing
+    await client.delete(key)
+
+
+async def test_a_connection_redis_closed_while_idle_is_replaced_and_the_command_runs_once(
+    client: aioredis.Redis, key: str
+) -> None:
+    lane = Lane(client)
+    (first,) = await lane.call([("CLIENT", "ID")])
+    assert await client.execute_command("CLIENT", "KILL", "ID", first) == 1
+    await asyncio.sleep(0.1)  # the close reaches this side
+    assert await lane.call([("INCR", key)]) == [1]
+    (second,) = await lane.call([("CLIENT", "ID")])
+    assert second != first  # a fresh connection
+    assert int(await client.get(key)) == 1
+    await client.delete(key)

@@ -68,5 +68,7 @@ case "$role" in
     exec "$@" ;;
 esac
 fill_urls
+# compose starts the services once the stores' containers started, not once they answer: wait here
+python3 -m core.stores.wait
 echo "stratus-service: $role starting as $(env | sed -n 's/^STRATUS_[A-Z]*_ID=//p' | head -n 1)" >&2
 exec python3 -m "$role"

@@ -23,7 +23,7 @@ from redis.exceptions import RedisError, ResponseError
 from core.coalesce import Coalescer
 from core.errors import StoreUnavailable
 from core.messages import DEAD_LETTER, INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
-from core.redis_lane import Lane
+from core.redis_lane import Lane, field_map
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -409,11 +409,4 @@ def _entries(reply: Any) -> list[tuple[str, Fields]]:
     if not reply:
         return []
     ((_, entries),) = reply.items() if isinstance(reply, dict) else reply
-    return [(entry_id.decode(), _pairs(fields)) for entry_id, fields in entries]
-
-
-def _pairs(flat: list[bytes] | None) -> dict[bytes, bytes]:
-    """[k1, v1, k2, v2, ...] as {k1: v1, ...}; None (a pending entry trimmed away) as {}."""
-    if not flat:
-        return {}
-    return dict(zip(flat[::2], flat[1::2], strict=True))
+    return [(entry_id.decode(), field_map(fields)) for entry_id, fields in entries]

@@ -36,7 +36,7 @@ from core.coalesce import Coalescer
 from core.errors import StoreUnavailable
 from core.ids import ActivationId, InvokerId
 from core.messages import RECORDS
-from core.redis_lane import Lane
+from core.redis_lane import Lane, field_map
 
 log = logging.getLogger(__name__)
 
@@ -397,11 +397,10 @@ def _reserve_args(reservation: Reservation, capacity_mb: int, force: bool) -> li
     ]
 
 
-def _books(row: Mapping[bytes, bytes] | list[bytes] | ResponseError) -> Books:
-    """HGETALL of an invoker's slots: a map in RESP3, [field, value, ...] in RESP2."""
-    if isinstance(row, ResponseError):
-        raise row
-    if isinstance(row, list):
-        row = dict(zip(row[::2], row[1::2], strict=True))
+def _books(reply: Mapping[bytes, bytes] | list[bytes] | ResponseError) -> Books:
+    """HGETALL of an invoker's slots."""
+    if isinstance(reply, ResponseError):
+        raise reply
+    row = field_map(reply)
     in_flight = {k[2:].decode(): int(v) for k, v in row.items() if k.startswith(b"n:")}
     return Books(int(row.get(b"mem", 0)), in_flight)

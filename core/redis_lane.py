@@ -17,7 +17,7 @@ Example: `await lane.call([("EVALSHA", sha, 1, key, arg)])` -> `[reply]`; an err
 its place as the ResponseError (e.g. NoScriptError), the other replies are read all the same.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -92,3 +92,13 @@ async def _exchange(conn: AbstractConnection, commands: Sequence[Command]) -> li
 async def _drop(pool: aioredis.ConnectionPool, conn: AbstractConnection) -> None:
     await conn.disconnect(nowait=True)
     await pool.release(conn)
+
+
+def field_map(reply: Mapping[bytes, bytes] | list[bytes] | None) -> dict[bytes, bytes]:
+    """A hash's or a stream entry's fields as a dict, from a reply as it comes: a map (a hash in RESP3), a
+    flat [field, value, ...] list (RESP2, and an entry's fields in both), or nil (a trimmed entry) as {}."""
+    if not reply:
+        return {}
+    if isinstance(reply, Mapping):
+        return dict(reply)
+    return dict(zip(reply[::2], reply[1::2], strict=True))

@@ -23,7 +23,7 @@ from redis.exceptions import RedisError, ResponseError
 from core.coalesce import Coalescer
 from core.errors import StoreUnavailable
 from core.messages import DEAD_LETTER, INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
-from core.redis_lane import Lane, field_map
+from core.redis_lane import Lane, checked, field_map
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -255,10 +255,7 @@ class RedisStreamBus:
         for (stream, group), entry_ids in by_stream.items():
             commands += [("XACK", stream, group, *entry_ids), ("XDEL", stream, *entry_ids)]
         with _unavailable_on_error(f"ack {len(deliveries)} entries"):
-            replies = await self._ack_lane.call(commands)
-        for reply in replies:
-            if isinstance(reply, ResponseError):
-                raise StoreUnavailable(f"could not ack {len(deliveries)} entries: {reply}")
+            checked(await self._ack_lane.call(commands))
         return [None] * len(deliveries)
 
     async def dead_letter(self, delivery: Delivery) -> None:
@@ -397,9 +394,7 @@ def _xadd(stream: str, fields: Mapping[str, str], maxlen: int | None) -> tuple[s
 
 
 async def _one(lane: Lane, command: tuple[str | int, ...]) -> Any:
-    (reply,) = await lane.call([command])
-    if isinstance(reply, ResponseError):
-        raise reply
+    (reply,) = checked(await lane.call([command]))
     return reply
 
 

@@ -29,14 +29,14 @@ from typing import Any, Literal, Protocol
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError
 
 from core.bus import Delivery, redis_client
 from core.coalesce import Coalescer
 from core.errors import StoreUnavailable
 from core.ids import ActivationId, InvokerId
 from core.messages import RECORDS
-from core.redis_lane import Lane, field_map
+from core.redis_lane import Lane, checked, field_map
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ class RedisLedger:
 
     async def books(self, invoker_ids: Sequence[str]) -> list[Books]:
         try:  # read by the placer just before it places: on the same lane
-            rows = await self._place_lane.call([("HGETALL", slots_key(invoker_id)) for invoker_id in invoker_ids])
+            rows = checked(await self._place_lane.call([("HGETALL", slots_key(i)) for i in invoker_ids]))
             return [_books(row) for row in rows]
         except RedisError as exc:
             raise StoreUnavailable(f"could not read the slot books: {exc}") from exc
@@ -330,10 +330,7 @@ class RedisLedger:
                 for script in {script.sha: script for script, _, _ in calls}.values():
                     await self._redis.script_load(script.script)
                 continue
-            for reply in replies:
-                if isinstance(reply, ResponseError):
-                    raise reply
-            return replies
+            return checked(replies)
         raise AssertionError("unreachable")
 
     async def release(self, activation_id: ActivationId) -> Reservation | None:
@@ -397,10 +394,8 @@ def _reserve_args(reservation: Reservation, capacity_mb: int, force: bool) -> li
     ]
 
 
-def _books(reply: Mapping[bytes, bytes] | list[bytes] | ResponseError) -> Books:
+def _books(reply: Mapping[bytes, bytes] | list[bytes]) -> Books:
     """HGETALL of an invoker's slots."""
-    if isinstance(reply, ResponseError):
-        raise reply
     row = field_map(reply)
     in_flight = {k[2:].decode(): int(v) for k, v in row.items() if k.startswith(b"n:")}
     return Books(int(row.get(b"mem", 0)), in_flight)

@@ -3,7 +3,7 @@ redis-py's per-call machinery.
 
 Every call through redis-py's client takes a connection from the pool and gives it back (a condition, a
 timeout, timing hooks each way), and a pipeline is an object of its own whose reset runs as a task; that
-is about 100 µs of CPU per round trip more than sending the same bytes on a connection already held
+is about 85 µs of CPU per round trip more than sending the same bytes on a connection already held
 (tests/bench/bench_redis_calls.py). The callers that carry each activation send one batch at a time
 anyway (a Coalescer's flush: placements, ends, publishes, acks; a consumer's read loop), so each gets a
 Lane: one connection, kept, and its commands packed and sent on it straight.
@@ -14,7 +14,8 @@ cancelled call, is closed and replaced at the next call; one Redis closed while 
 is seen before anything is sent on it, so a command never goes out twice.
 
 Example: `await lane.call([("EVALSHA", sha, 1, key, arg)])` -> `[reply]`; an error reply comes back in
-its place as the ResponseError (e.g. NoScriptError), the other replies are read all the same.
+its place as the ResponseError (e.g. NoScriptError), the other replies are read all the same;
+`checked(replies)` raises the first one, as redis-py's pipeline does.
 """
 
 from collections.abc import Mapping, Sequence
@@ -71,12 +72,6 @@ class Lane:
         await self._pool.release(conn)
         return replies
 
-    async def close(self) -> None:
-        """Give the connection back to the pool (closing the client's pool closes it too)."""
-        conn, self._held = self._held, None
-        if conn is not None:
-            await self._pool.release(conn)
-
 
 async def _exchange(conn: AbstractConnection, commands: Sequence[Command]) -> list[Any]:
     await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
@@ -86,6 +81,14 @@ async def _exchange(conn: AbstractConnection, commands: Sequence[Command]) -> li
             replies.append(await conn.read_response())
         except ResponseError as exc:  # an error reply, read whole: the next reply follows it
             replies.append(exc)
+    return replies
+
+
+def checked(replies: list[Any]) -> list[Any]:
+    """The replies, or the first error reply among them raised (a ResponseError, so a RedisError)."""
+    for reply in replies:
+        if isinstance(reply, ResponseError):
+            raise reply
     return replies
 
 

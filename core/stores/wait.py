@@ -100,10 +100,18 @@ def main() -> int:
     probes: dict[str, Probe] = {
         name: functools.partial(probe, url) for name, variable, probe in named if (url := os.environ.get(variable))
     }
-    limit_s = float(os.environ.get("STRATUS_STORES_WAIT_S", "300"))
 
     def report(line: str) -> None:
         print(f"stratus-service: {line}", file=sys.stderr, flush=True)
+
+    raw_limit = os.environ.get("STRATUS_STORES_WAIT_S") or "300"
+    try:
+        limit_s = float(raw_limit)
+    except ValueError:
+        limit_s = -1.0
+    if not 0 < limit_s < float("inf"):
+        report(f"STRATUS_STORES_WAIT_S must be a number of seconds above 0, not {raw_limit!r}")
+        return 2
 
     started = time.monotonic()
     failing = asyncio.run(wait_for(probes, limit_s, report))

@@ -66,6 +66,16 @@ def test_the_command_exits_1_and_says_what_to_do_when_a_store_does_not_answer() 
     assert "docker compose ps" in done.stderr
 
 
+def test_a_wait_limit_that_is_not_a_number_of_seconds_is_refused_before_any_wait() -> None:
+    for bad in ("soon", "0", "-5", "inf"):
+        env = os.environ | {"STRATUS_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "STRATUS_STORES_WAIT_S": bad}
+        done = subprocess.run(
+            [sys.executable, "-m", "core.stores.wait"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 2, bad
+        assert f"STRATUS_STORES_WAIT_S must be a number of seconds above 0, not {bad!r}" in done.stderr
+
+
 async def test_a_store_refusing_the_services_user_is_not_ready() -> None:
     url = require_service("STRATUS_MYSQL_URL").replace("root@", "stratus_nobody:wrong@")
     assert await wait_for({"mysql": functools.partial(entities_answer, url)}, 0.5, lambda _: None) == ["mysql"]

@@ -13,17 +13,26 @@ connection from the pool, as any other command. A connection that broke, or was 
 cancelled call, is closed and replaced at the next call; one Redis closed while it was idle (a restart)
 is seen before anything is sent on it, so a command never goes out twice.
 
+Commands go out in the caller's own task. redis-py's `send_packed_command` wraps each write in
+`asyncio.wait_for` when a socket timeout is set, which on Python 3.11 (the images' Python) is a task per
+send, and a cancel that lands as that task finishes is lost: the call goes on as if never cancelled
+(CPython gh-86296, fixed in 3.12), so a service's stop could wait on a reader that kept reading
+(tests/integration/test_redis_lane.py; redis-py's own handshake when it connects still sends that way). The
+write itself does not wait here: it is handed to the transport whole, and only a batch larger than the
+transport's buffer waits for room, within the socket timeout.
+
 Example: `await lane.call([("EVALSHA", sha, 1, key, arg)])` -> `[reply]`; an error reply comes back in
 its place as the ResponseError (e.g. NoScriptError), the other replies are read all the same;
 `checked(replies)` raises the first one, as redis-py's pipeline does.
 """
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import ResponseError
+from redis.exceptions import ConnectionError, ResponseError
 from redis.typing import EncodableT
 
 Command = Sequence[EncodableT]
@@ -74,7 +83,7 @@ class Lane:
 
 
 async def _exchange(conn: AbstractConnection, commands: Sequence[Command]) -> list[Any]:
-    await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+    await _send(conn, conn.pack_commands(commands))
     replies: list[Any] = []
     for _ in commands:
         try:
@@ -82,6 +91,21 @@ async def _exchange(conn: AbstractConnection, commands: Sequence[Command]) -> li
         except ResponseError as exc:  # an error reply, read whole: the next reply follows it
             replies.append(exc)
     return replies
+
+
+async def _send(conn: AbstractConnection, packed: list[bytes]) -> None:
+    """Write a batch on a connected connection, in this task (see the module's docstring)."""
+    writer: asyncio.StreamWriter | None = getattr(conn, "_writer", None)
+    if writer is None:  # not connected (or another redis-py): its own send, which connects
+        await conn.send_packed_command(packed, check_health=False)
+        return
+    try:
+        writer.writelines(packed)
+        if writer.transport.get_write_buffer_size():  # not all written at once: wait for room
+            async with asyncio.timeout(conn.socket_timeout):
+                await writer.drain()
+    except OSError as exc:
+        raise ConnectionError(f"Error while writing to Redis: {exc}") from exc
 
 
 def checked(replies: list[Any]) -> list[Any]:

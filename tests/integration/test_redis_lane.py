@@ -73,3 +73,24 @@ async def test_a_connection_redis_closed_while_idle_is_replaced_and_the_command_
     assert second != first  # a fresh connection
     assert int(await client.get(key)) == 1
     await client.delete(key)
+
+
+async def test_a_call_cancelled_while_it_is_sent_ends_cancelled(client: aioredis.Redis) -> None:
+    """A cancel is never lost while a call is sent or read on the held connection (redis-py's send, on
+    Python 3.11, lost one that landed as its write finished: the call returned as if never cancelled).
+    Each try starts on a held connection: reconnecting is redis-py's own handshake (see the module)."""
+    lane = Lane(client)
+    returned_anyway = []
+    for turns in range(8):  # the cancel lands after 0..7 turns of the event loop: the send, the read, the end
+        for _ in range(3):
+            assert await lane.call([("PING",)]) == [b"PONG"]  # a held connection (a cancelled call dropped it)
+            call = asyncio.create_task(lane.call([("PING",)]))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            if call.cancel():  # True: it had not finished, so it must end cancelled
+                try:
+                    await call
+                    returned_anyway.append(turns)
+                except asyncio.CancelledError:
+                    pass
+    assert returned_anyway == []

@@ -93,6 +93,9 @@ class ReplyWaiter:
         loop = asyncio.get_running_loop()
         while True:
             try:
+                # The callers the last batch woke resume first: sending the next read before them put its
+                # packing and write (about 45 µs here) in front of every blocking caller's answer.
+                await asyncio.sleep(0)
                 entries = await self._bus.read(self.stream, last_id, count=512, block_ms=MAX_BLOCK_MS)
                 for entry_id, fields in entries:
                     last_id = entry_id

@@ -62,3 +62,33 @@ async def test_a_caller_cancelled_while_waiting_is_forgotten(waiter: tuple[Redis
     with pytest.raises(asyncio.CancelledError):
         await task
     assert record.activation_id not in replies._waiting
+
+
+async def test_a_woken_caller_resumes_before_the_listener_sends_its_next_read(
+    waiter: tuple[RedisStreamBus, ReplyWaiter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller's answer is the hot path; the listener's next blocking read can wait one loop turn."""
+    bus, replies = waiter
+    events: list[str] = []
+    read = bus.read
+
+    async def recorded_read(*args: object, **kwargs: object) -> object:
+        events.append("read sent")
+        return await read(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def caller(activation: Activation) -> Activation | None:
+        future = replies.expect(activation.activation_id)
+        answer = await replies.wait(future, activation.activation_id, 10)
+        events.append("caller resumed")
+        return answer  # type: ignore[return-value]
+
+    monkeypatch.setattr(bus, "read", recorded_read)
+    for _ in range(2):  # the first reply also renews and trims the stream: round trips of their own
+        record = make_activation()
+        waiting = asyncio.create_task(caller(record))
+        await asyncio.sleep(0.05)  # the caller waits, the listener is in its blocking read
+        events.clear()
+        await reply(bus, replies.stream, record)
+        assert await waiting == record
+        await asyncio.sleep(0.05)
+    assert events == ["caller resumed", "read sent"]

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.bus import redis_client
 from core.redis_lane import Lane
@@ -94,3 +95,16 @@ async def test_a_call_cancelled_while_it_is_sent_ends_cancelled(client: aioredis
                 except asyncio.CancelledError:
                     pass
     assert returned_anyway == []
+
+
+async def test_a_reply_later_than_the_socket_timeout_fails_the_call_and_the_connection_is_replaced(
+    redis_url: str, key: str
+) -> None:
+    slow = aioredis.Redis.from_url(redis_url, socket_timeout=0.3)
+    try:
+        lane = Lane(slow)
+        with pytest.raises(RedisTimeoutError):
+            await lane.call([("BLPOP", key, 5)])  # nothing comes for 5 s
+        assert await lane.call([("RPUSH", key, "x"), ("LPOP", key)]) == [1, b"x"]  # no stale reply read
+    finally:
+        await slow.aclose()

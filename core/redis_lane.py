@@ -33,6 +33,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
 Command = Sequence[EncodableT]
@@ -104,6 +105,8 @@ async def _send(conn: AbstractConnection, packed: list[bytes]) -> None:
         if writer.transport.get_write_buffer_size():  # not all written at once: wait for room
             async with asyncio.timeout(conn.socket_timeout):
                 await writer.drain()
+    except TimeoutError as exc:  # before OSError, of which it is one
+        raise RedisTimeoutError(f"Redis took no more of a batch within {conn.socket_timeout} s") from exc
     except OSError as exc:
         raise ConnectionError(f"Error while writing to Redis: {exc}") from exc
 

@@ -7,7 +7,7 @@ deploy/stratus-service.sh runs it before a platform service, so compose starts t
 stores' containers have started, not once their health checks pass. A health check is a `docker exec`
 (about 65 ms of CPU in runc, containerd and dockerd); three every 2 s, there to order the stack's start,
 kept an idle stack's host 9.5-10 % busy against 4.2-4.3 % now (README, performance). Now nothing waits
-on them, so they run every 30 s, for `docker compose ps`.
+on them, so they run about every 30 s (each service at an interval of its own), for `docker compose ps`.
 
 "Answers" is what the service itself needs, not an open port: on a first start the official MariaDB and
 MongoDB images initialise their data with a temporary server that takes no outside connection (and the

@@ -23,7 +23,8 @@ from redis.exceptions import RedisError, ResponseError
 from core.coalesce import Coalescer
 from core.errors import StoreUnavailable
 from core.messages import DEAD_LETTER, INVOKERS_KEY, METRICS_TARGETS, Heartbeat, MetricsTarget
-from core.redis_lane import Lane, checked, field_map
+from core.redis_lane import Lane, field_map
+from core.redis_wire import checked
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)

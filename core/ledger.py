@@ -36,7 +36,8 @@ from core.coalesce import Coalescer
 from core.errors import StoreUnavailable
 from core.ids import ActivationId, InvokerId
 from core.messages import RECORDS
-from core.redis_lane import Lane, checked, field_map
+from core.redis_lane import Lane, field_map
+from core.redis_wire import checked
 
 log = logging.getLogger(__name__)
 

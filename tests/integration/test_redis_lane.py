@@ -1,17 +1,23 @@
 """core.redis_lane against a real redis-server: replies in order, a busy lane never makes a caller wait,
-and a connection in doubt (a cancelled call, Redis closing it) is never reused nor sent a command twice."""
+and a connection in doubt (a cancelled call, Redis closing it) is never reused nor sent a command twice.
+Each test runs on asyncio's loop and on uvloop, the services' (conftest.py)."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import AuthenticationError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.bus import redis_client
 from core.redis_lane import Lane
+from standalone.embedded import redis_server_binary
 
 
 @pytest.fixture
@@ -33,6 +39,7 @@ async def test_replies_come_back_in_order_with_an_error_reply_in_its_place(clien
     assert isinstance(replies[1], ResponseError)  # not an integer: the error, read whole
     assert replies[2:] == [b"text", 4]
     assert await lane.call([("DEL", key)]) == [1]  # and the connection is still in step
+    assert await lane.call([]) == []  # nothing to send: nothing to wait for (the placer's books of no invoker)
 
 
 async def test_a_second_call_while_one_is_under_way_does_not_wait_for_it(client: aioredis.Redis, key: str) -> None:
@@ -78,8 +85,7 @@ async def test_a_connection_redis_closed_while_idle_is_replaced_and_the_command_
 
 async def test_a_call_cancelled_while_it_is_sent_ends_cancelled(client: aioredis.Redis) -> None:
     """A cancel is never lost while a call is sent or read on the held connection (redis-py's send, on
-    Python 3.11, lost one that landed as its write finished: the call returned as if never cancelled).
-    Each try starts on a held connection: reconnecting is redis-py's own handshake (see the module)."""
+    Python 3.11, lost one that landed as its write finished: the call returned as if never cancelled)."""
     lane = Lane(client)
     returned_anyway = []
     for turns in range(8):  # the cancel lands after 0..7 turns of the event loop: the send, the read, the end
@@ -108,3 +114,38 @@ async def test_a_reply_later_than_the_socket_timeout_fails_the_call_and_the_conn
         assert await lane.call([("RPUSH", key, "x"), ("LPOP", key)]) == [1, b"x"]  # no stale reply read
     finally:
         await slow.aclose()
+
+
+@pytest.fixture
+def guarded_redis() -> Iterator[Path]:
+    """A redis-server of this test's own, as compose runs it: a password, on a UNIX socket only."""
+    with tempfile.TemporaryDirectory(prefix="lane-") as data:  # short: a socket path has 107 bytes
+        sock = Path(data) / "redis.sock"
+        argv = [redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
+        server = subprocess.Popen([*argv, "--requirepass", "s3cret", "--save", "", "--dir", data])
+        try:
+            deadline = time.monotonic() + 10
+            while not sock.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            yield sock
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+async def test_a_lane_authenticates_and_selects_the_database_of_its_url(guarded_redis: Path, key: str) -> None:
+    client, other_db = (redis_client(f"unix://{guarded_redis}?db={db}&password=s3cret") for db in (3, 0))
+    try:
+        written, info = await Lane(client).call([("SET", key, "on db 3"), ("CLIENT", "INFO")])
+        assert written == b"OK" and b" db=3 " in info
+        assert await client.get(key) == b"on db 3"  # redis-py, same URL: the same database
+        assert await other_db.exists(key) == 0
+    finally:
+        await client.aclose()
+        await other_db.aclose()
+    wrong = redis_client(f"unix://{guarded_redis}?db=3&password=wrong")
+    try:
+        with pytest.raises(AuthenticationError):
+            await Lane(wrong).call([("GET", key)])
+    finally:
+        await wrong.aclose()

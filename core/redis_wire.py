@@ -26,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
 Command = Sequence[EncodableT]
-_NOT_YET = False  # what hiredis' Reader.gets() returns while a reply is not whole
+_NOT_YET = object()  # what the Reader's gets() returns while a reply is not whole
 
 
 class RedisWire(asyncio.Protocol):
@@ -34,7 +34,9 @@ class RedisWire(asyncio.Protocol):
 
     def __init__(self, timeout_s: float) -> None:
         self._timeout_s = timeout_s
-        self._reader = hiredis.Reader(protocolError=InvalidResponse, replyError=BaseParser.parse_error)
+        self._reader = hiredis.Reader(
+            protocolError=InvalidResponse, replyError=BaseParser.parse_error, notEnoughData=_NOT_YET
+        )
         self._transport: asyncio.Transport | None = None
         self._lost: Exception | None = None
         self._replies: list[Any] = []
@@ -67,7 +69,7 @@ class RedisWire(asyncio.Protocol):
         if options.get("db"):
             handshake.append(("SELECT", options["db"]))
         try:
-            checked(await wire.call(handshake) if handshake else [])
+            checked(await wire.call(handshake))
         except BaseException:
             wire.close()
             raise
@@ -146,6 +148,7 @@ class RedisWire(asyncio.Protocol):
         for waiter in (self._done, self._room):
             if waiter is not None and not waiter.done():
                 waiter.set_exception(exc)
+                waiter.exception()  # retrieved: the call may be awaiting the other one (no "never retrieved" log)
         if self._transport is not None:
             self._transport.close()
 

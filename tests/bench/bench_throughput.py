@@ -3,7 +3,8 @@
 Not part of the test run. Starts `stratus standalone` on its embedded defaults in a temporary data
 directory (log level WARNING, as users run it), or with `--compose` the compose stack (offline images,
 one invoker, log level WARNING too; CPU by service, and by the docker-proxy processes of its published
-ports) and then the standalone, with a line per path comparing the two. Each deploys a no-op action with
+ports; the load generator calls the gateway container's address, or with `--published-port` its port
+on 127.0.0.1) and then the standalone, with a line per path comparing the two. Each deploys a no-op action with
 concurrency 100 and one with concurrency 1, warms them, then runs closed-loop rounds of C clients
 (aiohttp, one event loop):
 - direct: `POST /run` straight into the concurrency-100 action's warm container (the bare baseline);
@@ -16,7 +17,8 @@ With `--soak SECONDS` it then drives the c=100 action for that long and prints, 
 p50/p99 of the window, Redis memory, the records written to the activation store so far and one probe
 write's latency.
 
-    python tests/bench/bench_throughput.py [--clients 32] [--seconds 10] [--rounds 3] [--soak 600] [--compose]
+    python tests/bench/bench_throughput.py [--clients 32] [--seconds 10] [--rounds 3] [--soak 600]
+        [--compose [--published-port]]
 """
 
 import argparse
@@ -471,7 +473,20 @@ def on_compose(args: argparse.Namespace) -> dict[str, Result]:
             for t in stack.admin("metrics-targets")
             if t["labels"]["component"] == "controller"
         )
-        return asyncio.run(rounds(stack.url, basic_auth(stack.create_namespace("guest")), urls, args, parts, metrics))
+        api = stack.url if args.published_port else f"http://{gateway_address(stack.project)}:3233"
+        print(f"the load generator calls the gateway at {api}", flush=True)
+        return asyncio.run(rounds(api, basic_auth(stack.create_namespace("guest")), urls, args, parts, metrics))
+
+
+def gateway_address(project: str) -> str:
+    """The gateway container's address on the platform network, which the host reaches over the bridge: a
+    client on another machine comes in through the kernel's DNAT of the published port, while one on this
+    host goes through docker-proxy, a user-space relay of every byte (`--published-port` measures that)."""
+    (gateway,) = docker.from_env().containers.list(
+        filters={"label": [f"com.docker.compose.project={project}", "com.docker.compose.service=gateway"]}
+    )
+    (network,) = gateway.attrs["NetworkSettings"]["Networks"].values()
+    return str(network["IPAddress"])
 
 
 def compare(compose: dict[str, Result], standalone: dict[str, Result]) -> None:
@@ -491,6 +506,12 @@ def main() -> None:
     parser.add_argument("--paths", default="direct,c100,c1", help="which of direct,c100,c1 to run")
     parser.add_argument(
         "--compose", action="store_true", help="the compose stack (offline images), then the standalone to compare"
+    )
+    parser.add_argument(
+        "--published-port",
+        action="store_true",
+        help="with --compose: call the gateway through its published port on 127.0.0.1 (docker-proxy) instead of "
+        "its container's address",
     )
     args = parser.parse_args()
     if not args.compose:

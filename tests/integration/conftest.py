@@ -15,8 +15,9 @@ BOTH_LOOPS = ("test_redis_lane.py",)  # code that holds transports of its own: u
 
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
-) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]] | None:
-    """These modules' tests run on asyncio's loop and on uvloop, which every service runs on."""
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """These modules' tests run on asyncio's loop and on uvloop, which every service runs on; the others on
+    asyncio's only, under their own names (pytest-asyncio wants a mapping for every test once this is defined)."""
     if item.path.name in BOTH_LOOPS:
         return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
-    return None
+    return {"asyncio": asyncio.new_event_loop}

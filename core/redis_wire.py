@@ -50,8 +50,9 @@ class RedisWire(asyncio.Protocol):
         a unix `path` or `host` and `port`; `username`, `password`, `db`). Raises RedisError."""
         loop = asyncio.get_running_loop()
         wire = cls(timeout_s)
+        connect_s = options.get("socket_connect_timeout") or timeout_s
         try:
-            async with asyncio.timeout(options.get("socket_connect_timeout") or timeout_s):
+            async with asyncio.timeout(connect_s):
                 if options.get("path"):
                     await loop.create_unix_connection(lambda: wire, options["path"])
                 else:
@@ -59,7 +60,7 @@ class RedisWire(asyncio.Protocol):
                         lambda: wire, options.get("host", "localhost"), options.get("port", 6379)
                     )
         except TimeoutError as exc:
-            raise RedisTimeoutError(f"Timeout connecting to Redis within {timeout_s} s") from exc
+            raise RedisTimeoutError(f"Timeout connecting to Redis within {connect_s} s") from exc
         except OSError as exc:
             raise ConnectionError(f"Error connecting to Redis: {exc}") from exc
         handshake: list[Command] = []

@@ -42,6 +42,13 @@ async def test_replies_come_back_in_order_with_an_error_reply_in_its_place(clien
     assert await lane.call([]) == []  # nothing to send: nothing to wait for (the placer's books of no invoker)
 
 
+async def test_a_batch_larger_than_the_socket_buffers_waits_for_room_and_goes_out_whole(
+    client: aioredis.Redis, key: str
+) -> None:
+    big = b"x" * 8_000_000  # far over the transport's high-water mark: the write pauses, then resumes
+    assert await Lane(client).call([("SET", key, big), ("STRLEN", key), ("DEL", key)]) == [b"OK", len(big), 1]
+
+
 async def test_a_second_call_while_one_is_under_way_does_not_wait_for_it(client: aioredis.Redis, key: str) -> None:
     lane = Lane(client)
     blocked = asyncio.create_task(lane.call([("XREAD", "BLOCK", 5000, "STREAMS", key, "$")]))

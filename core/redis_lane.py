@@ -36,7 +36,7 @@ KEPT_IDLE = 2  # connections a lane keeps between calls: one, and one for a call
 
 class Lane:
     def __init__(self, client: "aioredis.Redis") -> None:
-        self._options = client.connection_pool.connection_kwargs
+        self._pool = client.connection_pool
         self._idle: list[RedisWire] = []
 
     async def call(self, commands: Sequence[Command]) -> list[Any]:
@@ -56,7 +56,7 @@ class Lane:
             if wire.usable:  # not broken, not closed by Redis while it was idle (a restart)
                 return wire
             wire.close()
-        return await RedisWire.connect(self._options, timeout_s=self._options.get("socket_timeout") or 10.0)
+        return await RedisWire.connect(self._pool)
 
 
 def field_map(reply: Mapping[bytes, bytes] | list[bytes] | None) -> dict[bytes, bytes]:

@@ -11,21 +11,25 @@ lane reads (scripts, `XADD`, `XACK`, `XREAD[GROUP]`) comes the same in both vers
 which core.bus takes in either shape. An error reply comes back as its redis-py exception (a
 NoScriptError for `NOSCRIPT`), in its place among the replies.
 
-Example: `conn = await RedisWire.connect(pool.connection_kwargs, timeout_s=10)`;
+Example: `conn = await RedisWire.connect(client.connection_pool)`;
 `await conn.call([(b"XADD", b"s", b"*", b"f", b"v")])` -> `[b"1700000000000-0"]`.
 """
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import ssl
+from collections.abc import Sequence
 from typing import Any, cast
 
 import hiredis
+import redis.asyncio as aioredis
 from redis._parsers import BaseParser
+from redis.asyncio.connection import SSLConnection
 from redis.exceptions import ConnectionError, InvalidResponse, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
 Command = Sequence[EncodableT]
+DEFAULT_TIMEOUT_S = 10.0  # a reply's wait when the pool sets no socket timeout
 _NOT_YET = object()  # what the Reader's gets() returns while a reply is not whole
 
 
@@ -45,20 +49,21 @@ class RedisWire(asyncio.Protocol):
         self._room: asyncio.Future[None] | None = None  # set while the transport's buffer is over its mark
 
     @classmethod
-    async def connect(cls, options: Mapping[str, Any], *, timeout_s: float) -> "RedisWire":
-        """Connected and authenticated as a redis-py pool's connections are (`pool.connection_kwargs`:
-        a unix `path` or `host` and `port`; `username`, `password`, `db`). Raises RedisError."""
+    async def connect(cls, pool: "aioredis.ConnectionPool") -> "RedisWire":
+        """Connected and authenticated as the pool's own connections are (its `connection_kwargs`: a unix
+        `path`, or `host` and `port` and, for rediss://, redis-py's TLS context from its `ssl_*` options;
+        `username`, `password`, `db`; the socket timeouts). Raises RedisError."""
+        options = pool.connection_kwargs
         loop = asyncio.get_running_loop()
-        wire = cls(timeout_s)
-        connect_s = options.get("socket_connect_timeout") or timeout_s
+        wire = cls(options.get("socket_timeout") or DEFAULT_TIMEOUT_S)
+        connect_s = options.get("socket_connect_timeout") or wire._timeout_s
         try:
             async with asyncio.timeout(connect_s):
                 if options.get("path"):
                     await loop.create_unix_connection(lambda: wire, options["path"])
                 else:
-                    await loop.create_connection(
-                        lambda: wire, options.get("host", "localhost"), options.get("port", 6379)
-                    )
+                    host, port = options.get("host", "localhost"), options.get("port", 6379)
+                    await loop.create_connection(lambda: wire, host, port, ssl=_tls(pool))
         except TimeoutError as exc:
             raise RedisTimeoutError(f"Timeout connecting to Redis within {connect_s} s") from exc
         except OSError as exc:
@@ -160,6 +165,14 @@ def checked(replies: list[Any]) -> list[Any]:
         if isinstance(reply, ResponseError):
             raise reply
     return replies
+
+
+def _tls(pool: "aioredis.ConnectionPool") -> ssl.SSLContext | None:
+    """redis-py's own context for a rediss:// pool, built as its connections build theirs (no I/O but
+    reading the certificate files it names)."""
+    if not issubclass(pool.connection_class, SSLConnection):
+        return None
+    return pool.connection_class(**pool.connection_kwargs).ssl_context.get()
 
 
 def _packed(command: Command) -> bytes:

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 missing=()
-command -v redis-server >/dev/null || missing+=(redis-server)
+dpkg -s redis-server >/dev/null 2>&1 || missing+=(redis-server)  # Debian's: built with TLS (test_redis_lane.py)
 command -v mariadbd >/dev/null || command -v mysqld >/dev/null || missing+=(mariadb-server)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v chromium >/dev/null || missing+=(chromium)

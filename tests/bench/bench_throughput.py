@@ -4,18 +4,20 @@ Not part of the test run. Starts `stratus standalone` on its embedded defaults i
 directory (log level WARNING, as users run it), or with `--compose` the compose stack (offline images,
 one invoker, log level WARNING too; CPU by service, and by the docker-proxy processes of its published
 ports; the load generator calls the gateway container's address, or with `--published-port` its port
-on 127.0.0.1) and then the standalone, with a line per path comparing the two. Each deploys a no-op action with
-concurrency 100 and one with concurrency 1, warms them, then runs closed-loop rounds of C clients
-(aiohttp, one event loop):
+on 127.0.0.1) and the standalone beside it: both up at once, their rounds alternating (compose's paths,
+then the standalone's, round after round), so that the machine's drift falls on both alike; a line per
+path compares the two, and each reports what its processes spent while the other was measured. Each
+deploys a no-op action with concurrency 100 and one with concurrency 1, warms them, then runs closed-loop
+rounds of C clients (aiohttp, one event loop):
 - direct: `POST /run` straight into the concurrency-100 action's warm container (the bare baseline);
 - c=100:  blocking `result=true` invocations of the concurrency-100 action through the API;
 - c=1:    the same for the concurrency-1 action (one container per activation in flight).
 Rounds are interleaved (direct, c=100, c=1, direct, ...). It prints invocations/s, p50, p99, failures,
 Redis commands per activation (`INFO commandstats` before and after) and the platform/direct ratio.
 
-With `--soak SECONDS` it then drives the c=100 action for that long and prints, every 30 s, the rate,
-p50/p99 of the window, Redis memory, the records written to the activation store so far and one probe
-write's latency.
+With `--soak SECONDS` it then drives the c=100 action (compose's, with `--compose`) for that long and
+prints, every 30 s, the rate, p50/p99 of the window, Redis memory, the records written to the activation
+store so far and one probe write's latency.
 
     python tests/bench/bench_throughput.py [--clients 32] [--seconds 10] [--rounds 3] [--soak 600]
         [--compose [--published-port]]
@@ -29,7 +31,8 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,42 +299,109 @@ class Result:
         return n / max(sum(w.ended - w.started for w in self.windows), 1e-9)
 
 
-async def rounds(
-    api: str, auth: dict[str, str], urls: dict[str, str], args: argparse.Namespace, parts: Parts, metrics: str
-) -> dict[str, Result]:
+@dataclass
+class Target:
+    """One platform under test: where to call it, its parts' CPU, its Redis, its recorders' /metrics."""
+
+    name: str  # "" when it runs alone; "compose" / "standalone" when the two alternate
+    api: str
+    auth: dict[str, str]
+    urls: dict[str, str]
+    parts: Parts
+    metrics: str
+    c100: Call | None = None  # the concurrency-100 action's call, for the breakdown and the soak
+    calls: dict[str, Call] = field(default_factory=dict)
+    results: dict[str, Result] = field(default_factory=dict)
+    idle_cpu_s: float = 0.0  # its processes' CPU while the other target was being measured
+    idle_s: float = 0.0
+
+    def action(self, concurrency: int) -> str:
+        """Each target's actions have names of their own: the direct path finds its container by name."""
+        return f"{self.name}-noop-c{concurrency}" if self.name else f"noop-c{concurrency}"
+
+
+async def prepare(target: Target, args: argparse.Namespace, session: aiohttp.ClientSession) -> None:
+    paths = args.paths.split(",")
+    await put_action(session, target.api, target.auth, target.action(100), 100)
+    await put_action(session, target.api, target.auth, target.action(1), 1)
+    c100 = invoke_call(target.api, target.action(100), target.auth)
+    c1 = invoke_call(target.api, target.action(1), target.auth)
+    print(f"warming up {target.name or 'Stratus'} (a container for every client of the c=1 action) ...", flush=True)
+    await closed_loop(c100, args.clients, 3, session)
+    if "c1" in paths:
+        await closed_loop(c1, args.clients, 8, session)
+    direct = direct_call(container_address(target.action(100)))
+    await closed_loop(direct, args.clients, 2, session)
+    target.c100 = c100
+    target.calls = {k: v for k, v in {"direct": direct, "c100": c100, "c1": c1}.items() if k in paths}
+    labels = {
+        "direct": "direct POST /run (same container)",
+        "c100": "Stratus, concurrency 100",
+        "c1": "Stratus, concurrency 1",
+    }
+    target.results = {k: Result(labels[k]) for k in target.calls}
+
+
+async def measure(targets: list[Target], args: argparse.Namespace) -> None:
+    """Every target's paths in turn, round after round (direct, c=100, c=1, then the next target's), so that
+    the machine's drift falls on all of them alike; then each one's report and breakdown."""
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
-        await put_action(session, api, auth, "noop-c100", 100)
-        await put_action(session, api, auth, "noop-c1", 1)
-        c100, c1 = invoke_call(api, "noop-c100", auth), invoke_call(api, "noop-c1", auth)
-        print("warming up (containers for every client of the concurrency-1 action) ...", flush=True)
-        await closed_loop(c100, args.clients, 3, session)
-        if "c1" in args.paths.split(","):
-            await closed_loop(c1, args.clients, 8, session)
-        direct = direct_call(container_address("noop-c100"))
-        await closed_loop(direct, args.clients, 2, session)
-        results = {"direct": Result("direct POST /run (same container)"), "c100": Result("Stratus, concurrency 100")}
-        results["c1"] = Result("Stratus, concurrency 1")
-        calls = {k: v for k, v in {"direct": direct, "c100": c100, "c1": c1}.items() if k in args.paths.split(",")}
-        results = {k: v for k, v in results.items() if k in calls}
-        counter = redis.Redis.from_url(urls["STRATUS_REDIS_URL"])
-        written_before = await recorder_batches(session, metrics)
+        for target in targets:
+            await prepare(target, args, session)
+        counters = [redis.Redis.from_url(t.urls["STRATUS_REDIS_URL"]) for t in targets]
+        written_before = [await recorder_batches(session, t.metrics) for t in targets]
         for n in range(args.rounds):
-            for key, call in calls.items():
-                before = redis_calls(counter)
-                window = await closed_loop(call, args.clients, args.seconds, session)
-                results[key].windows.append(window)
-                results[key].redis_calls += redis_calls(counter) - before if key != "direct" else 0
-                print(f"  round {n + 1} {key:<7} {window.rate:8.0f}/s  failures {window.failures}", flush=True)
-        report(results, args)
-        written_after = await recorder_batches(session, metrics)
-        records, batches = (after - before for after, before in zip(written_after, written_before, strict=True))
-        print(f"Records written to the activation store per batch (recorder): {records / max(batches, 1):.1f}")
-        await breakdown(c100, calls.get("direct"), args, session, counter, CpuMeter(parts, "noop-c100"))
-        if args.soak:
-            await soak(c100, args, session, counter, urls, metrics)
-        counter.close()
-        return results
+            for target, counter in zip(targets, counters, strict=True):
+                await one_round(n, target, [t for t in targets if t is not target], counter, args, session)
+        for target, counter, before in zip(targets, counters, written_before, strict=True):
+            await summarize(target, counter, before, args, session)
+        if args.soak and targets[0].c100:
+            await soak(targets[0].c100, args, session, counters[0], targets[0].urls, targets[0].metrics)
+        for counter in counters:
+            counter.close()
+
+
+async def one_round(
+    n: int,
+    target: Target,
+    others: list[Target],
+    counter: redis.Redis,
+    args: argparse.Namespace,
+    session: aiohttp.ClientSession,
+) -> None:
+    """The target's paths once each; what the other targets' processes spend meanwhile is their idle cost."""
+    idle_before, started = [sum(other.parts().values()) for other in others], time.perf_counter()
+    for key, call in target.calls.items():
+        before = redis_calls(counter)
+        window = await closed_loop(call, args.clients, args.seconds, session)
+        target.results[key].windows.append(window)
+        target.results[key].redis_calls += redis_calls(counter) - before if key != "direct" else 0
+        print(f"  round {n + 1} {target.name} {key:<7} {window.rate:8.0f}/s  failures {window.failures}", flush=True)
+    for other, cpu in zip(others, idle_before, strict=True):
+        other.idle_cpu_s += sum(other.parts().values()) - cpu
+        other.idle_s += time.perf_counter() - started
+
+
+async def summarize(
+    target: Target,
+    counter: redis.Redis,
+    written_before: tuple[float, float],
+    args: argparse.Namespace,
+    session: aiohttp.ClientSession,
+) -> None:
+    if target.name:
+        print(f"\n=== {target.name}")
+    report(target.results, args)
+    written_after = await recorder_batches(session, target.metrics)
+    records, batches = (after - before for after, before in zip(written_after, written_before, strict=True))
+    print(f"Records written to the activation store per batch (recorder): {records / max(batches, 1):.1f}")
+    if target.idle_s:
+        share = 100 * target.idle_cpu_s / target.idle_s
+        print(f"While the other platform was measured, this one's processes used {share:.1f} % of one core (idle)")
+    assert target.c100 is not None
+    meter = CpuMeter(target.parts, target.action(100))
+    await breakdown(target.c100, target.calls.get("direct"), args, session, counter, meter)
 
 
 async def breakdown(
@@ -447,17 +517,20 @@ def basic_auth(key: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(key.encode()).decode()}
 
 
-def on_standalone(args: argparse.Namespace) -> dict[str, Result]:
+@contextmanager
+def standalone_target(name: str = "") -> Iterator[Target]:
     with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
         process, printed, port = start_standalone_printing(Path(tmp), SETTINGS, log_level="WARNING")
         try:
-            api, parts = f"http://127.0.0.1:{port}", standalone_parts(process.pid)
-            return asyncio.run(rounds(api, basic_auth(printed["STRATUS_KEY"]), printed, args, parts, f"{api}/metrics"))
+            api = f"http://127.0.0.1:{port}"
+            auth = basic_auth(printed["STRATUS_KEY"])
+            yield Target(name, api, auth, printed, standalone_parts(process.pid), f"{api}/metrics")
         finally:
             stop(process)
 
 
-def on_compose(args: argparse.Namespace) -> dict[str, Result]:
+@contextmanager
+def compose_target(args: argparse.Namespace) -> Iterator[Target]:
     """The compose stack with the offline override and one invoker, on the same settings."""
     with compose_stack(invokers=1, STRATUS_LOG_LEVEL="WARNING", **SETTINGS) as stack:
         stack.wait_healthy_invokers(1)
@@ -467,15 +540,15 @@ def on_compose(args: argparse.Namespace) -> dict[str, Result]:
             "STRATUS_REDIS_URL": stack.redis_url,
             "STRATUS_MONGO_URL": f"mongodb://127.0.0.1:{stack.env['STRATUS_MONGO_HOST_PORT']}/?directConnection=true",
         }
-        parts = compose_parts(stack.project, ports)
         metrics = next(  # the controller's own /metrics, on its platform-network address (the host reaches it)
             f"http://{t['targets'][0]}/metrics"
             for t in stack.admin("metrics-targets")
             if t["labels"]["component"] == "controller"
         )
         api = stack.url if args.published_port else f"http://{gateway_address(stack.project)}:3233"
-        print(f"the load generator calls the gateway at {api}", flush=True)
-        return asyncio.run(rounds(api, basic_auth(stack.create_namespace("guest")), urls, args, parts, metrics))
+        print(f"the load generator calls the compose gateway at {api}", flush=True)
+        auth = basic_auth(stack.create_namespace("guest"))
+        yield Target("compose", api, auth, urls, compose_parts(stack.project, ports), metrics)
 
 
 def gateway_address(project: str) -> str:
@@ -490,11 +563,15 @@ def gateway_address(project: str) -> str:
 
 
 def compare(compose: dict[str, Result], standalone: dict[str, Result]) -> None:
-    """Issue 10 asks compose for the standalone's figure or better: both from this one run."""
-    print(f"\n{'compose against the standalone, same run':<44}{'compose':>10}{'standalone':>12}{'ratio':>8}")
-    for key in (k for k in compose if k in standalone):  # the direct line: how far the machine drifted
+    """Issue 10 asks compose for the standalone's figure or better: both from the same alternating rounds."""
+    print(f"\n{'compose against the standalone, same rounds':<44}{'compose':>10}{'standalone':>12}{'ratio':>8}")
+    for key in (k for k in compose if k in standalone):  # the direct line: the two machines' own baselines
         ours, theirs = compose[key].rate, standalone[key].rate
         print(f"{compose[key].label + ', inv/s':<44}{ours:10.0f}{theirs:12.0f}{ours / max(theirs, 1e-9):7.2f}x")
+        ours, theirs = (
+            pct([x for w in r.windows for x in w.latencies_ms], 0.99) for r in (compose[key], standalone[key])
+        )
+        print(f"{'  p99 ms':<44}{ours:10.1f}{theirs:12.1f}{ours / max(theirs, 1e-9):7.2f}x")
 
 
 def main() -> None:
@@ -505,7 +582,9 @@ def main() -> None:
     parser.add_argument("--soak", type=float, default=0.0)
     parser.add_argument("--paths", default="direct,c100,c1", help="which of direct,c100,c1 to run")
     parser.add_argument(
-        "--compose", action="store_true", help="the compose stack (offline images), then the standalone to compare"
+        "--compose",
+        action="store_true",
+        help="the compose stack (offline images) and the standalone, both up, their rounds alternating",
     )
     parser.add_argument(
         "--published-port",
@@ -515,11 +594,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not args.compose:
-        on_standalone(args)
+        with standalone_target() as alone:
+            asyncio.run(measure([alone], args))
         return
-    compose = on_compose(args)
-    print("\nthe standalone, same settings, for comparison (no soak):", flush=True)
-    compare(compose, on_standalone(argparse.Namespace(**{**vars(args), "soak": 0.0})))
+    with compose_target(args) as compose, standalone_target("standalone") as standalone:
+        asyncio.run(measure([compose, standalone], args))
+    compare(compose.results, standalone.results)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ Redis commands per activation (`INFO commandstats` before and after) and the pla
 
 With `--soak SECONDS` it then drives the c=100 action (compose's, with `--compose`) for that long and
 prints, every 30 s, the rate, p50/p99 of the window, Redis memory, the records written to the activation
-store so far and one probe write's latency.
+store so far, one probe write's latency, and the direct path's rate in 3 s after each window (with the
+ratio: the machine's speed drifts over ten minutes).
 
     python tests/bench/bench_throughput.py [--clients 32] [--seconds 10] [--rounds 3] [--soak 600]
         [--compose [--published-port]]
@@ -357,7 +358,15 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> None:
         for target, counter, before in zip(targets, counters, written_before, strict=True):
             await summarize(target, counter, before, args, session)
         if args.soak and targets[0].c100:
-            await soak(targets[0].c100, args, session, counters[0], targets[0].urls, targets[0].metrics)
+            await soak(
+                targets[0].c100,
+                targets[0].calls.get("direct"),
+                args,
+                session,
+                counters[0],
+                targets[0].urls,
+                targets[0].metrics,
+            )
         for counter in counters:
             counter.close()
 
@@ -466,21 +475,28 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> None:
         print(result.row(None if key == "direct" else direct_rate))
 
 
+DIRECT_PROBE_S = 3.0
+
+
 async def soak(
     call: Call,
+    direct: Call | None,
     args: argparse.Namespace,
     session: aiohttp.ClientSession,
     counter: redis.Redis,
     urls: dict[str, str],
     metrics: str,
 ) -> None:
+    """Windows of 30 s, each followed by a short direct window when there is a direct path: the machine's own
+    drift over ten minutes can exceed what the platform loses, and the ratio to direct tells them apart."""
     mongo: MongoClient[dict[str, Any]] = MongoClient(urls["STRATUS_MONGO_URL"])
     probe = mongo["stratus_bench"]["probe"]
     print(f"\nsoak: {args.soak:.0f} s of the concurrency-100 action, a line every 30 s")
     heading = f"{'t (s)':>6}{'inv/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
-    print(heading + f"{'redis MB':>10}{'written':>10}{'probe ms':>10}")
+    print(heading + f"{'redis MB':>10}{'written':>10}{'probe ms':>10}{'direct/s':>10}{'ratio':>8}")
     started = time.perf_counter()
-    first_rate = last_rate = 0.0
+    first: tuple[float, float] | None = None
+    last = (0.0, 0.0)
     while (elapsed := time.perf_counter() - started) < args.soak:
         window = await closed_loop(call, args.clients, min(30.0, args.soak - elapsed), session)
         memory_mb = int(counter.info("memory")["used_memory"]) / 1e6
@@ -489,17 +505,21 @@ async def soak(
         probe_ms = (time.perf_counter() - t0) * 1000
         # the records the recorders wrote, from their metrics: counting the store reads every record there
         count, _ = await recorder_batches(session, metrics)
+        direct_rate = (await closed_loop(direct, args.clients, DIRECT_PROBE_S, session)).rate if direct else 0.0
         lat = window.latencies_ms
         failures = sum(window.failures.values())
         t = time.perf_counter() - started
+        ratio = f"{window.rate / direct_rate:7.3f}x" if direct_rate else f"{'-':>8}"
         print(
             f"{t:6.0f}{window.rate:9.0f}{pct(lat, 0.5):9.1f}{pct(lat, 0.99):9.1f}{failures:8d}"
-            f"{memory_mb:10.1f}{count:10.0f}{probe_ms:10.1f}",
+            f"{memory_mb:10.1f}{count:10.0f}{probe_ms:10.1f}{direct_rate:10.0f}{ratio}",
             flush=True,
         )
-        first_rate = first_rate or window.rate
-        last_rate = window.rate
-    print(f"last window / first window: {last_rate / first_rate:.2f}")
+        last = (window.rate, window.rate / direct_rate if direct_rate else 0.0)
+        first = first or last
+    if first:
+        print(f"last window / first window: {last[0] / first[0]:.2f}", end="")
+        print(f"; of the ratio to direct: {last[1] / first[1]:.2f}" if first[1] else "")
     mongo.close()
 
 

@@ -585,7 +585,7 @@ def gateway_address(project: str) -> str:
 def compare(compose: dict[str, Result], standalone: dict[str, Result]) -> None:
     """Issue 10 asks compose for the standalone's figure or better: both from the same alternating rounds."""
     print(f"\n{'compose against the standalone, same rounds':<44}{'compose':>10}{'standalone':>12}{'ratio':>8}")
-    for key in (k for k in compose if k in standalone):  # the direct line: the two machines' own baselines
+    for key in (k for k in compose if k in standalone):  # the direct line: each stack's own container of the same image
         ours, theirs = compose[key].rate, standalone[key].rate
         print(f"{compose[key].label + ', inv/s':<44}{ours:10.0f}{theirs:12.0f}{ours / max(theirs, 1e-9):7.2f}x")
         ours, theirs = (
